@@ -16,10 +16,11 @@
  * Commands
  * --------
  *
- * VIRTHW_CMD_GET_CPUS (dump, or do with VIRTHW_A_CPU_ID)
- *   Request:  [VIRTHW_A_CPU_ID]   u32, optional: only this CPU.  Must be a
- *                                  possible CPU (< nr_cpu_ids), else -ERANGE.
- *   Reply:    one message per possible CPU, in CPU order:
+ * VIRTHW_CMD_GET_CPUS
+ *   Dump (NLM_F_DUMP): no attributes; one message per possible CPU, in CPU
+ *   order.  Do: VIRTHW_A_CPU_ID (u32) is required and must name a possible
+ *   CPU (< nr_cpu_ids), else -EINVAL / -ERANGE; one message for that CPU.
+ *   Each message:
  *     VIRTHW_A_CPU: NESTED
  *       VIRTHW_CPU_A_ID          u32  CPU number
  *       VIRTHW_CPU_A_ONLINE      u8   1 when online; the values below are
