@@ -1,0 +1,37 @@
+#!/bin/bash
+# Installs, from Debian 12's archive, everything needed to build virtd and
+# to run its tests and demo (compilers, libraries, kernel headers, emulators).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (it calls apt-get install)" >&2
+	exit 1
+fi
+
+pkgs=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	libsystemd-dev libkmod-dev libnl-3-dev libnl-genl-3-dev libinih-dev
+	mandoc
+	# kernel module: headers of both test kernels (their metapackages, so
+	# the ABI number follows the archive), pahole for 6.12's BTF
+	linux-headers-amd64 linux-headers-6.12-amd64 dwarves kmod
+	# test machines
+	qemu-system-x86 busybox-static cpio xz-utils zstd
+	bochs bochsbios vgabios syslinux syslinux-common mtools dosfstools fdisk
+	iproute2
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+		|| missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
