@@ -1,0 +1,114 @@
+#!/bin/bash
+# The project's test command: installs what is missing, builds, and runs every
+# suite (unit tests under ASan/UBSan, module builds, real kernels in QEMU and
+# Bochs), then prints one total line "N passed, N failed, N skipped".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+passed=0 failed=0 skipped=0
+log_dir=$top/tests/vm/out
+mkdir -p "$log_dir"
+
+say() { printf '== %s\n' "$*"; }
+result() {	# result PASS|FAIL|SKIP NAME [DETAIL]
+	printf '%s %s%s\n' "$1" "$2" "${3:+: $3}"
+	case $1 in
+	PASS) passed=$((passed + 1)) ;;
+	FAIL) failed=$((failed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	esac
+}
+# Adds the counts of a suite's closing "N passed, N failed, N skipped" line.
+add_counts() {	# add_counts NAME LOGFILE EXITCODE
+	local line p f s
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n1)
+	if [ -z "$line" ]; then
+		result FAIL "$1" "no summary line (see $2)"
+		return
+	fi
+	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.*, ([0-9]+) skipped.*/\1/p' <<<"$line")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+		result FAIL "$1" "exited $3 (see $2)"
+	fi
+}
+
+say "dependencies"
+if ! "$top/scripts/install-deps.sh"; then
+	echo "test: could not install dependencies" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+say "build (-Werror) and unit tests under ASan/UBSan"
+nproc=$(nproc)
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+	./autogen.sh >"$log_dir/autogen.log" 2>&1 || { result FAIL autogen "see $log_dir/autogen.log"; }
+fi
+mkdir -p build/release build/asan
+if (cd build/release && { [ -f Makefile ] || ../../configure --enable-werror >"$log_dir/configure-release.log" 2>&1; } \
+	&& make -j"$nproc" >"$log_dir/make-release.log" 2>&1); then
+	result PASS build/release
+else
+	result FAIL build/release "see $log_dir/make-release.log and configure-release.log"
+fi
+if (cd build/asan && { [ -f Makefile ] || ../../configure --enable-werror --enable-sanitizers >"$log_dir/configure-asan.log" 2>&1; } \
+	&& make -j"$nproc" >"$log_dir/make-asan.log" 2>&1); then
+	result PASS build/asan
+	(cd build/asan && make -j"$nproc" check >"$log_dir/check-asan.log" 2>&1)
+	rc=$?
+	for t in build/asan/tests/unit/*.trs; do
+		[ -e "$t" ] || continue
+		name=unit/$(basename "$t" .trs)
+		case $(sed -n 's/^:test-result: //p' "$t" | head -n1) in
+		PASS) result PASS "$name" ;;
+		SKIP) result SKIP "$name" ;;
+		*) result FAIL "$name" "see ${t%.trs}.log" ;;
+		esac
+	done
+	[ "$rc" -eq 0 ] || grep -q '^FAIL' <(for t in build/asan/tests/unit/*.trs; do sed -n 's/^:test-result: //p' "$t"; done) \
+		|| result FAIL "make check" "exited $rc (see $log_dir/check-asan.log)"
+else
+	result FAIL build/asan "see $log_dir/make-asan.log and configure-asan.log"
+fi
+
+say "manual pages (mandoc -Tlint)"
+for m in man/*.[0-9]; do
+	[ -e "$m" ] || continue
+	if out=$(mandoc -Tlint -W warning "$m" 2>&1) && [ -z "$out" ]; then
+		result PASS "mandoc/$(basename "$m")"
+	else
+		result FAIL "mandoc/$(basename "$m")" "$out"
+	fi
+done
+
+export BUILDDIR=$top/build/release
+
+say "virthw module, W=1, against both test kernels"
+for k in 6.1 6.12; do
+	if tests/vm/build-kmod.sh "$k" >"$log_dir/kmod-$k.log" 2>&1; then
+		if grep -qE 'warning:|error:' "$log_dir/kmod-$k.log"; then
+			result FAIL "kmod/$k" "warnings (see $log_dir/kmod-$k.log)"
+		else
+			result PASS "kmod/$k"
+		fi
+	else
+		result FAIL "kmod/$k" "build failed (see $log_dir/kmod-$k.log)"
+	fi
+done
+
+say "QEMU (AMD SVM, real KVM) on Debian's 6.1 and 6.12 kernels"
+tests/vm/run-suite.sh 2>&1 | tee "$log_dir/qemu-suite.log"
+add_counts qemu-suite "$log_dir/qemu-suite.log" "${PIPESTATUS[0]}"
+
+say "Bochs (Intel VMX)"
+tests/vm/bochs/run-suite.sh 2>&1 | tee "$log_dir/bochs-suite.log"
+add_counts bochs-suite "$log_dir/bochs-suite.log" "${PIPESTATUS[0]}"
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
