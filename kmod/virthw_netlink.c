@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The virthw generic netlink family, its requests and events. */
+
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/kernel.h>
+#include <linux/netlink.h>
+#include <linux/skbuff.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/netlink.h>
+
+#include "virthw_internal.h"
+
+enum virthw_mcgrp_index {
+	VIRTHW_MCGRP_EVENTS_IDX,
+};
+
+static struct genl_family virthw_family;
+
+/*
+ * Strict per-operation policies: the core rejects attribute types above
+ * maxattr and any attribute whose entry is empty, so a request carries
+ * exactly what its command documents and nothing else.
+ */
+static const struct nla_policy virthw_get_cpus_policy[VIRTHW_A_CPU_ID + 1] = {
+	[VIRTHW_A_CPU_ID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy virthw_get_caps_policy[VIRTHW_A_CPU_ID + 1] = {
+	[VIRTHW_A_CPU_ID] = {
+		.type = NLA_REJECT,
+		.reject_message = "GET_CAPS takes no attributes",
+	},
+};
+
+static size_t virthw_cpu_nest_size(void)
+{
+	return nla_total_size(0) +			/* VIRTHW_A_CPU */
+	       nla_total_size(sizeof(u32)) +		/* ID */
+	       4 * nla_total_size(sizeof(u8)) +		/* ONLINE, FEATURE,
+							 * FW_ENABLED, VIRT_ON
+							 */
+	       nla_total_size_64bit(sizeof(u64));	/* FW_MSR */
+}
+
+static size_t virthw_caps_nest_size(void)
+{
+	return nla_total_size(0) +			/* VIRTHW_A_CAPS */
+	       4 * nla_total_size(sizeof(u8)) +		/* FEATURE, RATE,
+							 * PIN_CTL, ERRATUM
+							 */
+	       3 * nla_total_size(sizeof(u32)) +	/* TSC_KHZ, SIG, NR */
+	       2 * nla_total_size_64bit(sizeof(u64));	/* MISC, MAX_NS */
+}
+
+static int virthw_put_cpu(struct sk_buff *skb,
+			  const struct virthw_cpu_state *st)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VIRTHW_A_CPU);
+	if (!nest)
+		return -EMSGSIZE;
+
+	if (nla_put_u32(skb, VIRTHW_CPU_A_ID, st->id) ||
+	    nla_put_u8(skb, VIRTHW_CPU_A_ONLINE, st->online))
+		goto cancel;
+
+	if (st->online) {
+		if (nla_put_u8(skb, VIRTHW_CPU_A_FEATURE, st->feature) ||
+		    nla_put_u8(skb, VIRTHW_CPU_A_FW_ENABLED, st->fw_enabled) ||
+		    nla_put_u8(skb, VIRTHW_CPU_A_VIRT_ON, st->virt_on))
+			goto cancel;
+		if (st->fw_msr_valid &&
+		    nla_put_u64_64bit(skb, VIRTHW_CPU_A_FW_MSR, st->fw_msr,
+				      VIRTHW_CPU_A_PAD))
+			goto cancel;
+	}
+
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int virthw_put_caps(struct sk_buff *skb, const struct virthw_caps *caps)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VIRTHW_A_CAPS);
+	if (!nest)
+		return -EMSGSIZE;
+
+	if (nla_put_u8(skb, VIRTHW_CAPS_A_FEATURE, caps->feature) ||
+	    nla_put_u32(skb, VIRTHW_CAPS_A_TSC_KHZ, caps->tsc_khz) ||
+	    nla_put_u32(skb, VIRTHW_CAPS_A_CPUID_SIG, caps->cpuid_sig) ||
+	    nla_put_u32(skb, VIRTHW_CAPS_A_NR_CPUS, caps->nr_cpus))
+		goto cancel;
+
+	if (caps->feature == VIRTHW_FEATURE_VMX &&
+	    nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_ERRATUM, caps->erratum))
+		goto cancel;
+
+	if (caps->vmx_misc_valid &&
+	    (nla_put_u64_64bit(skb, VIRTHW_CAPS_A_VMX_MISC, caps->vmx_misc,
+			       VIRTHW_CAPS_A_PAD) ||
+	     nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_RATE, caps->timer_rate) ||
+	     nla_put_u64_64bit(skb, VIRTHW_CAPS_A_TIMER_MAX_NS,
+			       caps->timer_max_ns, VIRTHW_CAPS_A_PAD)))
+		goto cancel;
+
+	if (caps->pin_ctl_valid &&
+	    nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_PIN_CTL, caps->pin_ctl))
+		goto cancel;
+
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int virthw_cpu_read_locked(unsigned int cpu,
+				  struct virthw_cpu_state *st)
+{
+	int ret;
+
+	/* Held only around one CPU so that a long dump never blocks hotplug. */
+	cpus_read_lock();
+	ret = virthw_cpu_read(cpu, st);
+	cpus_read_unlock();
+	return ret;
+}
+
+static int virthw_get_cpu_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct virthw_cpu_state st;
+	struct sk_buff *msg;
+	struct nlattr *attr;
+	void *hdr;
+	u32 cpu;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VIRTHW_A_CPU_ID)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "VIRTHW_A_CPU_ID is required (or use a dump)");
+		return -EINVAL;
+	}
+	attr = info->attrs[VIRTHW_A_CPU_ID];
+	cpu = nla_get_u32(attr);
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "VIRTHW_A_CPU_ID is not a possible CPU");
+		return -ERANGE;
+	}
+
+	ret = virthw_cpu_read_locked(cpu, &st);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Failed to read the CPU's state");
+		return ret;
+	}
+
+	msg = genlmsg_new(virthw_cpu_nest_size(), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0,
+				VIRTHW_CMD_GET_CPUS);
+	if (!hdr)
+		goto too_big;
+	if (virthw_put_cpu(msg, &st))
+		goto too_big;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+/*
+ * A dump covers every CPU; a CPU number there is a client bug that should
+ * fail loudly rather than silently be ignored.  The core has validated the
+ * request against the policy already, so looking the attribute up in the
+ * raw message is safe, and it avoids the dump-info layout that changed
+ * between kernel releases.
+ */
+static int virthw_get_cpus_start(struct netlink_callback *cb)
+{
+	const struct nlattr *attr;
+
+	attr = nlmsg_find_attr(cb->nlh, GENL_HDRLEN, VIRTHW_A_CPU_ID);
+	if (attr) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attr,
+				    "A GET_CPUS dump takes no VIRTHW_A_CPU_ID");
+		return -EINVAL;
+	}
+	cb->args[0] = 0;
+	return 0;
+}
+
+static int virthw_get_cpus_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct virthw_cpu_state st;
+	unsigned int cpu;
+	void *hdr;
+	int ret;
+
+	/* cb->args[0] is the next CPU to report, kept across calls. */
+	for (cpu = cb->args[0]; cpu < nr_cpu_ids; cpu++) {
+		if (!cpu_possible(cpu))
+			continue;
+
+		ret = virthw_cpu_read_locked(cpu, &st);
+		if (ret)
+			return ret;
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &virthw_family,
+				  NLM_F_MULTI, VIRTHW_CMD_GET_CPUS);
+		if (!hdr)
+			break;
+		if (virthw_put_cpu(skb, &st)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+
+	cb->args[0] = cpu;
+	return skb->len;
+}
+
+static int virthw_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct virthw_caps caps;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	ret = virthw_caps_read(&caps);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities");
+		return ret;
+	}
+
+	msg = genlmsg_new(virthw_caps_nest_size(), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0,
+				VIRTHW_CMD_GET_CAPS);
+	if (!hdr)
+		goto too_big;
+	if (virthw_put_caps(msg, &caps))
+		goto too_big;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+/*
+ * The hotplug callbacks call this; it never fails the CPU transition, so a
+ * lost event only costs a listener its next dump.
+ */
+void virthw_netlink_cpu_event(enum virthw_event event,
+			      const struct virthw_cpu_state *st)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&virthw_family, &init_net,
+				VIRTHW_MCGRP_EVENTS_IDX))
+		return;
+
+	msg = genlmsg_new(nla_total_size(sizeof(u8)) + virthw_cpu_nest_size(),
+			  GFP_KERNEL);
+	if (!msg)
+		return;
+
+	hdr = genlmsg_put(msg, 0, 0, &virthw_family, 0, VIRTHW_CMD_CPU_EVENT);
+	if (!hdr || nla_put_u8(msg, VIRTHW_A_EVENT, event) ||
+	    virthw_put_cpu(msg, st)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+
+	/* -ESRCH only means the last listener left meanwhile. */
+	genlmsg_multicast(&virthw_family, msg, 0, VIRTHW_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+}
+
+static const struct genl_ops virthw_ops[] = {
+	{
+		.cmd = VIRTHW_CMD_GET_CPUS,
+		.flags = GENL_ADMIN_PERM,
+		.policy = virthw_get_cpus_policy,
+		.maxattr = ARRAY_SIZE(virthw_get_cpus_policy) - 1,
+		.doit = virthw_get_cpu_doit,
+		.start = virthw_get_cpus_start,
+		.dumpit = virthw_get_cpus_dumpit,
+	},
+	{
+		.cmd = VIRTHW_CMD_GET_CAPS,
+		.flags = GENL_ADMIN_PERM,
+		.policy = virthw_get_caps_policy,
+		.maxattr = ARRAY_SIZE(virthw_get_caps_policy) - 1,
+		.doit = virthw_get_caps_doit,
+	},
+};
+
+/*
+ * Kernels that know GENL_MCAST_CAP_NET_ADMIN (6.7, and stable kernels that
+ * took the fix, Debian's 6.1 among them) can keep unprivileged sockets out
+ * of the group; test the flag itself, as its presence is what matters.
+ */
+static const struct genl_multicast_group virthw_mcgrps[] = {
+	[VIRTHW_MCGRP_EVENTS_IDX] = {
+		.name = VIRTHW_MCGRP_EVENTS,
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#endif
+	},
+};
+
+/*
+ * resv_start_op stays 0: every command is new, so the core also checks
+ * the reserved header byte and never falls back to lax validation.
+ * netnsok stays false: the state is the host's, visible in init_net only.
+ * The handlers keep no shared state, so they need no genl_mutex.
+ */
+static struct genl_family virthw_family __ro_after_init = {
+	.name = VIRTHW_GENL_NAME,
+	.version = VIRTHW_GENL_VERSION,
+	.module = THIS_MODULE,
+	.parallel_ops = true,
+	.ops = virthw_ops,
+	.n_ops = ARRAY_SIZE(virthw_ops),
+	.mcgrps = virthw_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(virthw_mcgrps),
+};
+
+int virthw_netlink_init(void)
+{
+	return genl_register_family(&virthw_family);
+}
+
+void virthw_netlink_exit(void)
+{
+	genl_unregister_family(&virthw_family);
+}
