@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* config.c: parsing and validation of /etc/virtd.conf, with diagnostics. */
+
+/* The build force-includes autoconf's header, which defines it; hand builds do not. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "macro.h"
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+static const char *const policy_names[_VIRT_POLICY_MAX] = {
+	[VIRT_POLICY_BOOT] = "boot",
+	[VIRT_POLICY_FIRST_VM] = "first-vm",
+	[VIRT_POLICY_NEVER] = "never",
+};
+
+static const char *const timer_mode_names[_TIMER_MODE_MAX] = {
+	[TIMER_MODE_AUTO] = "auto",
+	[TIMER_MODE_ON] = "on",
+	[TIMER_MODE_OFF] = "off",
+};
+
+const char *virt_policy_to_string(enum virt_policy p)
+{
+	return (unsigned)p < _VIRT_POLICY_MAX ? policy_names[p] : NULL;
+}
+
+/* Keywords are case-insensitive: "Boot" cannot mean anything but boot. */
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(names[i], s) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+int virt_policy_from_string(const char *s)
+{
+	return lookup(policy_names, ELEMENTSOF(policy_names), s);
+}
+
+const char *timer_mode_to_string(enum timer_mode m)
+{
+	return (unsigned)m < _TIMER_MODE_MAX ? timer_mode_names[m] : NULL;
+}
+
+int timer_mode_from_string(const char *s)
+{
+	return lookup(timer_mode_names, ELEMENTSOF(timer_mode_names), s);
+}
+
+void config_init_defaults(struct config *c)
+{
+	*c = (struct config) {
+		.policy = CONFIG_DEFAULT_POLICY,
+		.timer_mode = CONFIG_DEFAULT_TIMER_MODE,
+		.timer_min_max_delay_ns = CONFIG_DEFAULT_MIN_MAX_DELAY_NS,
+	};
+}
+
+#define NSEC_PER_USEC 1000ULL
+#define NSEC_PER_MSEC (1000ULL * NSEC_PER_USEC)
+#define NSEC_PER_SEC (1000ULL * NSEC_PER_MSEC)
+
+static const struct {
+	const char *suffix;
+	uint64_t ns;
+} duration_units[] = {
+	{ "", NSEC_PER_SEC },
+	{ "s", NSEC_PER_SEC },
+	{ "ms", NSEC_PER_MSEC },
+	{ "us", NSEC_PER_USEC },
+	{ "min", 60 * NSEC_PER_SEC },
+};
+
+/* WHY gets a static explanation for the message when the value is refused. */
+static int parse_duration(const char *s, uint64_t *ret_ns, const char **why)
+{
+	uint64_t n = 0, mult = 0;
+	bool overflow = false;
+	const char *p = s;
+
+	/* Checked by hand: strtoull() would accept "-1" and leading blanks. */
+	if (!isdigit((unsigned char)*p)) {
+		*why = "expected a whole number";
+		return -EINVAL;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			overflow = true;
+		else
+			n = n * 10 + d;
+	}
+	if (*p == '.' || *p == ',') {
+		*why = "fractions are not supported, use a smaller unit (1500ms, not 1.5s)";
+		return -EINVAL;
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (size_t i = 0; i < ELEMENTSOF(duration_units); i++)
+		if (strcasecmp(p, duration_units[i].suffix) == 0) {
+			mult = duration_units[i].ns;
+			break;
+		}
+	if (mult == 0) {
+		*why = strcasecmp(p, "m") == 0 ? "'m' is ambiguous, write min or ms" : "unknown unit";
+		return -EINVAL;
+	}
+	if (overflow || n > UINT64_MAX / mult) {
+		*why = "out of range, the longest is 18446744073s";
+		return -ERANGE;
+	}
+	*ret_ns = n * mult;
+	return 0;
+}
+
+int config_parse_duration(const char *s, uint64_t *ret_ns)
+{
+	const char *why;
+
+	if (!s)
+		return -EINVAL;
+	return parse_duration(s, ret_ns, &why);
+}
+
+void config_diag_done(struct config_diag *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_entries; i++) {
+		free(d->entries[i].file);
+		free(d->entries[i].message);
+	}
+	free(d->entries);
+	*d = CONFIG_DIAG_INIT;
+}
+
+/*
+ * Values are quoted back in messages that end up in the journal and in D-Bus
+ * replies; D-Bus strings must be valid UTF-8, and a control character would
+ * garble a terminal, so anything but printable ASCII is escaped, and a long
+ * value is cut short.
+ */
+static void quote(const char *s, char *buf, size_t size)
+{
+	const size_t max_shown = 60;
+	size_t o = 0, shown = 0;
+
+	for (; *s && o + 8 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (shown++ == max_shown) {
+			o += (size_t)snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+}
+
+struct key_def;
+
+struct parse_state {
+	const char *filename;
+	const char *pos;		/* reader position in the text */
+	unsigned line;			/* line the reader handed out last */
+	unsigned section_line;		/* line of the last [section] header */
+	unsigned warned_section_line;
+	unsigned n_syntax_errors;
+	size_t n_errors;
+	int error;			/* first internal failure (-ENOMEM) */
+	struct config cfg;
+	unsigned set_line[4];		/* per key_defs[] entry, 0: not set */
+	struct config_diag *diags;
+};
+
+_printf_(4, 5)
+static void diag(struct parse_state *st, enum config_severity sev, unsigned line, const char *fmt, ...)
+{
+	struct config_diag *d = st->diags;
+	struct config_diag_entry *e;
+	char text[512];
+	va_list ap;
+	int n;
+
+	if (sev == CONFIG_ERROR)
+		st->n_errors++;
+	if (!d)
+		return;
+	if (sev == CONFIG_ERROR)
+		d->n_errors++;
+	else
+		d->n_warnings++;
+	if (d->n_entries >= CONFIG_DIAG_MAX) {
+		d->n_suppressed++;
+		return;
+	}
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+
+	e = realloc(d->entries, (d->n_entries + 1) * sizeof(*e));
+	if (!e)
+		goto oom;
+	d->entries = e;
+	e = &d->entries[d->n_entries];
+	*e = (struct config_diag_entry) { .severity = sev, .line = line };
+	e->file = strdup(st->filename);
+	if (line > 0)
+		n = asprintf(&e->message, "%s:%u: %s", st->filename, line, text);
+	else
+		n = asprintf(&e->message, "%s: %s", st->filename, text);
+	if (n < 0)
+		e->message = NULL;
+	if (!e->file || !e->message) {
+		free(e->file);
+		free(e->message);
+		goto oom;
+	}
+	d->n_entries++;
+	return;
+oom:
+	if (st->error == 0)
+		st->error = -ENOMEM;
+}
+
+static int parse_policy(const char *v, struct config *c, const char **why)
+{
+	int r = virt_policy_from_string(v);
+
+	(void)why;
+	if (r < 0)
+		return r;
+	c->policy = (enum virt_policy)r;
+	return 0;
+}
+
+static int parse_timer_mode(const char *v, struct config *c, const char **why)
+{
+	int r = timer_mode_from_string(v);
+
+	(void)why;
+	if (r < 0)
+		return r;
+	c->timer_mode = (enum timer_mode)r;
+	return 0;
+}
+
+static int parse_min_max_delay(const char *v, struct config *c, const char **why)
+{
+	return parse_duration(v, &c->timer_min_max_delay_ns, why);
+}
+
+/* Canonical spellings; see name_matches() for what else is accepted. */
+static const struct key_def {
+	const char *section;
+	const char *name;
+	const char *accepted;
+	int (*parse)(const char *value, struct config *c, const char **why);
+} key_defs[] = {
+	{ "Virtualization", "Policy", "boot, first-vm, never", parse_policy },
+	{ "PreemptionTimer", "Mode", "auto, on, off", parse_timer_mode },
+	{ "PreemptionTimer", "MinMaxDelay",
+	  "a whole number with unit s, ms, us or min (no unit: seconds), e.g. 10s", parse_min_max_delay },
+};
+
+/*
+ * Section and key names match case-insensitively and with '-' and '_'
+ * ignored, so MinMaxDelay, min-max-delay and min_max_delay are one key: the
+ * design and older notes spell keys both ways, and no two keys could ever
+ * differ only in case or dashes.
+ */
+static bool name_matches(const char *given, const char *canonical)
+{
+	for (;;) {
+		while (*given == '-' || *given == '_')
+			given++;
+		if (!*given || !*canonical)
+			return !*given && !*canonical;
+		if (tolower((unsigned char)*given) != tolower((unsigned char)*canonical))
+			return false;
+		given++;
+		canonical++;
+	}
+}
+
+static const struct key_def *find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(key_defs); i++)
+		if ((!section || name_matches(section, key_defs[i].section)) && name_matches(name, key_defs[i].name))
+			return &key_defs[i];
+	return NULL;
+}
+
+static bool section_known(const char *section)
+{
+	for (size_t i = 0; i < ELEMENTSOF(key_defs); i++)
+		if (name_matches(section, key_defs[i].section))
+			return true;
+	return false;
+}
+
+static void known_keys(const char *section, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(key_defs) && o < size; i++)
+		if (name_matches(section, key_defs[i].section))
+			o += (size_t)snprintf(buf + o, size - o, "%s%s=", o ? ", " : "", key_defs[i].name);
+}
+
+static int handler(void *userdata, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = userdata;
+	char qs[512], qn[512], qv[512], hint[128];
+	const struct key_def *k;
+	const char *why = NULL;
+	unsigned line = st->line;
+	size_t idx;
+	int r;
+
+	quote(section, qs, sizeof(qs));
+	quote(name, qn, sizeof(qn));
+	quote(value, qv, sizeof(qv));
+
+	if (!*section) {
+		k = find_key(NULL, name);
+		if (k)
+			diag(st, CONFIG_WARNING, line, "key '%s' outside of any section, ignoring it (it belongs in [%s])",
+			     qn, k->section);
+		else
+			diag(st, CONFIG_WARNING, line, "key '%s' outside of any section, ignoring it", qn);
+		return 1;
+	}
+
+	if (!section_known(section)) {
+		/* Once per header, not once per key under it. */
+		if (st->warned_section_line != st->section_line || st->section_line == 0) {
+			st->warned_section_line = st->section_line;
+			diag(st, CONFIG_WARNING, st->section_line ?: line,
+			     "unknown section [%s], ignoring its keys (known sections: [Virtualization], [PreemptionTimer])",
+			     qs);
+		}
+		return 1;
+	}
+
+	k = find_key(section, name);
+	if (!k) {
+		k = find_key(NULL, name);
+		if (k) {
+			diag(st, CONFIG_WARNING, line, "unknown key '%s' in [%s], ignoring it (it belongs in [%s])",
+			     qn, qs, k->section);
+		} else {
+			known_keys(section, hint, sizeof(hint));
+			diag(st, CONFIG_WARNING, line, "unknown key '%s' in [%s], ignoring it (known keys: %s)",
+			     qn, qs, hint);
+		}
+		return 1;
+	}
+
+	idx = (size_t)(k - key_defs);
+	if (st->set_line[idx] != 0)
+		diag(st, CONFIG_WARNING, line, "%s= in [%s] is set again (first on line %u), the last value wins",
+		     k->name, k->section, st->set_line[idx]);
+	st->set_line[idx] = line;
+
+	if (!*value) {
+		diag(st, CONFIG_ERROR, line, "empty value for %s= in [%s]; accepted values: %s",
+		     k->name, k->section, k->accepted);
+		return 1;
+	}
+
+	r = k->parse(value, &st->cfg, &why);
+	if (r < 0)
+		diag(st, CONFIG_ERROR, line, "invalid value '%s' for %s= in [%s]%s%s; accepted values: %s",
+		     qv, k->name, k->section, why ? ": " : "", why ?: "", k->accepted);
+	/* Always "success" to inih: our own diagnostics say what was wrong. */
+	return 1;
+}
+
+/* Where an unquoted value or key would end, as inih sees it (" ;" comment). */
+static bool has_separator(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '=' || *p == ':')
+			return true;
+		if (*p == ';' && p > s && isspace((unsigned char)p[-1]))
+			return false;
+	}
+	return false;
+}
+
+/*
+ * inih's fgets-style reader.  Feeding lines ourselves gives us the line
+ * number of every handler call (this inih's handler gets none), lets every
+ * syntax error be reported rather than only the first, and keeps lines longer
+ * than inih's buffer from being split into two "lines".  Leading blanks are
+ * dropped here, so inih never treats an indented line as the continuation of
+ * the previous value: indentation is just indentation.
+ */
+static char *reader(char *buf, int num, void *userdata)
+{
+	struct parse_state *st = userdata;
+	const char *b, *e;
+	char q[512];
+	size_t len;
+
+	if (!*st->pos)
+		return NULL;
+
+	b = st->pos;
+	e = strchrnul(b, '\n');
+	st->pos = *e ? e + 1 : e;
+	st->line++;
+
+	if (st->line == 1 && strncmp(b, "\xef\xbb\xbf", 3) == 0)
+		b += 3;
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	len = (size_t)(e - b);
+	buf[0] = '\0';
+
+	/* Comments never reach inih, so their length is never limited. */
+	if (len == 0 || *b == '#' || *b == ';')
+		return buf;
+
+	if (num < 1 || len > (size_t)num - 1) {
+		diag(st, CONFIG_ERROR, st->line, "line too long (%zu bytes, at most %d outside comments)",
+		     len, num < 1 ? 0 : num - 1);
+		st->n_syntax_errors++;
+		return buf;
+	}
+	memcpy(buf, b, len);
+	buf[len] = '\0';
+
+	if (buf[0] == '[') {
+		if (strchr(buf, ']')) {
+			st->section_line = st->line;
+		} else {
+			quote(buf, q, sizeof(q));
+			diag(st, CONFIG_ERROR, st->line, "syntax error: section header '%s' lacks its closing ']'", q);
+			st->n_syntax_errors++;
+			buf[0] = '\0';
+		}
+	} else if (!has_separator(buf)) {
+		quote(buf, q, sizeof(q));
+		diag(st, CONFIG_ERROR, st->line, "syntax error: expected '[Section]' or 'Key=Value', got '%s'", q);
+		st->n_syntax_errors++;
+		buf[0] = '\0';
+	}
+	return buf;
+}
+
+int config_parse_string(const char *text, const char *filename, struct config *out, struct config_diag *diags)
+{
+	struct parse_state st = {
+		.filename = filename ?: "(string)",
+		.pos = text ?: "",
+		.diags = diags,
+	};
+	int r;
+
+	_Static_assert(ELEMENTSOF(key_defs) <= ELEMENTSOF(st.set_line), "set_line[] too small");
+
+	config_init_defaults(&st.cfg);
+
+	r = ini_parse_stream(reader, &st, handler, &st);
+	if (st.error < 0)
+		return st.error;
+	if (r == -2)
+		return -ENOMEM;
+	if (r < 0)
+		return -EIO;
+	/* Only lines the reader judged valid reach inih; this is a backstop. */
+	if (r > 0 && st.n_syntax_errors == 0)
+		diag(&st, CONFIG_ERROR, (unsigned)r, "syntax error");
+	if (st.error < 0)
+		return st.error;
+	if (st.n_errors > 0)
+		return -EINVAL;
+
+	*out = st.cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config *out, struct config_diag *diags)
+{
+	_cleanup_(fclosep) FILE *f = NULL;
+	_cleanup_free_ char *buf = NULL;
+	struct parse_state st = { .filename = path, .diags = diags };
+	struct stat sb;
+	size_t n = 0;
+	const char *nul;
+	int r;
+
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		if (r == -ENOENT) {
+			config_init_defaults(out);
+			return 0;
+		}
+		diag(&st, CONFIG_ERROR, 0, "cannot open: %m");
+		return st.error ?: r;
+	}
+	if (fstat(fileno(f), &sb) < 0) {
+		r = -errno;
+		diag(&st, CONFIG_ERROR, 0, "cannot stat: %m");
+		return st.error ?: r;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		errno = EISDIR;
+		diag(&st, CONFIG_ERROR, 0, "cannot read: %m");
+		return st.error ?: -EISDIR;
+	}
+
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	/* Read one byte past the limit to tell "exactly at" from "over". */
+	while (n <= CONFIG_FILE_MAX) {
+		size_t k = fread(buf + n, 1, CONFIG_FILE_MAX + 1 - n, f);
+
+		if (k == 0)
+			break;
+		n += k;
+	}
+	if (ferror(f)) {
+		int err = errno ?: EIO;
+
+		errno = err;
+		diag(&st, CONFIG_ERROR, 0, "cannot read: %m");
+		return st.error ?: -err;
+	}
+	if (n > CONFIG_FILE_MAX) {
+		diag(&st, CONFIG_ERROR, 0, "larger than %d bytes, refusing to parse it", CONFIG_FILE_MAX);
+		return st.error ?: -EFBIG;
+	}
+
+	nul = memchr(buf, '\0', n);
+	if (nul) {
+		unsigned line = 1;
+
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n';
+		diag(&st, CONFIG_ERROR, line, "contains a NUL byte, this is not a text file");
+		return st.error ?: -EINVAL;
+	}
+	buf[n] = '\0';
+
+	return config_parse_string(buf, path, out, diags);
+}
