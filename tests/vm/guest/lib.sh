@@ -1,0 +1,307 @@
+# Helpers for the guest test scenarios (busybox sh): reporting, modules, KVM VMs, virtctl parsing, dmesg checks.
+# shellcheck shell=sh disable=SC2034 # variables are for the scenarios that source this
+#
+# A scenario is sourced by /init after this file, in its own shell, with
+# SCENARIO set; it reports each check with exactly one of
+#   pass CHECK [DETAIL] | fail CHECK [DETAIL] | skip CHECK REASON | check CHECK CMD...
+# which print "VIRTD-TEST: PASS|FAIL|SKIP <scenario>/<check>[: detail]".
+
+: "${VIRTD_RESULTS:=/run/virtd-results}"
+SCENARIO=${SCENARIO:-unnamed}
+LIB_TMP=/tmp/lib.$$
+
+# --- reporting ---------------------------------------------------------------
+
+lib_report() {	# lib_report STATUS CHECK [DETAIL...]
+	_st=$1 _ck=$2
+	shift 2
+	_line="VIRTD-TEST: $_st $SCENARIO/$_ck${*:+: $*}"
+	# One line whatever the detail held.
+	_line=$(printf '%s' "$_line" | tr '\n\t' '  ' | cut -c1-400)
+	echo "$_line"
+	echo "$_line" >>"$VIRTD_RESULTS"
+}
+pass() { lib_report PASS "$@"; }
+fail() { lib_report FAIL "$@"; }
+skip() { lib_report SKIP "$@"; }
+
+# check NAME CMD...: PASS when CMD exits 0, else FAIL with the tail of its
+# output.  CMD runs in this shell (not a subshell), so what it sets stays set.
+check() {
+	_name=$1
+	shift
+	if "$@" >"$LIB_TMP/check.out" 2>&1; then
+		pass "$_name"
+	else
+		_rc=$?
+		fail "$_name" "'$*' exited $_rc: $(tail -n 3 "$LIB_TMP/check.out")"
+		return 1
+	fi
+}
+
+# expect NAME WANT GOT [CONTEXT]: PASS when the two strings are equal.
+expect() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected '$2', got '$3'${4:+ ($4)}"
+		return 1
+	fi
+}
+
+# note TEXT: a line for humans in the log, not a check.
+note() { echo "VIRTD-NOTE: $SCENARIO: $*"; }
+
+lib_begin() {
+	SCENARIO=$1
+	export SCENARIO
+	mkdir -p "$LIB_TMP"
+	BG_PIDS=""
+	return 0
+}
+
+lib_end() {
+	bg_kill_all
+	touch "/run/virtd-done-$SCENARIO"
+}
+
+# Background helpers the scenario must not outlive (init kills leftovers too).
+bg_start() {	# bg_start OUTFILE CMD...: run CMD in the background; sets BG_PID
+	_o=$1
+	shift
+	"$@" >"$_o" 2>&1 &
+	BG_PID=$!
+	BG_PIDS="$BG_PIDS $BG_PID"
+}
+bg_kill_all() {
+	for _p in $BG_PIDS; do
+		kill "$_p" 2>/dev/null
+	done
+	BG_PIDS=""
+}
+
+# wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds or SECS pass.
+wait_for() {
+	_deadline=$(($1 * 10))
+	shift
+	_i=0
+	while [ "$_i" -lt "$_deadline" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# --- CPU vendor and modules ----------------------------------------------------
+
+if grep -q '^vendor_id.*AuthenticAMD' /proc/cpuinfo; then
+	VENDOR=amd FEATURE=svm KVM_VENDOR_MOD=kvm_amd
+elif grep -q '^vendor_id.*GenuineIntel' /proc/cpuinfo; then
+	VENDOR=intel FEATURE=vmx KVM_VENDOR_MOD=kvm_intel
+else
+	VENDOR=unknown FEATURE=none KVM_VENDOR_MOD=none
+fi
+
+mod_loaded() { grep -q "^$1 " /proc/modules; }
+
+# kvm_load [KVM_PARAM=VALUE...]: kvm with those parameters, then the vendor module.
+kvm_load() {
+	modprobe kvm "$@" && modprobe "$KVM_VENDOR_MOD"
+}
+# kvm_unload: the vendor module, kvm and what they pulled in.
+kvm_unload() {
+	mod_loaded "$KVM_VENDOR_MOD" && { modprobe -r "$KVM_VENDOR_MOD" || return 1; }
+	mod_loaded kvm && { modprobe -r kvm || return 1; }
+	return 0
+}
+virthw_load() { modprobe virthw; }
+virthw_unload() { ! mod_loaded virthw || rmmod virthw; }
+virthw_available() { modinfo virthw >/dev/null 2>&1; }
+
+# modules_reset: the state every scenario starts from: no virthw, no KVM.
+modules_reset() {
+	virthw_unload && kvm_unload
+}
+
+kvm_param() {	# kvm_param NAME: the value of kvm's parameter, empty when absent
+	cat "/sys/module/kvm/parameters/$1" 2>/dev/null
+}
+
+# --- CPUs -------------------------------------------------------------------------
+
+# online_cpus: CPU numbers, one a line.
+online_cpus() {
+	tr ',' '\n' </sys/devices/system/cpu/online | while IFS=- read -r _a _b; do
+		seq "$_a" "${_b:-$_a}"
+	done
+}
+nr_online() { online_cpus | wc -l; }
+cpu_set_online() {	# cpu_set_online CPU 0|1
+	echo "$2" >"/sys/devices/system/cpu/cpu$1/online"
+}
+
+# Independent oracle through the msr driver, not virthw: EFER (0xc0000080)
+# bit 12 is SVME.  For VMX, CR4 is not readable as an MSR; callers skip.
+msr_read() {	# msr_read CPU MSR: the value in hex (no 0x)
+	dd if="/dev/cpu/$1/msr" bs=8 count=1 skip=$(($2 / 8)) 2>/dev/null |
+		od -An -t x8 | tr -d ' \n'
+}
+efer_svme() {	# efer_svme CPU: 1 or 0
+	_v=$(msr_read "$1" $((0xc0000080)))
+	[ -n "$_v" ] || return 1
+	echo $(((0x$_v >> 12) & 1))
+}
+# svme_count: how many online CPUs have EFER.SVME set, by the msr oracle.
+svme_count() {
+	[ "$VENDOR" = amd ] || return 1
+	mod_loaded msr || modprobe msr || return 1
+	_n=0
+	for _c in $(online_cpus); do
+		_s=$(efer_svme "$_c") || return 1
+		_n=$((_n + _s))
+	done
+	echo "$_n"
+}
+
+# --- KVM VMs (tests/bin/kvm-vm) -------------------------------------------------
+
+# vm_start: create a KVM VM through /dev/kvm and keep it until vm_stop.
+vm_start() {
+	[ -c /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
+	rm -f "$LIB_TMP/vm.out"
+	bg_start "$LIB_TMP/vm.out" kvm-vm --hold 600
+	VM_PID=$BG_PID
+	wait_for 30 grep -q '^kvm-vm: holding' "$LIB_TMP/vm.out" || {
+		cat "$LIB_TMP/vm.out"
+		return 1
+	}
+}
+# vm_stop: end the holder; returns once its process (and so the VM) is gone.
+vm_stop() {
+	[ -n "${VM_PID:-}" ] || return 0
+	kill "$VM_PID" 2>/dev/null
+	wait "$VM_PID" 2>/dev/null
+	VM_PID=""
+}
+
+# --- virtctl hw -------------------------------------------------------------------
+
+# hw_cpus: one line per CPU from `virtctl hw --json`:
+#   "<id> <online> <feature> <fw_enabled> <virt_on>"   (0/1, feature lowercase)
+hw_cpus() {
+	virtctl hw --json >"$LIB_TMP/hw.json" 2>"$LIB_TMP/hw.err" || {
+		cat "$LIB_TMP/hw.err" >&2
+		return 1
+	}
+	# A CPU is any object that has an "online" member, in document order.
+	json_flatten <"$LIB_TMP/hw.json" | awk -F'\t' '
+	{
+		obj = $1; sub(/\.[^.]*$/, "", obj); key = $1; sub(/^.*\./, "", key)
+		v = $2; gsub(/"/, "", v)
+		if (v == "true") v = 1; else if (v == "false") v = 0
+		if (!(obj in seen)) { seen[obj] = 1; order[++n] = obj }
+		val[obj, key] = v
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			o = order[i]
+			if (val[o, "online"] == "") continue
+			printf "%s %s %s %s %s\n", (val[o,"cpu"] != "" ? val[o,"cpu"] : val[o,"id"]),
+				val[o,"online"], tolower(val[o,"feature"]),
+				(val[o,"fw_enabled"] != "" ? val[o,"fw_enabled"] : val[o,"firmware_enabled"]),
+				(val[o,"virt_on"] != "" ? val[o,"virt_on"] : val[o,"on"])
+		}
+	}'
+}
+
+# json_flatten: a JSON document to "path<TAB>scalar" lines (path: keys and
+# array indices joined by dots), with busybox awk alone.
+json_flatten() {
+	awk '
+	BEGIN { RS = "\001" }
+	{
+		s = $0; n = length(s); depth = 0; key = ""
+		for (i = 1; i <= n; i++) {
+			c = substr(s, i, 1)
+			if (index(" \t\r\n,:", c)) {
+				if (c == ":") expect_val = 1
+				continue
+			}
+			if (c == "{" || c == "[") {
+				path[depth + 1] = pending(); depth++; type[depth] = c; idx[depth] = 0; havekey = 0
+				continue
+			}
+			if (c == "}" || c == "]") { depth--; if (depth > 0 && type[depth] == "[") idx[depth]++; continue }
+			if (c == "\"") {
+				j = i + 1; t = ""
+				while (j <= n && substr(s, j, 1) != "\"") {
+					if (substr(s, j, 1) == "\\") { t = t substr(s, j, 2); j += 2; continue }
+					t = t substr(s, j, 1); j++
+				}
+				i = j
+				if (type[depth] == "{" && !havekey) { curkey = t; havekey = 1; continue }
+				emit("\"" t "\""); continue
+			}
+			j = i; while (j <= n && index(" \t\r\n,}]", substr(s, j, 1)) == 0) j++
+			emit(substr(s, i, j - i)); i = j - 1
+		}
+	}
+	function pending(   p) {
+		if (depth == 0) return ""
+		if (type[depth] == "{") { p = curkey; havekey = 0 } else p = idx[depth]
+		return p
+	}
+	function fullpath(last,   k, p) {
+		p = ""
+		for (k = 2; k <= depth; k++) p = p path[k] "."
+		return p last
+	}
+	function emit(v,   p) {
+		if (type[depth] == "{") { p = fullpath(curkey); havekey = 0 }
+		else { p = fullpath(idx[depth]); idx[depth]++ }
+		printf "%s\t%s\n", p, v
+	}'
+}
+
+# hw_count_on: how many online CPUs virthw reports with virtualization on;
+# fails when virtctl fails or reports no CPU at all.
+hw_count_on() {
+	hw_cpus >"$LIB_TMP/hw.cpus" || return 1
+	[ -s "$LIB_TMP/hw.cpus" ] || { echo "no CPU in virtctl hw --json" >"$LIB_TMP/hw.err"; return 1; }
+	awk '$2 == 1 && $5 == 1 { n++ } END { print n + 0 }' "$LIB_TMP/hw.cpus"
+}
+
+# expect_all_on CHECK / expect_none_on CHECK: virthw's dump against the online CPUs.
+expect_all_on() {
+	_want=$(nr_online)
+	_got=$(hw_count_on) || { fail "$1" "virtctl hw --json failed: $(cat "$LIB_TMP/hw.err")"; return 1; }
+	expect "$1" "$_want" "$_got" "CPUs on of $_want online: $(tr '\n' ';' <"$LIB_TMP/hw.cpus")"
+}
+expect_none_on() {
+	_got=$(hw_count_on) || { fail "$1" "virtctl hw --json failed: $(cat "$LIB_TMP/hw.err")"; return 1; }
+	expect "$1" 0 "$_got" "CPUs on: $(tr '\n' ';' <"$LIB_TMP/hw.cpus")"
+}
+
+# --- kernel log -----------------------------------------------------------------------
+
+# dmesg_mark: remember where the kernel log is; dmesg_clean CHECK judges what came after.
+dmesg_mark() {
+	dmesg >"$LIB_TMP/dmesg.before"
+	DMESG_TAINT_BEFORE=$(cat /proc/sys/kernel/tainted)
+}
+dmesg_clean() {
+	dmesg >"$LIB_TMP/dmesg.after"
+	_new=$(awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$LIB_TMP/dmesg.before" "$LIB_TMP/dmesg.after")
+	_bad=$(printf '%s\n' "$_new" | grep -E 'WARNING|BUG|Oops|general protection|[Ll]eak|Call Trace|UBSAN|KASAN|refcount_t|list_(add|del) corruption|double free|use-after-free|segfault' | head -n 3)
+	# Allowed taints: O (out-of-tree module, 4096) and E (unsigned module, 8192).
+	_taint=$(cat /proc/sys/kernel/tainted)
+	_other=$((_taint & ~(4096 | 8192)))
+	if [ -n "$_bad" ]; then
+		fail "$1" "kernel log: $_bad"
+	elif [ "$_other" -ne 0 ]; then
+		fail "$1" "kernel tainted $_taint (was ${DMESG_TAINT_BEFORE:-?}; beyond out-of-tree/unsigned)"
+	else
+		pass "$1"
+	fi
+}

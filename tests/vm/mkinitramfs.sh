@@ -1,0 +1,227 @@
+#!/bin/bash
+# Builds the test machines' initramfs: busybox, the kernel's KVM modules, virthw.ko, the project's binaries, the guest tests.
+#
+# Usage: tests/vm/mkinitramfs.sh --kernel <6.1|6.12> --vendor amd|intel --out FILE
+#                                [--virthw KO] [--missing-ok] [--gzip]
+#   --virthw KO    use this virthw.ko instead of building it (build-kmod.sh)
+#   --missing-ok   leave out project inputs that do not exist yet (virthw.ko,
+#                  binaries) with a warning, instead of failing; the scenarios
+#                  that need them then fail or skip inside the machine
+#   --gzip         compress the archive (default: uncompressed, which boots
+#                  faster under TCG than a gzip the kernel has to inflate)
+# BUILDDIR (default: the repository root) is where src/virtctl and
+# tests/vm/progs/{kvm-vm,virthw-badreq} are taken from.  An archive newer than
+# all of its inputs (and built with the same options) is kept as it is.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+usage() {
+	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> --vendor amd|intel --out FILE [--virthw KO] [--missing-ok] [--gzip]" >&2
+	exit 2
+}
+
+flavor="" vendor="" out="" virthw="" missing_ok=0 gzip=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) flavor=${2:?}; shift 2 ;;
+	--vendor) vendor=${2:?}; shift 2 ;;
+	--out) out=${2:?}; shift 2 ;;
+	--virthw) virthw=${2:?}; shift 2 ;;
+	--missing-ok) missing_ok=1; shift ;;
+	--gzip) gzip=1; shift ;;
+	-h | --help) usage ;;
+	*) echo "$PROG: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+if [ -z "$flavor" ] || [ -z "$out" ]; then usage; fi
+image_meta "$flavor" >/dev/null
+# Only the top of each vendor's KVM stack is named; everything below it comes
+# from the kernel's modules.dep.  msr gives the scenarios an oracle for
+# EFER.SVME / CR4-independent MSR reads that does not go through virthw.
+case "$vendor" in
+amd) top_modules=(kvm_amd msr) ;;
+intel) top_modules=(kvm_intel msr) ;;
+*) usage ;;
+esac
+
+kdir=$(kernel_dir "$flavor")
+kver=$(fetched_kver "$flavor")
+moddir=$(readlink -f "$kdir/modules")
+[ -s "$moddir/modules.dep" ] || die "$moddir/modules.dep missing: run tests/vm/fetch-kernels.sh $flavor"
+builddir=${BUILDDIR:-$REPO_ROOT}
+[ -d "$builddir" ] || die "BUILDDIR $builddir is not a directory"
+
+missing() {
+	if [ "$missing_ok" = 1 ]; then
+		log "warning: leaving out $1 ($2)"
+	else
+		die "$1 is missing: $2 (or pass --missing-ok to build without it)"
+	fi
+}
+
+# --- inputs --------------------------------------------------------------
+is_static() {
+	[ -x "$1" ] && ! ldd "$1" >/dev/null 2>&1
+}
+busybox=""
+for b in /bin/busybox "$(command -v busybox || true)"; do
+	if [ -n "$b" ] && is_static "$b"; then
+		busybox=$b
+		break
+	fi
+done
+[ -n "$busybox" ] || die "no static busybox: apt-get install busybox-static"
+
+if [ -z "$virthw" ]; then
+	if ko=$("$VM_DIR/build-kmod.sh" "$flavor" 2>"$VM_OUT/build-kmod-$flavor.log"); then
+		virthw=$ko
+	else
+		missing virthw.ko "tests/vm/build-kmod.sh $flavor failed, see $VM_OUT/build-kmod-$flavor.log"
+	fi
+elif [ ! -f "$virthw" ]; then
+	missing "$virthw" "no such file"
+	virthw=""
+fi
+
+# A libtool-linked program is a wrapper script; the real binary is in .libs/.
+real_binary() {
+	local f=$1
+	if [ -f "$f" ] && head -c 2 "$f" | grep -q '^#!' && grep -q libtool "$f" 2>/dev/null; then
+		f="$(dirname "$f")/.libs/$(basename "$f")"
+	fi
+	echo "$f"
+}
+binaries=()
+for b in src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq; do
+	f=$(real_binary "$builddir/$b")
+	if [ -x "$f" ] && [ -f "$f" ]; then
+		binaries+=("$f")
+	else
+		missing "$builddir/$b" "build the userspace first: ./autogen.sh && ./configure && make (BUILDDIR=$builddir)"
+	fi
+done
+
+guest_files=("$VM_DIR/guest/init" "$VM_DIR/guest/lib.sh")
+for f in "${guest_files[@]}"; do
+	[ -f "$f" ] || die "$f is missing from the source tree"
+done
+scenarios=("$VM_DIR"/scenarios/*.sh)
+[ -e "${scenarios[0]}" ] || die "no scenarios in $VM_DIR/scenarios/"
+
+# Module closure over the kernel's own modules.dep (paths relative to moddir).
+declare -A DEPS PATHOF
+while IFS= read -r line; do
+	mod=${line%%:*}
+	name=$(basename "$mod")
+	name=${name%%.ko*}
+	name=${name//-/_}
+	PATHOF[$name]=$mod
+	DEPS[$name]=${line#*:}
+done <"$moddir/modules.dep"
+want=("${top_modules[@]}")
+if [ -n "$virthw" ]; then
+	vdeps=$(modinfo -F depends "$virthw" 2>/dev/null || true)
+	IFS=, read -r -a vd <<<"$vdeps"
+	want+=("${vd[@]}")
+fi
+declare -A PICK
+for m in "${want[@]}"; do
+	[ -n "$m" ] || continue
+	m=${m//-/_}
+	[ -n "${PATHOF[$m]:-}" ] || die "module $m is not in $moddir/modules.dep (kernel $kver)"
+	PICK[${PATHOF[$m]}]=1
+	for d in ${DEPS[$m]}; do
+		PICK[$d]=1
+	done
+done
+modfiles=()
+for p in "${!PICK[@]}"; do
+	modfiles+=("$p")
+done
+mapfile -t modfiles < <(printf '%s\n' "${modfiles[@]}" | sort)
+
+libs=()
+if [ ${#binaries[@]} -gt 0 ]; then
+	mapfile -t libs < <(for b in "${binaries[@]}"; do
+		ldd "$b" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
+	done | sort -u)
+fi
+
+inputs=("$busybox" "$moddir/modules.dep" "${binaries[@]}" "${libs[@]}" "${guest_files[@]}" "${scenarios[@]}" "$0" "$VM_DIR/common.sh")
+[ -n "$virthw" ] && inputs+=("$virthw")
+for p in "${modfiles[@]}"; do
+	inputs+=("$moddir/$p")
+done
+
+# --- up to date? -----------------------------------------------------------
+sig="kernel=$kver vendor=$vendor gzip=$gzip virthw=$virthw bins=${binaries[*]} scenarios=${scenarios[*]}"
+if up_to_date "$out" "$out.sig" -- "${inputs[@]}" && [ "$(cat "$out.sig")" = "$sig" ]; then
+	log "$out is up to date"
+	exit 0
+fi
+
+# --- stage -----------------------------------------------------------------
+mkdir -p "$VM_OUT" "$(dirname "$out")"
+stage=$(mktemp -d "$VM_OUT/initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests/scenarios}
+cp "$busybox" "$stage/bin/busybox"
+"$busybox" --list-full | while IFS= read -r a; do
+	[ "$a" = bin/busybox ] && continue
+	ln -sf /bin/busybox "$stage/$a"
+done
+
+mdst=$stage/lib/modules/$kver
+mkdir -p "$mdst/extra"
+for p in "${modfiles[@]}"; do
+	d="$mdst/${p%.xz}"
+	mkdir -p "$(dirname "$d")"
+	case "$p" in
+	*.ko.xz) xz -dc "$moddir/$p" >"$d" ;;
+	*.ko.zst) zstd -dcq "$moddir/$p" >"$d" ;;
+	*.ko.gz) gzip -dc "$moddir/$p" >"$d" ;;
+	*) cp "$moddir/$p" "$d" ;;
+	esac
+done
+[ -n "$virthw" ] && cp "$virthw" "$mdst/extra/virthw.ko"
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$mdst/"
+done
+depmod -b "$stage" "$kver" || die "depmod -b $stage $kver failed"
+
+for b in "${binaries[@]}"; do
+	case "$b" in
+	*/virtctl) d=usr/bin/virtctl ;;
+	*) d=tests/bin/$(basename "$b") ;;
+	esac
+	mkdir -p "$(dirname "$stage/$d")"
+	cp "$b" "$stage/$d"
+done
+for l in "${libs[@]}"; do
+	mkdir -p "$stage$(dirname "$l")"
+	cp -L "$l" "$stage$l"
+done
+
+install -m 0755 "$VM_DIR/guest/init" "$stage/init"
+install -m 0644 "$VM_DIR/guest/lib.sh" "$stage/tests/lib.sh"
+install -m 0644 "${scenarios[@]}" "$stage/tests/scenarios/"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+{
+	echo "kver=$kver"
+	echo "vendor=$vendor"
+	echo "virthw=$([ -n "$virthw" ] && echo yes || echo no)"
+	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"$stage/etc/virtd-test-image"
+
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc --owner=0:0 --quiet) >"$out.tmp"
+if [ "$gzip" = 1 ]; then
+	gzip -6 -n <"$out.tmp" >"$out.tmp.gz"
+	mv "$out.tmp.gz" "$out.tmp"
+fi
+mv "$out.tmp" "$out"
+echo "$sig" >"$out.sig"
+log "wrote $out ($(du -h "$out" | cut -f1); kernel $kver, $vendor, modules: $(printf '%s ' "${modfiles[@]##*/}")$([ -n "$virthw" ] && echo "+ virthw.ko"))"

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Boots one QEMU test machine (TCG, AMD SVM, real KVM) on a Debian kernel and reports its scenarios.
+#
+# Usage: tests/vm/run-qemu.sh --kernel <6.1|6.12> [--smp N] [--append ARGS]
+#                             [--console] [--timeout SECS] [--missing-ok] TESTS...
+# TESTS are scenario names (tests/vm/scenarios/NAME.sh), separate or
+# comma-separated.  The serial log is kept as tests/vm/out/<kernel>-<stamp>.log.
+# Prints every VIRTD-TEST line (the whole console with --console), adds a FAIL
+# for each scenario that never finished (hang, crash, timeout), and ends with
+# "N passed, N failed, N skipped".  Exit 0 only if nothing failed and the
+# guest's verdict line was seen.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+usage() {
+	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> [--smp N] [--append ARGS] [--console] [--timeout SECS] [--missing-ok] TESTS..." >&2
+	exit 2
+}
+
+flavor="" smp=2 append="" console=0 limit="" mk_opts=() tests=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) flavor=${2:?}; shift 2 ;;
+	--smp) smp=${2:?}; shift 2 ;;
+	--append) append=${2:?}; shift 2 ;;
+	--console) console=1; shift ;;
+	--timeout) limit=${2:?}; shift 2 ;;
+	--missing-ok) mk_opts+=(--missing-ok); shift ;;
+	-h | --help) usage ;;
+	-*) echo "$PROG: unknown option '$1'" >&2; usage ;;
+	*) IFS=, read -r -a t <<<"$1"; tests+=("${t[@]}"); shift ;;
+	esac
+done
+if [ -z "$flavor" ] || [ ${#tests[@]} -eq 0 ]; then usage; fi
+image_meta "$flavor" >/dev/null
+for t in "${tests[@]}"; do
+	[ -f "$VM_DIR/scenarios/$t.sh" ] || die "no scenario '$t' (tests/vm/scenarios/$t.sh)"
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
+
+kdir=$(kernel_dir "$flavor")
+fetched_kver "$flavor" >/dev/null
+vmlinux=$kdir/vmlinux
+[ -s "$vmlinux" ] || die "$vmlinux missing: run tests/vm/fetch-kernels.sh $flavor"
+
+mkdir -p "$VM_OUT"
+initrd=$VM_OUT/initramfs-$flavor-amd.cpio
+"$VM_DIR/mkinitramfs.sh" --kernel "$flavor" --vendor amd --out "$initrd" "${mk_opts[@]}"
+
+# Generous: a scenario takes seconds to a minute under TCG; boot ~5 s.
+[ -n "$limit" ] || limit=$((60 + 120 * ${#tests[@]}))
+list=$(IFS=,; echo "${tests[*]}")
+stamp=$(date +%Y%m%d-%H%M%S)-$$
+logf=$VM_OUT/$flavor-$stamp.log
+
+# Single-threaded TCG: multi-threaded TCG hangs now and then with nested SVM
+# (GUEST-NOTES.md).  The uncompressed vmlinux boots through its PVH note.
+# shellcheck disable=SC2054 # commas inside QEMU's option values
+qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m 1G
+	-nographic -no-reboot -nic none -kernel "$vmlinux" -initrd "$initrd"
+	-append "console=ttyS0 panic=-1 softlockup_panic=1 loglevel=4 $append virtd.tests=$list")
+log "booting $flavor (smp $smp, limit ${limit}s): $list; log $logf"
+start=$(date +%s.%N)
+set +e
+timeout -k 5 "$limit" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$logf" |
+	if [ "$console" = 1 ]; then cat; else grep --line-buffered '^VIRTD-TEST: '; fi
+rc=${PIPESTATUS[0]}
+set -e
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+
+extra=()
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	extra+=("VIRTD-TEST: FAIL $flavor/boot: no end within ${limit}s (hung; see $logf)")
+fi
+for t in "${tests[@]}"; do
+	if ! grep -q "^VIRTD-END: $t " "$logf"; then
+		extra+=("VIRTD-TEST: FAIL $t/complete: never finished (machine hung, crashed or timed out; see $logf)")
+	fi
+done
+verdict=$(grep -a '^VIRTD-VERDICT: ' "$logf" | tail -n1 || true)
+if [ -z "$verdict" ] && [ ${#extra[@]} -eq 0 ]; then
+	extra+=("VIRTD-TEST: FAIL $flavor/verdict: the guest printed no VIRTD-VERDICT line (see $logf)")
+fi
+for l in "${extra[@]}"; do
+	echo "$l"
+	echo "$l" >>"$logf"
+done
+
+passed=$(grep -ac '^VIRTD-TEST: PASS ' "$logf" || true)
+failed=$(grep -ac '^VIRTD-TEST: FAIL ' "$logf" || true)
+skipped=$(grep -ac '^VIRTD-TEST: SKIP ' "$logf" || true)
+boot=$(grep -a '^VIRTD-BOOT: ' "$logf" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p' | head -n1)
+log "$flavor: qemu exit $rc after ${secs}s (guest reached /init at ${boot:-?}s uptime); log $logf"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ -n "$verdict" ]
