@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtctl-args.h: pure command-line parsing for virtctl's verbs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes of virtctl, documented in --help. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_RUNTIME = 1,   /* the request failed: see stderr */
+	EXIT_USAGE = 2,             /* bad command line */
+};
+
+/* Decimal CPU number, no sign, no blanks, nothing after it, fits in u32. */
+int parse_cpu_number(const char *s, uint32_t *ret);
+
+struct hw_args {
+	bool help;
+	bool json;
+	bool monitor;
+	bool has_cpu;
+	uint32_t cpu;
+};
+
+/*
+ * Parses "hw [--json] [--cpu=N] [--monitor] [monitor]" (argv[0] is the verb).
+ * Returns 0, or -EINVAL with a message for the user in err.  Permutes argv
+ * (getopt) and resets getopt's state first, so it may be called repeatedly.
+ */
+int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t err_size);

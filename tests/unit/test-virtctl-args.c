@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-virtctl-args.c: unit tests of virtctl's command-line parsing. */
+#include <errno.h>
+
+#include "tests.h"
+#include "virtctl-args.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(a, err, ...) hw_parse_args(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (a), (err), sizeof(err))
+
+static void test_cpu_number(void)
+{
+	static const struct {
+		const char *s;
+		int r;
+		uint32_t v;
+	} cases[] = {
+		{ "0", 0, 0 },
+		{ "42", 0, 42 },
+		{ "007", 0, 7 },
+		{ "4294967295", 0, UINT32_MAX },
+		{ "4294967296", -ERANGE, 0 },
+		{ "99999999999999999999999", -ERANGE, 0 },
+		{ "", -EINVAL, 0 },
+		{ "abc", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 },
+		{ "1a", -EINVAL, 0 },
+		{ "0x10", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 12345;
+		int r = parse_cpu_number(cases[i].s, &v);
+
+		CHECK(r == cases[i].r && (r < 0 || v == cases[i].v), "parse_cpu_number(\"%s\") = %d (%u)",
+		      cases[i].s, r, (unsigned)v);
+	}
+	CHECK(parse_cpu_number(NULL, &(uint32_t){0}) == -EINVAL, "parse_cpu_number(NULL)");
+}
+
+static void test_hw_args(void)
+{
+	struct hw_args a;
+	char err[256];
+
+	CHECK(PARSE(&a, err, "hw") == 0 && !a.json && !a.monitor && !a.has_cpu && !a.help, "hw: defaults");
+	CHECK(PARSE(&a, err, "hw", "--json") == 0 && a.json, "hw --json");
+	CHECK(PARSE(&a, err, "hw", "--cpu=3") == 0 && a.has_cpu && a.cpu == 3, "hw --cpu=3");
+	CHECK(PARSE(&a, err, "hw", "--cpu", "5", "--json") == 0 && a.has_cpu && a.cpu == 5 && a.json,
+	      "hw --cpu 5 --json");
+	CHECK(PARSE(&a, err, "hw", "monitor") == 0 && a.monitor && !a.json, "hw monitor");
+	CHECK(PARSE(&a, err, "hw", "monitor", "--json") == 0 && a.monitor && a.json, "hw monitor --json");
+	CHECK(PARSE(&a, err, "hw", "--monitor") == 0 && a.monitor, "hw --monitor");
+	CHECK(PARSE(&a, err, "hw", "--help") == 0 && a.help, "hw --help");
+	CHECK(PARSE(&a, err, "hw", "-h") == 0 && a.help, "hw -h");
+
+	CHECK(PARSE(&a, err, "hw", "--cpu=abc") == -EINVAL && strstr(err, "'abc'"), "hw --cpu=abc refused: %s", err);
+	CHECK(PARSE(&a, err, "hw", "--cpu=-1") == -EINVAL, "hw --cpu=-1 refused: %s", err);
+	CHECK(PARSE(&a, err, "hw", "--cpu") == -EINVAL && strstr(err, "needs a value"), "hw --cpu refused: %s", err);
+	CHECK(PARSE(&a, err, "hw", "--bogus") == -EINVAL && strstr(err, "'--bogus'"), "hw --bogus refused: %s", err);
+	CHECK(PARSE(&a, err, "hw", "-x") == -EINVAL && strstr(err, "'-x'"), "hw -x refused: %s", err);
+	CHECK(PARSE(&a, err, "hw", "frob") == -EINVAL && strstr(err, "'frob'"), "hw frob refused: %s", err);
+	CHECK(PARSE(&a, err, "hw", "--json=1") == -EINVAL && strstr(err, "takes no value"), "hw --json=1 refused: %s", err);
+
+	/* getopt keeps state between calls; the parser must reset it. */
+	CHECK(PARSE(&a, err, "hw", "--json") == 0 && a.json, "parsing again after an error");
+}
+
+int main(void)
+{
+	test_cpu_number();
+	test_hw_args();
+	return tests_finish();
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kvm-vm.c: guest test program that creates KVM VMs (no vCPUs) and holds them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+/* Exit statuses, for the harness. */
+enum {
+	KVM_VM_OK = 0,
+	KVM_VM_FAILED = 1,      /* an ioctl failed: see the message */
+	KVM_VM_USAGE = 2,
+	KVM_VM_NO_KVM = 3,      /* /dev/kvm does not exist */
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void help(void)
+{
+	printf("Usage: kvm-vm [--count=N] [--once] [--hold=SECONDS] [--timing]\n"
+	       "\n"
+	       "Creates N KVM VMs (KVM_CREATE_VM, machine type 0, no vCPUs) and holds\n"
+	       "them until a line or EOF on stdin (when stdin is a pipe or a terminal),\n"
+	       "SIGTERM/SIGINT, or --hold expires; --once closes them at once.\n"
+	       "--timing prints creation and destruction latency in microseconds.\n"
+	       "Exit status: 0 ok, 1 KVM refused, 2 usage, 3 no /dev/kvm.\n");
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int parse_positive(const char *s, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* /dev/null and regular files give EOF at once: watching them would release
+ * the VMs immediately when the harness starts us in the background. */
+static bool stdin_watchable(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO);
+}
+
+static const char *wait_for_release(long hold_s)
+{
+	bool watch = stdin_watchable();
+	long long deadline = hold_s >= 0 ? now_us() + hold_s * 1000000LL : -1;
+
+	while (!got_signal) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		int timeout = -1, r;
+
+		if (deadline >= 0) {
+			long long left = deadline - now_us();
+
+			if (left <= 0)
+				return "hold expired";
+			timeout = (int)((left + 999) / 1000);
+		}
+		r = poll(&p, watch ? 1 : 0, timeout);
+		if (r < 0 && errno != EINTR)
+			return "poll failed";
+		/* Any input, EOF or hang-up: the controlling side is done. */
+		if (r > 0)
+			return "stdin";
+	}
+	return got_signal == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+int main(int argc, char *argv[])
+{
+	enum { ARG_HOLD = 0x100, ARG_COUNT, ARG_ONCE, ARG_TIMING };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "hold", required_argument, NULL, ARG_HOLD },
+		{ "count", required_argument, NULL, ARG_COUNT },
+		{ "once", no_argument, NULL, ARG_ONCE },
+		{ "timing", no_argument, NULL, ARG_TIMING },
+		{}
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	long hold = -1, count = 1;
+	bool once = false, timing = false;
+	const char *why = "once";
+	int kvm, api, c, *fds;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return KVM_VM_OK;
+		case ARG_HOLD:
+			if (parse_positive(optarg, &hold) < 0) {
+				fprintf(stderr, "kvm-vm: invalid --hold value '%s': expected seconds\n", optarg);
+				return KVM_VM_USAGE;
+			}
+			break;
+		case ARG_COUNT:
+			if (parse_positive(optarg, &count) < 0 || count < 1 || count > 4096) {
+				fprintf(stderr, "kvm-vm: invalid --count value '%s': expected 1-4096\n", optarg);
+				return KVM_VM_USAGE;
+			}
+			break;
+		case ARG_ONCE:
+			once = true;
+			break;
+		case ARG_TIMING:
+			timing = true;
+			break;
+		default:
+			fprintf(stderr, "kvm-vm: invalid command line (see kvm-vm --help)\n");
+			return KVM_VM_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kvm-vm: unexpected argument '%s'\n", argv[optind]);
+		return KVM_VM_USAGE;
+	}
+
+	/* No SA_RESTART: poll() must return so the VMs are released. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		int e = errno;
+
+		printf("kvm-vm: cannot open /dev/kvm: %s\n", strerror(e));
+		fflush(stdout);
+		return e == ENOENT ? KVM_VM_NO_KVM : KVM_VM_FAILED;
+	}
+	api = ioctl(kvm, KVM_GET_API_VERSION, 0);
+	if (api != KVM_API_VERSION) {
+		printf("kvm-vm: KVM_GET_API_VERSION returned %d, expected %d%s%s\n", api, KVM_API_VERSION,
+		       api < 0 ? ": " : "", api < 0 ? strerror(errno) : "");
+		fflush(stdout);
+		return KVM_VM_FAILED;
+	}
+
+	fds = calloc((size_t)count, sizeof(int));
+	if (!fds) {
+		printf("kvm-vm: out of memory\n");
+		return KVM_VM_FAILED;
+	}
+	for (long i = 0; i < count; i++) {
+		long long t0 = now_us(), t1;
+
+		fds[i] = ioctl(kvm, KVM_CREATE_VM, 0);
+		t1 = now_us();
+		if (fds[i] < 0) {
+			printf("kvm-vm: KVM_CREATE_VM failed: %s\n", strerror(errno));
+			fflush(stdout);
+			return KVM_VM_FAILED;
+		}
+		printf("kvm-vm: created vm fd=%d pid=%d\n", fds[i], (int)getpid());
+		if (timing)
+			printf("kvm-vm: timing create_us=%lld\n", t1 - t0);
+		fflush(stdout);
+	}
+
+	if (!once)
+		why = wait_for_release(hold);
+
+	for (long i = 0; i < count; i++) {
+		long long t0 = now_us(), t1;
+
+		/* The last reference going away destroys the VM synchronously,
+		 * so this measures KVM's teardown (and its disable edge). */
+		close(fds[i]);
+		t1 = now_us();
+		if (timing)
+			printf("kvm-vm: timing destroy_us=%lld\n", t1 - t0);
+	}
+	printf("kvm-vm: released %ld vm(s) (%s)\n", count, why);
+	fflush(stdout);
+	free(fds);
+	close(kvm);
+	return KVM_VM_OK;
+}
