@@ -118,7 +118,8 @@ static void describe_vms(const struct observed *obs, char *buf, size_t size)
 	for (size_t i = 0; i < n_pids && o < size; i++) {
 		if (obs->vm_pids[i] <= 0)
 			continue;
-		o += (size_t)snprintf(buf + o, size - o, "%s%d", shown ? ", " : " (pids ", (int)obs->vm_pids[i]);
+		o += (size_t)snprintf(buf + o, size - o, "%s%d", shown ? ", " : obs->n_vms == 1 ? " (pid " : " (pids ",
+				      (int)obs->vm_pids[i]);
 		shown++;
 	}
 	if (shown > 0 && o < size)
@@ -192,10 +193,18 @@ static void sync_dropin(const struct observed *obs, bool block, int eval, struct
 		a->dropin = want;
 }
 
+static bool pushed(const struct actions *out, enum action_kind kind)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (out->list[i].kind == kind)
+			return true;
+	return false;
+}
+
 /* Reload kvm so that a new enable_virt_at_load takes effect; needs no VMs. */
 static void push_reload(const struct observed *obs, int eval, struct actions *out)
 {
-	if (obs->pinned_vm)
+	if (obs->pinned_vm && !pushed(out, ACTION_RELEASE_PINNED_VM))
 		push(out, ACTION_RELEASE_PINNED_VM);
 	if (obs->vendor == MODULE_LOADED)
 		push(out, ACTION_UNLOAD_VENDOR);
