@@ -289,15 +289,16 @@ static const struct key_def {
 };
 
 /*
- * Section and key names match case-insensitively and with '-' and '_'
- * ignored, so MinMaxDelay, min-max-delay and min_max_delay are one key: the
- * design and older notes spell keys both ways, and no two keys could ever
- * differ only in case or dashes.
+ * Section and key names match case-insensitively, with '-', '_' and blanks
+ * ignored, so MinMaxDelay, min-max-delay and min_max_delay are one key and
+ * "[ Virtualization ]" is that section (inih keeps the blanks in a header):
+ * the design spells keys both ways, and no two keys could ever differ only
+ * in case or dashes.
  */
 static bool name_matches(const char *given, const char *canonical)
 {
 	for (;;) {
-		while (*given == '-' || *given == '_')
+		while (*given == '-' || *given == '_' || *given == ' ' || *given == '\t')
 			given++;
 		if (!*given || !*canonical)
 			return !*given && !*canonical;
