@@ -50,15 +50,20 @@
  *                                         may be set (allowed-1 bit of
  *                                         IA32_VMX_TRUE_PINBASED_CTLS where
  *                                         IA32_VMX_BASIC[55] says it exists,
- *                                         else IA32_VMX_PINBASED_CTLS)
+ *                                         else IA32_VMX_PINBASED_CTLS;
+ *                                         VMX only)
  *       VIRTHW_CAPS_A_TIMER_ERRATUM  u8   1 when the CPU signature is on KVM's
  *                                         list of broken preemption timers
+ *                                         (VMX only)
  *       VIRTHW_CAPS_A_TIMER_MAX_NS   u64  longest delay the timer can express:
  *                                         2^32 ticks at TSC >> rate, in ns,
  *                                         saturated at U64_MAX; computed with
  *                                         a 5 GHz TSC when TSC_KHZ is 0
+ *                                         (VMX only, with VMX_MISC)
  *       VIRTHW_CAPS_A_CPUID_SIG      u32  CPUID.1:EAX of the boot CPU
  *       VIRTHW_CAPS_A_NR_CPUS        u32  number of possible CPUs
+ *   A "VMX only" attribute is absent on other CPUs, and so is any value
+ *   whose MSR could not be read (emulators may lack some MSRs).
  *
  * Multicast group VIRTHW_MCGRP_EVENTS
  *   VIRTHW_CMD_CPU_EVENT, sent after a CPU came online and after it went
