@@ -467,8 +467,6 @@ int hw_client_subscribe(hw_client *c)
 	r = connect_socket(&c->ev_sk, false);
 	if (r < 0)
 		return r;
-	/* Events are unsolicited: their sequence numbers match no request. */
-	nl_socket_disable_seq_check(c->ev_sk);
 	r = nl_socket_add_membership(c->ev_sk, c->group_id);
 	if (r < 0) {
 		nl_socket_free(c->ev_sk);
@@ -524,6 +522,13 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* A fresh nl_cb checks sequence numbers whatever the socket says, and
+ * multicast messages answer no request. */
+static int accept_any_seq(struct nl_msg *msg _unused_, void *arg _unused_)
+{
+	return NL_OK;
+}
+
 int hw_client_receive_event(hw_client *c, struct virthw_event_msg *ret)
 {
 	struct event_batch b = { .client = c };
@@ -538,6 +543,7 @@ int hw_client_receive_event(hw_client *c, struct virthw_event_msg *ret)
 		if (!cb)
 			return -ENOMEM;
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &b);
+		nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
 		r = nl_recvmsgs(c->ev_sk, cb);
 		nl_cb_put(cb);
 		if (r < 0)

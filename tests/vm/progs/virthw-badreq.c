@@ -301,6 +301,7 @@ static void bad_requests(hw_client *c, uint32_t nr_possible)
 static void eperm_requests(hw_client *c)
 {
 	struct nl_msg *m;
+	int r;
 
 	m = new_req(c, 0, VIRTHW_CMD_GET_CAPS);
 	expect_refused(c, "eperm-get-caps", m, EXTACK_OPTIONAL, EPERM);
@@ -311,6 +312,13 @@ static void eperm_requests(hw_client *c)
 	m = new_req(c, 0, VIRTHW_CMD_GET_CPUS);
 	put_or_die(nla_put_u32(m, VIRTHW_A_CPU_ID, 0));
 	expect_refused(c, "eperm-get-cpus-do", m, EXTACK_OPTIONAL, EPERM);
+
+	/* Only kernels with GENL_MCAST_CAP_NET_ADMIN (6.7+) can restrict a
+	 * multicast group, so either outcome is legal. */
+	r = hw_client_subscribe(c);
+	printf("badreq: INFO eperm-subscribe-events: %s%s\n", r < 0 ? "refused errno=" : "allowed",
+	       r < 0 ? errname(-r) : " (kernel without GENL_MCAST_CAP_NET_ADMIN?)");
+	fflush(stdout);
 }
 
 static int drop_privileges(void)
