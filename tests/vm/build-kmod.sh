@@ -25,6 +25,10 @@ src=$REPO_ROOT/kmod
 
 build=$VM_OUT/kmod/$kver
 mkdir -p "$build"
+# One build per directory at a time (the suite, the demo and a developer may
+# run side by side).
+exec 9>"$build.lock"
+flock 9
 # Mirror the sources, keeping mtimes so that kbuild rebuilds only what changed;
 # sources removed from kmod/ are removed from the copy.
 (cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild -o -name Makefile \)) |
@@ -42,8 +46,19 @@ if [ -f "$build/.sources" ]; then
 fi
 mv "$build/.sources.new" "$build/.sources"
 
+vermagic_ok() {
+	[ "$(modinfo -F vermagic "$build/virthw.ko" 2>/dev/null | cut -d' ' -f1)" = "$kver" ]
+}
 log "building virthw.ko for $kver in $build"
 make -C "$kdir" M="$build" W=1 modules >&2 ||
 	die "module build against $kver failed (output above)"
+if [ -f "$build/virthw.ko" ] && ! vermagic_ok; then
+	# Objects from another kernel's build: start over.
+	log "$build/virthw.ko is not for $kver: rebuilding from clean"
+	make -C "$kdir" M="$build" clean >&2
+	make -C "$kdir" M="$build" W=1 modules >&2 ||
+		die "module build against $kver failed (output above)"
+fi
 [ -f "$build/virthw.ko" ] || die "the build left no $build/virthw.ko"
+vermagic_ok || die "$build/virthw.ko has vermagic '$(modinfo -F vermagic "$build/virthw.ko")', not $kver"
 echo "$build/virthw.ko"

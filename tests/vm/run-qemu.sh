@@ -90,7 +90,7 @@ done
 passed=$(grep -ac '^VIRTD-TEST: PASS ' "$logf" || true)
 failed=$(grep -ac '^VIRTD-TEST: FAIL ' "$logf" || true)
 skipped=$(grep -ac '^VIRTD-TEST: SKIP ' "$logf" || true)
-boot=$(grep -a '^VIRTD-BOOT: ' "$logf" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p' | head -n1)
+boot=$(grep -a '^VIRTD-BOOT: ' "$logf" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p' | head -n1 || true)
 log "$flavor: qemu exit $rc after ${secs}s (guest reached /init at ${boot:-?}s uptime); log $logf"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ -n "$verdict" ]

@@ -164,6 +164,48 @@ svme_count() {
 	echo "$_n"
 }
 
+# oracle CHECK WANT: how many online CPUs have EFER.SVME, read through
+# /dev/cpu/N/msr (not virthw), must equal WANT.  AMD only: VMX's CR4.VMXE is
+# not an MSR, so Intel machines skip.
+oracle() {
+	if [ "$VENDOR" != amd ]; then
+		skip "$1" "no MSR oracle for $VENDOR"
+	elif _got=$(svme_count); then
+		expect "$1" "$2" "$_got" "CPUs with EFER.SVME"
+	else
+		fail "$1" "could not read EFER through /dev/cpu/*/msr"
+	fi
+}
+
+# kvm_has_virt_at_load: kvm.ko knows enable_virt_at_load (Linux 6.12 on).
+# (busybox modinfo does not list parameters: look in the module itself.)
+kvm_has_virt_at_load() {
+	_d=/lib/modules/$(uname -r)
+	_ko=$(awk -F: '$1 ~ /(^|\/)kvm\.ko$/ { print $1; exit }' "$_d/modules.dep")
+	[ -n "$_ko" ] && strings "$_d/$_ko" | grep -q '^parmtype=enable_virt_at_load:'
+}
+
+# kvm_load_on_demand: kvm as on 6.1, virtualization on only while a VM exists.
+kvm_load_on_demand() {
+	if kvm_has_virt_at_load; then
+		kvm_load enable_virt_at_load=0
+	else
+		kvm_load
+	fi
+}
+
+# need_virthw: report FAIL and return 1 when the image has no virthw.ko.
+need_virthw() {
+	virthw_available && return 0
+	fail virthw-present "virthw.ko is not in this image (tests/vm/build-kmod.sh failed?)"
+	return 1
+}
+need_prog() {	# need_prog NAME
+	command -v "$1" >/dev/null 2>&1 && return 0
+	fail "$1-present" "$1 is not in this image (build the userspace: BUILDDIR)"
+	return 1
+}
+
 # --- KVM VMs (tests/bin/kvm-vm) -------------------------------------------------
 
 # vm_start: create a KVM VM through /dev/kvm and keep it until vm_stop.
