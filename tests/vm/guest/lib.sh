@@ -212,7 +212,7 @@ need_prog() {	# need_prog NAME
 vm_start() {
 	[ -c /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
 	rm -f "$LIB_TMP/vm.out"
-	bg_start "$LIB_TMP/vm.out" kvm-vm --hold 600
+	bg_start "$LIB_TMP/vm.out" kvm-vm --hold=600
 	VM_PID=$BG_PID
 	wait_for 30 grep -q '^kvm-vm: holding' "$LIB_TMP/vm.out" || {
 		cat "$LIB_TMP/vm.out"
