@@ -64,8 +64,9 @@ if (cd build/asan && { [ -f Makefile ] || ../../configure --enable-werror --enab
 	for t in build/asan/tests/unit/*.trs; do
 		[ -e "$t" ] || continue
 		name=unit/$(basename "$t" .trs)
+		checks=$(grep -E '^[0-9]+ checks, [0-9]+ failed$' "${t%.trs}.log" | tail -n1)
 		case $(sed -n 's/^:test-result: //p' "$t" | head -n1) in
-		PASS) result PASS "$name" ;;
+		PASS) result PASS "$name" "$checks" ;;
 		SKIP) result SKIP "$name" ;;
 		*) result FAIL "$name" "see ${t%.trs}.log" ;;
 		esac

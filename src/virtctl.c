@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "log.h"
 #include "virtctl-args.h"
 #include "virtctl.h"

@@ -11,11 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/*
- * By path: automake puts the build root, where autoconf writes its own
- * config.h, ahead of -I src, and a quoted include from here would find that.
- */
-#include "../../src/config.h"
+#include "config.h"
 #include "macro.h"
 #include "tests.h"
 
