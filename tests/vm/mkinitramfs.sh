@@ -113,7 +113,7 @@ scenarios=("$VM_DIR"/scenarios/*.sh)
 declare -A DEPS PATHOF
 while IFS= read -r line; do
 	mod=${line%%:*}
-	name=$(basename "$mod")
+	name=${mod##*/}
 	name=${name%%.ko*}
 	name=${name//-/_}
 	PATHOF[$name]=$mod
