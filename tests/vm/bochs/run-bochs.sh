@@ -171,6 +171,8 @@ follow() {
 				kill -TERM "$bx" 2>/dev/null || true
 				return 0
 			fi ;;
+		*VIRTD-BOOT:*)
+			echo "$prog: guest /init after $(($(date +%s) - t0)) s" >&2 ;;
 		esac
 		if [ $console = 1 ]; then
 			printf '%s\n' "$line"
