@@ -2,7 +2,14 @@
 # Builds the test machines' initramfs: busybox, the kernel's KVM modules, virthw.ko, the project's binaries, the guest tests.
 #
 # Usage: tests/vm/mkinitramfs.sh --kernel <6.1|6.12> --vendor amd|intel --out FILE
-#                                [--virthw KO] [--missing-ok] [--gzip]
+#                                [--virthw KO] [--missing-ok] [--gzip] [--daemon]
+#   --daemon       the daemon's image: virtd as installed (/usr/sbin/virtd,
+#                  /etc/virtd.conf, the bus policy, the unit), dbus-daemon with
+#                  Debian's system bus configuration, systemd-udevd and udevadm,
+#                  kmod as modprobe/insmod/rmmod/lsmod/modinfo (busybox's
+#                  modprobe ignores /run/modprobe.d), systemd as a possible
+#                  PID 1, the host's copies of all of these and their
+#                  libraries, in a merged-/usr layout
 #   --virthw KO    use this virthw.ko instead of building it (build-kmod.sh)
 #   --missing-ok   leave out project inputs that do not exist yet (virthw.ko,
 #                  binaries) with a warning, instead of failing; the scenarios
@@ -17,11 +24,11 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
-	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> --vendor amd|intel --out FILE [--virthw KO] [--missing-ok] [--gzip]" >&2
+	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> --vendor amd|intel --out FILE [--virthw KO] [--missing-ok] [--gzip] [--daemon]" >&2
 	exit 2
 }
 
-flavor="" vendor="" out="" virthw="" missing_ok=0 gzip=0
+flavor="" vendor="" out="" virthw="" missing_ok=0 gzip=0 daemon=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) flavor=${2:?}; shift 2 ;;
@@ -30,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--virthw) virthw=${2:?}; shift 2 ;;
 	--missing-ok) missing_ok=1; shift ;;
 	--gzip) gzip=1; shift ;;
+	--daemon) daemon=1; shift ;;
 	-h | --help) usage ;;
 	*) echo "$PROG: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -93,7 +101,9 @@ real_binary() {
 	echo "$f"
 }
 binaries=()
-for b in src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq; do
+project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq)
+[ "$daemon" = 1 ] && project_bins+=(src/virtd tests/vm/progs/benchtool)
+for b in "${project_bins[@]}"; do
 	f=$(real_binary "$builddir/$b")
 	if [ -x "$f" ] && [ -f "$f" ]; then
 		binaries+=("$f")
@@ -101,6 +111,52 @@ for b in src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq; do
 		missing "$builddir/$b" "build the userspace first: ./autogen.sh && ./configure && make (BUILDDIR=$builddir)"
 	fi
 done
+
+# The daemon's world, from the host (Debian 12: the same releases a user of
+# the package gets).  host_bins keep their path; DATA is "SOURCE DEST" pairs.
+host_bins=() data=()
+if [ "$daemon" = 1 ]; then
+	host_bins=(/usr/bin/kmod /usr/bin/dbus-daemon /usr/bin/dbus-send /usr/bin/busctl
+		/usr/bin/udevadm /usr/bin/systemctl /usr/bin/journalctl
+		/usr/lib/systemd/systemd /usr/lib/systemd/systemd-journald
+		/usr/lib/systemd/systemd-shutdown)
+	for b in "${host_bins[@]}"; do
+		[ -x "$b" ] || die "$b is missing: apt-get install systemd udev dbus kmod (scripts/install-deps.sh)"
+	done
+	data+=("/usr/share/dbus-1/system.conf /usr/share/dbus-1/system.conf"
+		"/usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf /usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf"
+		"/usr/lib/udev/rules.d/50-udev-default.rules /usr/lib/udev/rules.d/50-udev-default.rules"
+		"/usr/lib/udev/rules.d/99-systemd.rules /usr/lib/udev/rules.d/99-systemd.rules")
+	# Debian's units for the systemd-as-PID-1 boot: the bus, udev, the
+	# journal and the targets they order against; nothing else starts.
+	for u in dbus.service dbus.socket systemd-udevd.service systemd-udevd-control.socket \
+		systemd-udevd-kernel.socket systemd-udev-trigger.service systemd-journald.service \
+		systemd-journald.socket systemd-journald-dev-log.socket sysinit.target basic.target \
+		sockets.target shutdown.target final.target umount.target poweroff.target \
+		systemd-poweroff.service slices.target; do
+		data+=("/usr/lib/systemd/system/$u /usr/lib/systemd/system/$u")
+	done
+	for u in virtd-test.target virtd-test.service; do
+		data+=("$VM_DIR/guest/units/$u /usr/lib/systemd/system/$u")
+	done
+	for f in /etc/os-release /usr/lib/os-release; do
+		[ -f "$f" ] && data+=("$(readlink -f "$f") /usr/lib/os-release") && break
+	done
+	# The project's files, where `make install` and the packaging put them.
+	for pair in "conf/virtd.conf /etc/virtd.conf" \
+		"conf/org.virtd1.conf /usr/share/dbus-1/system.d/org.virtd1.conf" \
+		"systemd/virtd.service /usr/lib/systemd/system/virtd.service"; do
+		src=$REPO_ROOT/${pair%% *}
+		if [ -f "$src" ]; then
+			data+=("$src ${pair#* }")
+		else
+			missing "$src" "not written yet"
+		fi
+	done
+	for pair in "${data[@]}"; do
+		[ -f "${pair%% *}" ] || die "${pair%% *} is missing (apt-get install systemd udev dbus: scripts/install-deps.sh)"
+	done
+fi
 
 guest_files=("$VM_DIR/guest/init" "$VM_DIR/guest/lib.sh")
 for f in "${guest_files[@]}"; do
@@ -142,20 +198,25 @@ done
 mapfile -t modfiles < <(printf '%s\n' "${modfiles[@]}" | sort)
 
 libs=()
-if [ ${#binaries[@]} -gt 0 ]; then
-	mapfile -t libs < <(for b in "${binaries[@]}"; do
-		ldd "$b" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
+if [ $((${#binaries[@]} + ${#host_bins[@]})) -gt 0 ]; then
+	mapfile -t libs < <(for b in "${binaries[@]}" "${host_bins[@]}"; do
+		# A static binary makes ldd fail: that must not end the loop.
+		{ ldd "$b" 2>/dev/null || true; } | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'
 	done | sort -u)
 fi
 
 inputs=("$busybox" "$moddir/modules.dep" "${binaries[@]}" "${libs[@]}" "${guest_files[@]}" "${scenarios[@]}" "$0" "$VM_DIR/common.sh")
+inputs+=("${host_bins[@]}")
+for pair in "${data[@]}"; do
+	inputs+=("${pair%% *}")
+done
 [ -n "$virthw" ] && inputs+=("$virthw")
 for p in "${modfiles[@]}"; do
 	inputs+=("$moddir/$p")
 done
 
 # --- up to date? -----------------------------------------------------------
-sig="kernel=$kver vendor=$vendor gzip=$gzip virthw=$virthw bins=${binaries[*]} scenarios=${scenarios[*]}"
+sig="kernel=$kver vendor=$vendor gzip=$gzip daemon=$daemon virthw=$virthw bins=${binaries[*]} data=${data[*]} scenarios=${scenarios[*]}"
 if up_to_date "$out" "$out.sig" -- "${inputs[@]}" && [ "$(cat "$out.sig")" = "$sig" ]; then
 	log "$out is up to date"
 	exit 0
@@ -166,6 +227,14 @@ mkdir -p "$VM_OUT" "$(dirname "$out")"
 stage=$(mktemp -d "$VM_OUT/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
+if [ "$daemon" = 1 ]; then
+	# Merged /usr, as on the host the binaries and libraries come from
+	# (libsystemd-shared is found through a RUNPATH under /usr/lib).
+	mkdir -p "$stage"/usr/{bin,sbin,lib,lib64}
+	for d in bin sbin lib lib64; do
+		ln -s "usr/$d" "$stage/$d"
+	done
+fi
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests/scenarios}
 cp "$busybox" "$stage/bin/busybox"
 "$busybox" --list-full | while IFS= read -r a; do
@@ -194,6 +263,7 @@ depmod -b "$stage" "$kver" || die "depmod -b $stage $kver failed"
 for b in "${binaries[@]}"; do
 	case "$b" in
 	*/virtctl) d=usr/bin/virtctl ;;
+	*/virtd) d=usr/sbin/virtd ;;
 	*) d=tests/bin/$(basename "$b") ;;
 	esac
 	mkdir -p "$(dirname "$stage/$d")"
@@ -204,15 +274,49 @@ for l in "${libs[@]}"; do
 	cp -L "$l" "$stage$l"
 done
 
+if [ "$daemon" = 1 ]; then
+	# rm first: the busybox applet of the same name is a symlink that cp
+	# would follow, overwriting busybox itself.
+	for b in "${host_bins[@]}"; do
+		rm -f "$stage$b"
+		mkdir -p "$stage$(dirname "$b")"
+		cp "$b" "$stage$b"
+	done
+	for a in modprobe insmod rmmod lsmod modinfo depmod; do
+		for d in usr/sbin usr/bin; do
+			rm -f "$stage/$d/$a"
+		done
+		ln -s ../bin/kmod "$stage/usr/sbin/$a"
+	done
+	ln -s ../../bin/udevadm "$stage/usr/lib/systemd/systemd-udevd"
+	for pair in "${data[@]}"; do
+		mkdir -p "$stage$(dirname "${pair#* }")"
+		cp "${pair%% *}" "$stage${pair#* }"
+	done
+	mkdir -p "$stage"/etc/{modprobe.d,dbus-1/system.d} "$stage"/var/{lib/dbus,log,tmp} \
+		"$stage/usr/lib/modprobe.d" "$stage/usr/lib/systemd/system/sysinit.target.wants"
+	# A fixed machine ID: systemd and dbus-daemon want one, and a generated
+	# one would make each boot differ.
+	echo 5d7a1c0e9b8f4a6d8e2f3c4b5a697881 >"$stage/etc/machine-id"
+	ln -s /etc/machine-id "$stage/var/lib/dbus/machine-id"
+	ln -s ../usr/lib/os-release "$stage/etc/os-release" 2>/dev/null || true
+	echo virtd-test >"$stage/etc/hostname"
+	ln -s virtd-test.target "$stage/usr/lib/systemd/system/default.target"
+fi
+
 install -m 0755 "$VM_DIR/guest/init" "$stage/init"
 install -m 0644 "$VM_DIR/guest/lib.sh" "$stage/tests/lib.sh"
 install -m 0644 "${scenarios[@]}" "$stage/tests/scenarios/"
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$stage/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+printf 'root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:102::/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$stage/etc/passwd"
+# The groups Debian's udev rules and units name, so that udevd applies them.
+printf '%s\n' root:x:0: tty:x:5: disk:x:6: kmem:x:15: dialout:x:20: cdrom:x:24: audio:x:29: \
+	video:x:44: messagebus:x:102: input:x:105: sgx:x:106: kvm:x:107: render:x:108: \
+	systemd-journal:x:999: nogroup:x:65534: >"$stage/etc/group"
 {
 	echo "kver=$kver"
 	echo "vendor=$vendor"
 	echo "virthw=$([ -n "$virthw" ] && echo yes || echo no)"
+	echo "daemon=$daemon"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$stage/etc/virtd-test-image"
 

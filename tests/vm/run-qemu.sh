@@ -5,6 +5,10 @@
 #                             [--console] [--timeout SECS] [--missing-ok] TESTS...
 # TESTS are scenario names (tests/vm/scenarios/NAME.sh), separate or
 # comma-separated.  The serial log is kept as tests/vm/out/<kernel>-<stamp>.log.
+# Scenarios named daemon-* or systemd-* (or --daemon) boot the daemon's image
+# (mkinitramfs.sh --daemon, BUILDDIR's src/virtd); systemd-* ones boot with
+# systemd as PID 1 (all the machine's scenarios then run under systemd).
+# --mem MiB sets the machine's memory (default 1024).
 # Prints every VIRTD-TEST line (the whole console with --console), adds a FAIL
 # for each scenario that never finished (hang, crash, timeout), and ends with
 # "N passed, N failed, N skipped".  Exit 0 only if nothing failed and the
@@ -14,11 +18,11 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
-	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> [--smp N] [--append ARGS] [--console] [--timeout SECS] [--missing-ok] TESTS..." >&2
+	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> [--smp N] [--append ARGS] [--console] [--timeout SECS] [--missing-ok] [--daemon] [--mem MIB] TESTS..." >&2
 	exit 2
 }
 
-flavor="" smp=2 append="" console=0 limit="" mk_opts=() tests=()
+flavor="" smp=2 append="" console=0 limit="" mk_opts=() tests=() daemon=0 systemd=0 mem=1024
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) flavor=${2:?}; shift 2 ;;
@@ -27,6 +31,8 @@ while [ $# -gt 0 ]; do
 	--console) console=1; shift ;;
 	--timeout) limit=${2:?}; shift 2 ;;
 	--missing-ok) mk_opts+=(--missing-ok); shift ;;
+	--daemon) daemon=1; shift ;;
+	--mem) mem=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "$PROG: unknown option '$1'" >&2; usage ;;
 	*) IFS=, read -r -a t <<<"$1"; tests+=("${t[@]}"); shift ;;
@@ -36,6 +42,10 @@ if [ -z "$flavor" ] || [ ${#tests[@]} -eq 0 ]; then usage; fi
 image_meta "$flavor" >/dev/null
 for t in "${tests[@]}"; do
 	[ -f "$VM_DIR/scenarios/$t.sh" ] || die "no scenario '$t' (tests/vm/scenarios/$t.sh)"
+	case "$t" in
+	daemon-*) daemon=1 ;;
+	systemd-*) daemon=1 systemd=1 ;;
+	esac
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 
@@ -46,7 +56,20 @@ vmlinux=$kdir/vmlinux
 
 mkdir -p "$VM_OUT"
 initrd=$VM_OUT/initramfs-$flavor-amd.cpio
+if [ "$daemon" = 1 ]; then
+	initrd=$VM_OUT/initramfs-$flavor-amd-daemon.cpio
+	mk_opts+=(--daemon)
+fi
+# One image build at a time per file (the suite's kernels build side by side).
+exec 8>"$initrd.lock"
+flock 8
 "$VM_DIR/mkinitramfs.sh" --kernel "$flavor" --vendor amd --out "$initrd" "${mk_opts[@]}"
+exec 8>&-
+if [ "$systemd" = 1 ]; then
+	# systemd as PID 1: quiet on the console (the scenarios' lines are the
+	# protocol), its log to the kernel ring buffer for the failure dumps.
+	append="$append virtd.systemd=1 systemd.show_status=0 systemd.log_target=kmsg systemd.log_level=info"
+fi
 
 # Generous: a scenario takes seconds to a minute under TCG; boot ~5 s.
 [ -n "$limit" ] || limit=$((60 + 120 * ${#tests[@]}))
@@ -57,10 +80,10 @@ logf=$VM_OUT/$flavor-$stamp.log
 # Single-threaded TCG: multi-threaded TCG hangs now and then with nested SVM
 # (GUEST-NOTES.md).  The uncompressed vmlinux boots through its PVH note.
 # shellcheck disable=SC2054 # commas inside QEMU's option values
-qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m 1G
+qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none -kernel "$vmlinux" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 softlockup_panic=1 loglevel=4 $append virtd.tests=$list")
-log "booting $flavor (smp $smp, limit ${limit}s): $list; log $logf"
+log "booting $flavor (smp $smp, $([ "$systemd" = 1 ] && echo "systemd as PID 1, ")image $(basename "$initrd"), limit ${limit}s): $list; log $logf"
 start=$(date +%s.%N)
 set +e
 timeout -k 5 "$limit" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$logf" |

@@ -103,6 +103,17 @@ else
 	VENDOR=unknown FEATURE=none KVM_VENDOR_MOD=none
 fi
 
+# Debian's busybox ash runs its own applets before looking at PATH: in the
+# daemon's image, the module tools must be kmod's (busybox's modprobe ignores
+# /run/modprobe.d, where virtd's drop-in is).
+if [ -x /usr/bin/kmod ]; then
+	modprobe() { /usr/bin/kmod modprobe "$@"; }
+	rmmod() { /usr/bin/kmod rmmod "$@"; }
+	insmod() { /usr/bin/kmod insmod "$@"; }
+	lsmod() { /usr/bin/kmod lsmod "$@"; }
+	modinfo() { /usr/bin/kmod modinfo "$@"; }
+fi
+
 mod_loaded() { grep -q "^$1 " /proc/modules; }
 
 # kvm_load [KVM_PARAM=VALUE...]: kvm with those parameters, then the vendor module.
@@ -345,5 +356,257 @@ dmesg_clean() {
 		fail "$1" "kernel tainted $_taint (was ${DMESG_TAINT_BEFORE:-?}; beyond out-of-tree/unsigned)"
 	else
 		pass "$1"
+	fi
+}
+
+# --- the daemon as installed (images built with mkinitramfs.sh --daemon) -------
+#
+# Each scenario brings up its own system bus and udevd (init kills every
+# process between scenarios); under systemd as PID 1 they are systemd's and
+# already there.  virtd runs as a background child of the scenario, the way
+# its unit runs it: `VIRTD_CONFIG=/etc/virtd.conf virtd`, in the foreground.
+
+VIRTD_CONF=/etc/virtd.conf
+VIRTD_DROPIN=/run/modprobe.d/virtd.conf
+VIRTD_BUS="--system --dest=org.virtd1 /org/virtd1"
+
+bus_ping() {
+	dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId
+}
+# bus_up: a system bus with Debian's configuration (and the project's policy
+# in /usr/share/dbus-1/system.d), as dbus.service runs it.
+bus_up() {
+	bus_ping >/dev/null 2>&1 && return 0
+	mkdir -p /run/dbus
+	rm -f /run/dbus/system_bus_socket /run/dbus/pid
+	dbus-daemon --system --nofork --nopidfile --nosyslog >"$LIB_TMP/dbus.log" 2>&1 &
+	DBUS_PID=$!
+	wait_for 20 bus_ping || { echo "dbus-daemon did not come up: $(tail -n 3 "$LIB_TMP/dbus.log")"; return 1; }
+}
+# udev_up: systemd-udevd, so that KVM's uevents reach sd-device's udev group;
+# misc devices are triggered so that /dev/kvm, if present, is initialized.
+udev_up() {
+	udevadm control --ping >/dev/null 2>&1 && return 0
+	mkdir -p /run/udev
+	/lib/systemd/systemd-udevd --daemon >"$LIB_TMP/udevd.log" 2>&1 ||
+		{ echo "systemd-udevd --daemon failed: $(tail -n 3 "$LIB_TMP/udevd.log")"; return 1; }
+	wait_for 20 udevadm control --ping || { echo "systemd-udevd does not answer"; return 1; }
+	udevadm trigger --action=add --subsystem-match=misc --subsystem-match=module &&
+		udevadm settle --timeout=30
+}
+# daemon_env: the bus and udev up, no virtd, no drop-in, KVM and virthw out:
+# the state each daemon scenario starts from.  Reports FAIL and returns 1
+# when the environment cannot be had.
+daemon_env() {
+	need_prog virtd || return 1
+	check env-bus bus_up || return 1
+	check env-udev udev_up || return 1
+	rm -f "$VIRTD_DROPIN"
+	modules_reset || { fail env-modules "could not unload virthw/KVM: $(tr '\n' ';' </proc/modules)"; return 1; }
+	return 0
+}
+
+# virtd_conf POLICY [LINE...]: /etc/virtd.conf with that policy (line 3) and
+# any extra lines after it.
+virtd_conf() {
+	_p=$1
+	shift
+	{
+		echo "# written by the guest tests ($SCENARIO)"
+		echo "[Virtualization]"
+		echo "Policy=$_p"
+		for _l in "$@"; do echo "$_l"; done
+	} >"$VIRTD_CONF"
+}
+
+VIRTD_RUNS=0
+# virtd_spawn: start virtd in the background; sets VIRTD_PID and VIRTD_LOG.
+virtd_spawn() {
+	VIRTD_RUNS=$((VIRTD_RUNS + 1))
+	VIRTD_LOG=$LIB_TMP/virtd.$VIRTD_RUNS.log
+	VIRTD_CONFIG=$VIRTD_CONF virtd "$@" >"$VIRTD_LOG" 2>&1 &
+	VIRTD_PID=$!
+}
+# virtd_state: the State property ("" when virtd is not on the bus).
+virtd_state() {
+	# shellcheck disable=SC2086 # VIRTD_BUS is several words
+	dbus-send --print-reply $VIRTD_BUS org.freedesktop.DBus.Properties.Get \
+		string:org.virtd1.Manager string:State 2>/dev/null | sed -n 's/.*string "\(.*\)".*/\1/p'
+}
+virtd_started() {	# on the bus and past its start-up reconcile
+	_s=$(virtd_state)
+	[ -n "$_s" ] && [ "$_s" != starting ]
+}
+virtd_state_is() { [ "$(virtd_state)" = "$1" ]; }
+proc_gone() {	# proc_gone PID: exited (reaped or a zombie)
+	[ ! -d "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+virtd_log_tail() { tail -n "${1:-4}" "$VIRTD_LOG" 2>/dev/null | tr '\n' ';'; }
+# virtd_start CHECK [ARGS...]: start virtd and wait (60 s) until it is on the
+# bus and done with its first reconcile.
+virtd_start() {
+	_ck=$1
+	shift
+	virtd_spawn "$@"
+	if wait_for 60 virtd_started; then
+		pass "$_ck" "pid $VIRTD_PID, state $(virtd_state)"
+	elif proc_gone "$VIRTD_PID"; then
+		wait "$VIRTD_PID"
+		fail "$_ck" "virtd exited with status $? at start: $(virtd_log_tail 6)"
+		return 1
+	else
+		fail "$_ck" "virtd not on the bus after 60 s (state '$(virtd_state)'): $(virtd_log_tail 6)"
+		return 1
+	fi
+}
+# virtd_wait_state CHECK STATE [SECS]: the State property reaches STATE.
+virtd_wait_state() {
+	if wait_for "${3:-60}" virtd_state_is "$2"; then
+		pass "$1" "$2"
+	else
+		fail "$1" "state '$(virtd_state)' after ${3:-60} s, expected '$2' (reason: $(st_live reason)); virtd log: $(virtd_log_tail 3)"
+		return 1
+	fi
+}
+# virtd_end SIGNAL: send SIGNAL, wait (20 s) for the exit and reap it;
+# VIRTD_STATUS is its exit status (128+N for a signal).
+virtd_end() {
+	[ -n "${VIRTD_PID:-}" ] || return 0
+	kill "-$1" "$VIRTD_PID" 2>/dev/null
+	wait_for 20 proc_gone "$VIRTD_PID" || { echo "virtd pid $VIRTD_PID still running 20 s after SIG$1"; return 1; }
+	wait "$VIRTD_PID"
+	VIRTD_STATUS=$?
+	VIRTD_PID=""
+}
+virtd_stop() { virtd_end TERM && [ "$VIRTD_STATUS" -eq 0 ]; }
+virtd_kill() { virtd_end KILL; }
+
+# status: `virtctl status --json` into $LIB_TMP/status.json (flattened in
+# status.flat); STATUS_RC is its exit code.
+status() {
+	virtctl status --json >"$LIB_TMP/status.json" 2>"$LIB_TMP/status.err"
+	STATUS_RC=$?
+	json_flatten <"$LIB_TMP/status.json" >"$LIB_TMP/status.flat"
+	return 0
+}
+# st KEY: a value from the last status() (dotted path, strings unquoted).
+st() {
+	awk -F'\t' -v k="$1" '$1 == k { v = $2; gsub(/^"|"$/, "", v); print v; exit }' "$LIB_TMP/status.flat"
+}
+st_live() { status; st "$1"; }
+# expect_status CHECK KEY=VALUE...: one fresh status, every pair must match;
+# virtctl's exit code must say the same as "state" (0 holds, 3 otherwise).
+expect_status() {
+	_ck=$1
+	shift
+	status
+	_bad=""
+	for _kv in "$@"; do
+		_k=${_kv%%=*} _w=${_kv#*=}
+		_g=$(st "$_k")
+		[ "$_g" = "$_w" ] || _bad="$_bad $_k='$_g' (want '$_w');"
+	done
+	case "$(st state)" in
+	holds) _wrc=0 ;;
+	"") _wrc=x ;;
+	*) _wrc=3 ;;
+	esac
+	[ "$_wrc" = "$STATUS_RC" ] || _bad="$_bad exit $STATUS_RC for state '$(st state)';"
+	if [ -z "$_bad" ]; then
+		pass "$_ck" "$*"
+	else
+		fail "$_ck" "$_bad reason '$(st reason)' $(head -c 120 "$LIB_TMP/status.err")"
+		return 1
+	fi
+}
+# expect_virt CHECK on|off: every online CPU in that state, by virthw
+# (virtctl hw --json) and by the EFER.SVME oracle; and virtd's own
+# verification agrees (status "verify.ok").
+expect_virt() {
+	if [ "$2" = on ]; then
+		expect_all_on "$1"
+		oracle "$1-msr" "$(nr_online)"
+	else
+		expect_none_on "$1"
+		oracle "$1-msr" 0
+	fi
+}
+
+# kvm_holders: "PID COUNT COMM" for each process holding KVM VM fds.
+kvm_holders() {
+	for _d in /proc/[0-9]*; do
+		_n=$(ls -l "$_d/fd" 2>/dev/null | grep -c 'anon_inode:kvm-vm')
+		[ "$_n" -gt 0 ] && echo "${_d#/proc/} $_n $(cat "$_d/comm" 2>/dev/null)"
+	done
+}
+# expect_pinned CHECK yes|no: virtd (VIRTD_PID) holds its own VM, and no
+# other virtd process (a killed one's leftover) holds one.
+expect_pinned() {
+	_h=$(kvm_holders)
+	_mine=$(echo "$_h" | awk -v p="$VIRTD_PID" '$1 == p { print $2 }')
+	_stale=$(echo "$_h" | awk -v p="$VIRTD_PID" '$1 != p && $3 == "virtd"')
+	if [ -n "$_stale" ]; then
+		fail "$1" "stale virtd VM holder: $_stale"
+	elif [ "$2" = yes ] && [ "${_mine:-0}" -ge 1 ]; then
+		pass "$1" "virtd holds $_mine VM"
+	elif [ "$2" = no ] && [ -z "$_mine" ]; then
+		pass "$1" "no VM of virtd's"
+	else
+		fail "$1" "expected pinned=$2; holders: $(echo "$_h" | tr '\n' ';')"
+		return 1
+	fi
+}
+
+# vm_try: create and close one VM at once; VM_TRY_RC is kvm-vm's exit code
+# (3: no /dev/kvm).
+vm_try() {
+	kvm-vm --once >"$LIB_TMP/vm-try.out" 2>&1
+	VM_TRY_RC=$?
+}
+
+# What the running kernel makes of each policy (enable_virt_at_load exists
+# on 6.12+; without it, boot needs virtd's pinned VM).
+if kvm_has_virt_at_load 2>/dev/null; then
+	KVM_HAS_VAL=1
+else
+	KVM_HAS_VAL=0
+fi
+# expect_policy_applied CHECK POLICY: the host as POLICY promises it with no
+# VM of the tests running: modules, parameter, drop-in, pinned VM, CPUs.
+expect_policy_applied() {
+	_c=$1
+	case "$2" in
+	boot)
+		check "$_c-dev-kvm" test -c /dev/kvm
+		if [ "$KVM_HAS_VAL" = 1 ]; then
+			expect "$_c-param" Y "$(kvm_param enable_virt_at_load)" "kvm.enable_virt_at_load"
+			expect_pinned "$_c-pinned" no
+		else
+			expect_pinned "$_c-pinned" yes
+		fi
+		expect_virt "$_c-cpus" on
+		;;
+	first-vm)
+		check "$_c-dev-kvm" test -c /dev/kvm
+		[ "$KVM_HAS_VAL" = 1 ] && expect "$_c-param" N "$(kvm_param enable_virt_at_load)" "kvm.enable_virt_at_load"
+		[ "$KVM_HAS_VAL" = 1 ] && dropin_check "$_c-dropin" 'enable_virt_at_load=0'
+		expect_pinned "$_c-pinned" no
+		expect_virt "$_c-cpus" off
+		;;
+	never)
+		check "$_c-no-dev-kvm" test ! -e /dev/kvm
+		check "$_c-vendor-unloaded" test ! -e "/sys/module/$KVM_VENDOR_MOD"
+		dropin_check "$_c-dropin" "^install ${KVM_VENDOR_MOD%%_*}[-_]${KVM_VENDOR_MOD#*_}[[:space:]]"
+		expect_pinned "$_c-pinned" no
+		expect_virt "$_c-cpus" off
+		;;
+	esac
+}
+# dropin_check CHECK REGEX: virtd's drop-in has a line matching REGEX.
+dropin_check() {
+	if grep -Eq "$2" "$VIRTD_DROPIN" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1" "no line matching '$2' in $VIRTD_DROPIN: $(tr '\n' ';' <"$VIRTD_DROPIN" 2>&1)"
 	fi
 }
