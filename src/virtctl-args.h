@@ -11,6 +11,8 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAILURE_RUNTIME = 1,   /* the request failed: see stderr */
 	EXIT_USAGE = 2,             /* bad command line */
+	EXIT_NOT_HOLDING = 3,       /* status: virtd's policy does not hold now */
+	EXIT_NOT_RUNNING = 4,       /* status, reload: virtd is not on the bus */
 };
 
 /* Decimal CPU number, no sign, no blanks, nothing after it, fits in u32. */

@@ -13,6 +13,8 @@ static const struct verb {
 	int (*run)(int argc, char *argv[]);
 	const char *summary;
 } verbs[] = {
+	{ "status", verb_status, "Show virtd's policy, whether it holds, and each CPU's state" },
+	{ "reload", verb_reload, "Make virtd re-read /etc/virtd.conf (needs root)" },
 	{ "hw", verb_hw, "Show what the virthw module reads from the hardware" },
 };
 
@@ -34,7 +36,8 @@ static void help(FILE *f)
 		"     --version  Show the version\n"
 		"\n"
 		"Exit status: 0 success, 1 failure (the message says what failed and\n"
-		"how to fix it), 2 invalid command line.\n",
+		"how to fix it), 2 invalid command line; status: 3 the policy does not\n"
+		"hold; status and reload: 4 virtd is not running.\n",
 		"help", "Show this help");
 }
 

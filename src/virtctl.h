@@ -4,3 +4,5 @@
 
 /* Each verb gets argv with argv[0] = its own name and returns an exit code. */
 int verb_hw(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+int verb_reload(int argc, char *argv[]);

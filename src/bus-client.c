@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-client.c: virtctl's side of virtd's D-Bus API (org.virtd1.Manager on the system bus). */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "bus-client.h"
+#include "log.h"
+
+/* Long enough for a reload that unloads and reloads KVM's modules. */
+#define RELOAD_TIMEOUT_USEC (90ULL * 1000 * 1000)
+/* GetStatus reads sysfs and virthw only: it answers within milliseconds. */
+#define STATUS_TIMEOUT_USEC (25ULL * 1000 * 1000)
+
+int bus_error_classify(const char *name)
+{
+	static const struct {
+		const char *name;
+		int r;
+	} table[] = {
+		{ "org.freedesktop.DBus.Error.ServiceUnknown", -EHOSTDOWN },
+		{ "org.freedesktop.DBus.Error.NameHasNoOwner", -EHOSTDOWN },
+		{ "org.freedesktop.DBus.Error.AccessDenied", -EACCES },
+		{ "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", -EACCES },
+		{ VIRTD_ERROR_CONFIG_INVALID, -EINVAL },
+		{ "org.freedesktop.DBus.Error.UnknownMethod", -EPROTO },
+		{ "org.freedesktop.DBus.Error.UnknownObject", -EPROTO },
+		{ "org.freedesktop.DBus.Error.UnknownInterface", -EPROTO },
+		{ "org.freedesktop.DBus.Error.Timeout", -ETIMEDOUT },
+		{ "org.freedesktop.DBus.Error.NoReply", -ETIMEDOUT },
+	};
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r;
+
+	if (!name)
+		return -EIO;
+	for (size_t i = 0; i < ELEMENTSOF(table); i++)
+		if (strcmp(name, table[i].name) == 0)
+			return table[i].r;
+	/* Let sd-bus map the other standard names (NoMemory, ...). */
+	e.name = name;
+	r = sd_bus_error_get_errno(&e);
+	return r > 0 ? -r : -EIO;
+}
+
+int bus_client_open(sd_bus **ret)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	r = sd_bus_open_system(&bus);
+	if (r < 0) {
+		log_error_errno(r, "virtd is not reachable: cannot connect to the system bus: %m (is dbus running?)");
+		return -EHOSTDOWN;
+	}
+	*ret = bus;
+	return 0;
+}
+
+/* Reports a failed call to virtd in words and returns its code. */
+static int report_call_error(const char *what, const sd_bus_error *error, int r)
+{
+	int k = sd_bus_error_is_set(error) ? bus_error_classify(error->name) : r;
+
+	switch (k) {
+	case -EHOSTDOWN:
+		log_error("virtd is not running (systemctl start virtd)");
+		return k;
+	case -EACCES:
+		log_error("Failed to %s: needs root (%s)", what,
+			  error->message ? error->message : "access denied");
+		return k;
+	case -EPROTO:
+		log_error("Failed to %s: whoever owns %s does not offer %s (%s): is this virtd of another version?",
+			  what, VIRTD_BUS_NAME, VIRTD_BUS_INTERFACE, error->message ? error->message : error->name);
+		return k;
+	case -ETIMEDOUT:
+		log_error("Failed to %s: virtd did not answer in time", what);
+		return k;
+	case -ECONNRESET:
+	case -ENOTCONN:
+		/* The bus went away mid-call, or never finished its greeting. */
+		log_error_errno(k, "Failed to %s: lost the system bus: %m", what);
+		return -EHOSTDOWN;
+	}
+	if (sd_bus_error_is_set(error))
+		log_error("Failed to %s: %s", what, error->message ? error->message : error->name);
+	else
+		log_error_errno(r, "Failed to %s: %m", what);
+	return k < 0 ? k : -EIO;
+}
+
+static int call_virtd(sd_bus *bus, const char *method, uint64_t timeout_usec, sd_bus_error *error,
+		      sd_bus_message **ret_reply)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, VIRTD_BUS_NAME, VIRTD_BUS_PATH, VIRTD_BUS_INTERFACE, method);
+	if (r < 0)
+		return r;
+	/* Asking about virtd must not start it: "not running" is an answer. */
+	r = sd_bus_message_set_auto_start(m, false);
+	if (r < 0)
+		return r;
+	return sd_bus_call(bus, m, timeout_usec, error, ret_reply);
+}
+
+int bus_client_get_status(sd_bus *bus, char **ret_json)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *json;
+	char *copy;
+	int r;
+
+	r = call_virtd(bus, "GetStatus", STATUS_TIMEOUT_USEC, &error, &reply);
+	if (r < 0)
+		return report_call_error("get virtd's status", &error, r);
+	r = sd_bus_message_read(reply, "s", &json);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read virtd's status reply (expected one string): %m");
+	copy = strdup(json);
+	if (!copy)
+		return log_error_errno(-ENOMEM, "Out of memory");
+	*ret_json = copy;
+	return 0;
+}
+
+int bus_client_reload(sd_bus *bus)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = call_virtd(bus, "Reload", RELOAD_TIMEOUT_USEC, &error, NULL);
+	if (r >= 0)
+		return 0;
+	if (sd_bus_error_has_name(&error, VIRTD_ERROR_CONFIG_INVALID)) {
+		const char *p = error.message && *error.message ? error.message : "(virtd gave no details)";
+
+		/* One diagnostic per line, each naming file, line and value. */
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			if (n > 0)
+				log_error("%.*s", (int)n, p);
+			p += n;
+			if (*p == '\n')
+				p++;
+		}
+		log_error("virtd refused the configuration and keeps running with the previous one");
+		return -EINVAL;
+	}
+	return report_call_error("reload virtd", &error, r);
+}

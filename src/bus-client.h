@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-client.h: virtctl's side of virtd's D-Bus API (org.virtd1.Manager on the system bus). */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+
+#define VIRTD_BUS_NAME "org.virtd1"
+#define VIRTD_BUS_PATH "/org/virtd1"
+#define VIRTD_BUS_INTERFACE "org.virtd1.Manager"
+#define VIRTD_ERROR_CONFIG_INVALID "org.virtd1.Error.ConfigInvalid"
+
+/* sd-bus.h provides the _cleanup_ helpers: sd_bus_flush_close_unrefp, sd_bus_message_unrefp. */
+
+/*
+ * Maps a D-Bus error name from a call to virtd to what virtctl tells the user:
+ * -EHOSTDOWN  org.virtd1 has no owner: virtd is not running;
+ * -EACCES     the caller may not do this (bus policy or virtd's own check);
+ * -EINVAL     virtd refused its configuration file (ConfigInvalid);
+ * -EPROTO     whoever owns the name does not speak this interface;
+ * -ETIMEDOUT  no answer in time;
+ * otherwise the errno sd-bus derives from the name, or -EIO.
+ * Pure; NULL gives -EIO.
+ */
+int bus_error_classify(const char *name);
+
+/*
+ * Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS, if set, says where:
+ * the tests point it at a private dbus-daemon).  Failure to connect is
+ * reported and returned as -EHOSTDOWN: without a bus virtd cannot be reached.
+ */
+int bus_client_open(sd_bus **ret);
+
+/*
+ * Calls GetStatus() and returns virtd's JSON document.  Every failure is
+ * reported on stderr in words (see bus_error_classify for the codes).
+ */
+int bus_client_get_status(sd_bus *bus, char **ret_json);
+
+/*
+ * Calls Reload().  When virtd refuses the file, its diagnostics (one
+ * "FILE:LINE: ..." per line) are printed and -EINVAL returned.
+ */
+int bus_client_reload(sd_bus *bus);

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* status-print.c: the human view of virtd's status document (pure: JSON in, text out). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "status-print.h"
+#include "virtctl-args.h"
+
+/* As systemctl status: the longest key ("Parameters") plus a margin. */
+#define KEY_WIDTH 11
+
+/* Strings made for one rendering, freed together at its end. */
+struct ctx {
+	FILE *f;
+	const struct status_print_options *o;
+	char **owned;
+	size_t n_owned, cap_owned;
+	bool oom;
+};
+
+static const char *own(struct ctx *c, char *s)
+{
+	if (!s) {
+		c->oom = true;
+		return "?";
+	}
+	if (c->n_owned == c->cap_owned) {
+		size_t ncap = c->cap_owned ? c->cap_owned * 2 : 32;
+		char **t = realloc(c->owned, ncap * sizeof(*t));
+
+		if (!t) {
+			free(s);
+			c->oom = true;
+			return "?";
+		}
+		c->owned = t;
+		c->cap_owned = ncap;
+	}
+	c->owned[c->n_owned++] = s;
+	return s;
+}
+
+_printf_(2, 3)
+static const char *fmt(struct ctx *c, const char *format, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	if (vasprintf(&s, format, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return own(c, s);
+}
+
+/*
+ * A copy of s safe for a terminal: C0 and C1 control characters and DEL
+ * become '?', so a VM's command line cannot move the cursor or change the
+ * title of an administrator's terminal.  With max > 0, at most max
+ * characters, then "...".  NULL gives "-".
+ */
+static const char *clean(struct ctx *c, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+	char *out, *o;
+
+	if (!s)
+		return "-";
+	out = malloc(strlen(s) + 4);
+	if (!out)
+		return own(c, NULL);
+	o = out;
+	while (*p) {
+		if (max > 0 && chars == max) {
+			o = stpcpy(o, "...");
+			break;
+		}
+		chars++;
+		if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '?';
+			p++;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*o++ = '?';
+			p += 2;
+		} else {
+			/* The parser admits only valid UTF-8: copy one character. */
+			*o++ = (char)*p++;
+			while ((*p & 0xc0) == 0x80)
+				*o++ = (char)*p++;
+		}
+	}
+	*o = '\0';
+	return own(c, out);
+}
+
+_printf_(4, 5)
+static void kv(struct ctx *c, const char *key, const char *color, const char *format, ...)
+{
+	char *v = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	if (vasprintf(&v, format, ap) < 0) {
+		v = NULL;
+		c->oom = true;
+	}
+	va_end(ap);
+	fprintf(c->f, "%*s: ", KEY_WIDTH, key);
+	if (c->o->color && color)
+		fprintf(c->f, "%s%s%s\n", color, v ? v : "?", ANSI_NORMAL);
+	else
+		fprintf(c->f, "%s\n", v ? v : "?");
+	free(v);
+}
+
+/* A continuation line under the value column of the Key: value lines. */
+static void kv_more(struct ctx *c, const char *value)
+{
+	fprintf(c->f, "%*s  %s\n", KEY_WIDTH, "", value);
+}
+
+/* Typed lookups: absent, null and wrong-typed values all read as missing. */
+static const char *str_of(const json_value *o, const char *key)
+{
+	return json_string(json_object_get(o, key));
+}
+
+static bool bool_of(const json_value *o, const char *key, bool *ret)
+{
+	return json_bool(json_object_get(o, key), ret) >= 0;
+}
+
+static bool u64_of(const json_value *o, const char *key, uint64_t *ret)
+{
+	return json_u64(json_object_get(o, key), ret) >= 0;
+}
+
+static const char *yes_no(const json_value *o, const char *key)
+{
+	bool b;
+
+	return bool_of(o, key, &b) ? (b ? "yes" : "no") : "-";
+}
+
+struct state_look {
+	const char *state;
+	const char *words;      /* after "policy NAME " in the verdict line */
+	const char *color;
+};
+
+static const struct state_look states[] = {
+	{ "holds", "holds", ANSI_GREEN },
+	{ "pending", "is pending", ANSI_YELLOW },
+	{ "cannot-hold", "cannot hold", ANSI_RED },
+	{ "mismatch", "does not hold (CPU state mismatch)", ANSI_RED },
+	{ "starting", "not applied yet (virtd is starting)", ANSI_YELLOW },
+};
+
+static const struct state_look *state_look(const char *state)
+{
+	for (size_t i = 0; state && i < ELEMENTSOF(states); i++)
+		if (strcmp(state, states[i].state) == 0)
+			return &states[i];
+	return NULL;
+}
+
+int status_exit_code(const json_value *doc)
+{
+	const char *state = str_of(doc, "state");
+
+	return state && strcmp(state, "holds") == 0 ? EXIT_OK : EXIT_NOT_HOLDING;
+}
+
+static void print_verdict(struct ctx *c, const json_value *doc)
+{
+	const char *state = str_of(doc, "state");
+	const struct state_look *look = state_look(state);
+	const json_value *cpus = json_object_get(doc, "cpus");
+	const char *color = look ? look->color : ANSI_RED;
+	const char *words = look ? look->words : fmt(c, "in unknown state '%s'", clean(c, state, 32));
+	size_t online = 0, on = 0;
+	uint64_t vms;
+
+	if (!state)
+		words = "in an unknown state (virtd sent none)";
+	for (size_t i = 0; i < json_array_size(cpus); i++) {
+		const json_value *cpu = json_array_get(cpus, i);
+		bool b;
+
+		if (!bool_of(cpu, "online", &b) || !b)
+			continue;
+		online++;
+		if (bool_of(cpu, "virt_on", &b) && b)
+			on++;
+	}
+
+	if (c->o->color)
+		fprintf(c->f, "%s\u25cf%s ", color, ANSI_NORMAL);
+	else
+		fputs("\u25cf ", c->f);
+	fprintf(c->f, "virtd: policy %s %s", clean(c, str_of(doc, "policy"), 32), words);
+	if (online > 0)
+		fprintf(c->f, " \u2014 virtualization %s, %zu/%zu CPUs", on > 0 ? "on" : "off", on, online);
+	else
+		fputs(" \u2014 no per-CPU state", c->f);
+	if (u64_of(doc, "vm_count", &vms) && vms > 0)
+		fprintf(c->f, ", %" PRIu64 " KVM VM%s", vms, vms == 1 ? "" : "s");
+	fputc('\n', c->f);
+}
+
+static const char *module_words(struct ctx *c, const char *name, const char *state)
+{
+	if (!state)
+		return fmt(c, "%s state unknown", name);
+	if (strcmp(state, "loaded") == 0)
+		return fmt(c, "%s loaded", name);
+	if (strcmp(state, "unloaded") == 0)
+		return fmt(c, "%s not loaded", name);
+	if (strcmp(state, "builtin") == 0)
+		return fmt(c, "%s built in", name);
+	if (strcmp(state, "missing") == 0)
+		return fmt(c, "%s not installed", name);
+	return fmt(c, "%s %s", name, clean(c, state, 32));
+}
+
+static void print_kvm(struct ctx *c, const json_value *doc)
+{
+	const json_value *kvm = json_object_get(doc, "kvm");
+	const json_value *params;
+	const char *vendor, *line;
+	bool b;
+
+	if (!kvm || kvm->type != JSON_OBJECT) {
+		kv(c, "KVM", NULL, "-");
+		return;
+	}
+
+	line = module_words(c, "kvm", str_of(kvm, "kvm_module"));
+	vendor = str_of(kvm, "vendor_module");
+	if (vendor)
+		line = fmt(c, "%s, %s", line, module_words(c, clean(c, vendor, 32), str_of(kvm, "vendor_state")));
+	else if (json_is_null(json_object_get(kvm, "vendor_module")))
+		line = fmt(c, "%s, no vendor module (no VMX/SVM)", line);
+	if (bool_of(kvm, "enable_virt_at_load", &b))
+		line = fmt(c, "%s, enable_virt_at_load=%c", line, b ? 'Y' : 'N');
+	else if (json_is_null(json_object_get(kvm, "enable_virt_at_load")))
+		line = fmt(c, "%s, no enable_virt_at_load", line);
+	if (bool_of(kvm, "dev_kvm", &b))
+		line = fmt(c, "%s, /dev/kvm %s", line, b ? "present" : "absent");
+	if (bool_of(kvm, "autoload_blocked", &b) && b)
+		line = fmt(c, "%s, autoload blocked", line);
+	kv(c, "KVM", NULL, "%s", line);
+
+	if (str_of(kvm, "dropin"))
+		kv(c, "Drop-in", NULL, "%s", clean(c, str_of(kvm, "dropin"), 0));
+	else if (json_is_null(json_object_get(kvm, "dropin")))
+		kv(c, "Drop-in", NULL, "none");
+
+	params = json_object_get(kvm, "params");
+	if (!params || params->type != JSON_OBJECT || params->object.n == 0)
+		return;
+	if (!c->o->full) {
+		kv(c, "Parameters", NULL, "%zu (virtctl status --full lists them)", params->object.n);
+		return;
+	}
+	for (size_t i = 0; i < params->object.n; i++) {
+		const char *value = json_string(params->object.values[i]);
+		const char *item = fmt(c, "%s=%s", clean(c, params->object.keys[i], 0),
+				       value ? clean(c, value, 0) : "?");
+
+		if (i == 0)
+			kv(c, "Parameters", NULL, "%s", item);
+		else
+			kv_more(c, item);
+	}
+}
+
+static const char *vm_words(struct ctx *c, const json_value *vm)
+{
+	const char *cmdline = str_of(vm, "cmdline"), *comm = str_of(vm, "comm");
+	size_t max = c->o->full ? 0 : STATUS_CMDLINE_MAX;
+	const char *what, *pid;
+	uint64_t u, n;
+
+	pid = u64_of(vm, "pid", &u) ? fmt(c, "%" PRIu64, u) : "?";
+	if (cmdline && *cmdline)
+		what = clean(c, cmdline, max);
+	else if (comm && *comm)
+		what = fmt(c, "[%s]", clean(c, comm, 32));
+	else
+		what = "?";
+	if (u64_of(vm, "vms", &n) && n > 1)
+		return fmt(c, "pid %s %s (%" PRIu64 " VMs)", pid, what, n);
+	return fmt(c, "pid %s %s", pid, what);
+}
+
+static void print_vms(struct ctx *c, const json_value *doc)
+{
+	const json_value *vms = json_object_get(doc, "vms");
+	size_t n = json_array_size(vms);
+	const char *count;
+	uint64_t u;
+	bool b;
+
+	count = u64_of(doc, "vm_count", &u) ? fmt(c, "%" PRIu64, u) : "-";
+	if (n == 1)
+		kv(c, "VMs", NULL, "%s (%s)", count, vm_words(c, json_array_get(vms, 0)));
+	else {
+		kv(c, "VMs", NULL, "%s", count);
+		for (size_t i = 0; i < n; i++)
+			kv_more(c, vm_words(c, json_array_get(vms, i)));
+	}
+
+	if (bool_of(doc, "pinned_vm", &b))
+		kv(c, "Pinned VM", NULL, "%s", b ? "yes (virtd's own KVM VM keeps virtualization on)" : "no");
+	else
+		kv(c, "Pinned VM", NULL, "-");
+}
+
+static void print_hardware(struct ctx *c, const json_value *doc)
+{
+	const json_value *caps = json_object_get(doc, "caps");
+	const json_value *config = json_object_get(doc, "config");
+	const char *feature = str_of(caps, "feature"), *line, *mode;
+	char dur[DURATION_MAX];
+	uint64_t u, fam, model, step;
+	bool b;
+
+	if (caps && caps->type == JSON_OBJECT) {
+		if (!feature)
+			line = "-";
+		else if (strcmp(feature, "vmx") == 0)
+			line = "VMX (Intel)";
+		else if (strcmp(feature, "svm") == 0)
+			line = "SVM (AMD)";
+		else if (strcmp(feature, "none") == 0)
+			line = "no VMX/SVM";
+		else
+			line = clean(c, feature, 16);
+		if (u64_of(caps, "tsc_khz", &u) && u > 0)
+			line = fmt(c, "%s, TSC %" PRIu64 " kHz", line, u);
+		if (u64_of(caps, "cpuid_family", &fam) && u64_of(caps, "cpuid_model", &model) &&
+		    u64_of(caps, "cpuid_stepping", &step))
+			line = fmt(c, "%s, family %" PRIu64 " model %" PRIu64 " stepping %" PRIu64, line, fam, model, step);
+		kv(c, "Hardware", NULL, "%s", line);
+
+		/* The preemption timer is VMX's: on SVM these are all null. */
+		if (u64_of(caps, "timer_max_delay_ns", &u)) {
+			line = fmt(c, "max delay %s", format_duration_ns(dur, sizeof(dur), u));
+			if (u64_of(caps, "timer_rate", &u))
+				line = fmt(c, "%s (rate %" PRIu64 ")", line, u);
+			if (bool_of(caps, "timer_pin_control", &b))
+				line = fmt(c, "%s, pin control %s", line, b ? "yes" : "no");
+			if (bool_of(caps, "timer_erratum", &b))
+				line = fmt(c, "%s, %s", line, b ? "erratum: timer broken on this CPU" : "no erratum");
+			kv(c, "Timer", NULL, "%s", line);
+		}
+	}
+
+	/* The timer settings matter only where there is a VMX preemption timer. */
+	mode = str_of(config, "timer_mode");
+	if (mode && (c->o->full || !feature || strcmp(feature, "vmx") == 0)) {
+		if (u64_of(config, "min_max_delay_ns", &u))
+			kv(c, "Timer mode", NULL, "%s (min-max-delay %s)", clean(c, mode, 16),
+			   format_duration_ns(dur, sizeof(dur), u));
+		else
+			kv(c, "Timer mode", NULL, "%s", clean(c, mode, 16));
+	}
+}
+
+enum check { CHECK_NONE, CHECK_PASS, CHECK_WARN, CHECK_FAIL };
+
+static enum check cpu_check(const json_value *cpu)
+{
+	const char *expected = str_of(cpu, "expected"), *owner = str_of(cpu, "owner");
+	bool online, ok;
+
+	if (!bool_of(cpu, "online", &online) || !online)
+		return CHECK_NONE;
+	if (expected && strcmp(expected, "skip") == 0)
+		return CHECK_NONE;
+	if (!bool_of(cpu, "ok", &ok))
+		return CHECK_WARN;
+	if (!ok)
+		return CHECK_FAIL;
+	/* As promised, yet held by someone virtd does not manage. */
+	if (owner && (strcmp(owner, "unknown") == 0 || strcmp(owner, "tdx") == 0))
+		return CHECK_WARN;
+	return CHECK_PASS;
+}
+
+/* One line that says why a check did not pass and what to do. */
+static const char *cpu_hint(struct ctx *c, const json_value *cpu, enum check k, const char *id)
+{
+	const char *expected = str_of(cpu, "expected"), *owner = str_of(cpu, "owner");
+	bool fw, on, has_on = bool_of(cpu, "virt_on", &on);
+	const char *line;
+
+	if (k == CHECK_WARN && !json_object_get(cpu, "ok"))
+		return fmt(c, "CPU %s: WARN: not verified by virtd", id);
+	if (k == CHECK_WARN || k == CHECK_FAIL)
+		line = fmt(c, "CPU %s: %s: ", id, k == CHECK_FAIL ? "FAIL" : "WARN");
+	else
+		return NULL;
+	if (k == CHECK_FAIL)
+		line = fmt(c, "%sexpected %s, virtualization is %s", line, clean(c, expected, 16),
+			   has_on ? (on ? "on" : "off") : "unknown");
+	else
+		line = fmt(c, "%svirtualization is %s", line, has_on ? (on ? "on" : "off") : "unknown");
+	if (owner && strcmp(owner, "unknown") == 0)
+		line = fmt(c, "%s, held by a hypervisor other than KVM (VirtualBox? VMware?)", line);
+	else if (owner && strcmp(owner, "tdx") == 0)
+		line = fmt(c, "%s, held by TDX", line);
+	else if (owner && strcmp(owner, "none") != 0)
+		line = fmt(c, "%s, owner %s", line, clean(c, owner, 16));
+	if (bool_of(cpu, "firmware_enabled", &fw) && !fw)
+		line = fmt(c, "%s; the firmware disables it: enable VT-x/AMD-V in the firmware setup", line);
+	return line;
+}
+
+static int print_cpus(struct ctx *c, const json_value *doc)
+{
+	static const char *const headers[] = { "CPU", "ONLINE", "FEATURE", "FIRMWARE", "ON", "EXPECTED", "OWNER", "CHECK" };
+	static const char *const check_words[] = { "-", "PASS", "WARN", "FAIL" };
+	static const char *const check_colors[] = { NULL, ANSI_GREEN, ANSI_YELLOW, ANSI_RED };
+	const json_value *cpus = json_object_get(doc, "cpus");
+	_cleanup_(table_freep) table *t = NULL;
+	const char **hints = NULL;
+	size_t n_hints = 0;
+	int r;
+
+	if (json_array_size(cpus) == 0) {
+		fputs("\nNo per-CPU state from virtd (is the virthw module loaded?)\n", c->f);
+		return 0;
+	}
+	t = table_new(ELEMENTSOF(headers), headers);
+	hints = calloc(json_array_size(cpus), sizeof(*hints));
+	if (!t || !hints) {
+		free(hints);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < json_array_size(cpus); i++) {
+		const json_value *cpu = json_array_get(cpus, i);
+		const char *cells[ELEMENTSOF(headers)], *colors[ELEMENTSOF(headers)] = {};
+		enum check k = cpu_check(cpu);
+		uint64_t id;
+		bool b;
+
+		cells[0] = u64_of(cpu, "cpu", &id) ? fmt(c, "%" PRIu64, id) : "?";
+		cells[1] = yes_no(cpu, "online");
+		if (bool_of(cpu, "online", &b) && !b)
+			colors[1] = ANSI_YELLOW;
+		cells[2] = clean(c, str_of(cpu, "feature"), 16);
+		if (bool_of(cpu, "firmware_enabled", &b)) {
+			cells[3] = b ? "enabled" : "disabled";
+			colors[3] = b ? NULL : ANSI_RED;
+		} else
+			cells[3] = "-";
+		cells[4] = yes_no(cpu, "virt_on");
+		cells[5] = clean(c, str_of(cpu, "expected"), 16);
+		cells[6] = clean(c, str_of(cpu, "owner"), 16);
+		cells[7] = check_words[k];
+		colors[7] = check_colors[k];
+		r = table_add_row(t, cells, colors);
+		if (r < 0) {
+			free(hints);
+			return r;
+		}
+		if (k == CHECK_WARN || k == CHECK_FAIL)
+			hints[n_hints++] = cpu_hint(c, cpu, k, cells[0]);
+	}
+	fputc('\n', c->f);
+	r = table_print(t, c->f, c->o->color);
+	if (r >= 0 && n_hints > 0) {
+		fputc('\n', c->f);
+		for (size_t i = 0; i < n_hints; i++)
+			fprintf(c->f, "%s\n", hints[i]);
+	}
+	free(hints);
+	return r;
+}
+
+int status_print(FILE *f, const json_value *doc, const struct status_print_options *o)
+{
+	struct ctx c = { .f = f, .o = o };
+	const struct state_look *look;
+	const json_value *verify;
+	const char *reason, *failed, *applied;
+	uint64_t checked, bad;
+	bool ok;
+	int r;
+
+	if (!doc || doc->type != JSON_OBJECT)
+		return -EINVAL;
+
+	print_verdict(&c, doc);
+
+	applied = str_of(doc, "applied_policy");
+	kv(&c, "Policy", NULL, "%s (applied: %s)", clean(&c, str_of(doc, "policy"), 32),
+	   applied ? clean(&c, applied, 32) : "none");
+	if (o->full && str_of(json_object_get(doc, "config"), "path"))
+		kv(&c, "Config", NULL, "%s", clean(&c, str_of(json_object_get(doc, "config"), "path"), 0));
+	look = state_look(str_of(doc, "state"));
+	kv(&c, "State", look ? look->color : ANSI_RED, "%s", clean(&c, str_of(doc, "state"), 32));
+	reason = str_of(doc, "reason");
+	if (reason && *reason)
+		kv(&c, "Reason", NULL, "%s", clean(&c, reason, 0));
+
+	verify = json_object_get(doc, "verify");
+	if (bool_of(verify, "ok", &ok)) {
+		const char *msg = str_of(verify, "message");
+
+		if (ok && u64_of(verify, "checked", &checked))
+			kv(&c, "Verify", NULL, "%" PRIu64 " CPU%s as promised", checked, checked == 1 ? "" : "s");
+		else if (ok)
+			kv(&c, "Verify", NULL, "CPUs as promised");
+		else if (u64_of(verify, "mismatched", &bad) && u64_of(verify, "checked", &checked))
+			kv(&c, "Verify", ANSI_RED, "%" PRIu64 " of %" PRIu64 " CPUs not as promised%s%s", bad, checked,
+			   msg && *msg ? ": " : "", msg && *msg ? clean(&c, msg, 0) : "");
+		else
+			kv(&c, "Verify", ANSI_RED, "CPUs not as promised%s%s", msg && *msg ? ": " : "",
+			   msg && *msg ? clean(&c, msg, 0) : "");
+	}
+	failed = str_of(doc, "actions_failed");
+	if (failed && *failed)
+		kv(&c, "Last error", ANSI_RED, "%s", clean(&c, failed, 0));
+
+	print_kvm(&c, doc);
+	print_vms(&c, doc);
+	print_hardware(&c, doc);
+	if (o->full && str_of(doc, "version"))
+		kv(&c, "Version", NULL, "virtd %s", clean(&c, str_of(doc, "version"), 32));
+
+	r = print_cpus(&c, doc);
+
+	for (size_t i = 0; i < c.n_owned; i++)
+		free(c.owned[i]);
+	free(c.owned);
+	if (r < 0)
+		return r;
+	if (c.oom)
+		return -ENOMEM;
+	return ferror(f) ? -EIO : 0;
+}
+
+int status_print_text(FILE *f, const char *text, size_t len, const struct status_print_options *o,
+		      char *err, size_t err_size)
+{
+	_cleanup_(json_freep) json_value *doc = NULL;
+	char perr[256];
+	int r;
+
+	r = json_parse(text, len, &doc, perr, sizeof(perr));
+	if (r < 0) {
+		snprintf(err, err_size, "virtd sent a status that is not valid JSON: %s", perr);
+		return r;
+	}
+	if (doc->type != JSON_OBJECT) {
+		snprintf(err, err_size, "virtd sent a status that is a JSON %s, not an object",
+			 json_type_to_string(doc->type));
+		return -EINVAL;
+	}
+	r = status_print(f, doc, o);
+	if (r < 0) {
+		snprintf(err, err_size, "could not print the status: %s", strerror(-r));
+		return r;
+	}
+	return status_exit_code(doc);
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-status-print.c: table tests of virtctl status's human view from status JSON documents. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "output.h"
+#include "status-print.h"
+#include "tests.h"
+#include "virtctl-args.h"
+
+#define OMIT ((const char *)1)
+
+/* One status document: each member is raw JSON; NULL takes the default
+ * (a host where policy boot holds on 2 AMD CPUs), OMIT leaves the key out. */
+struct doc {
+	const char *policy, *applied, *state, *reason, *config, *kvm, *vm_count, *vms, *pinned, *cpus,
+		*verify, *caps, *failed;
+};
+
+#define CPU_ON(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
+		  "\"virt_on\":true,\"expected\":\"on\",\"owner\":\"kvm\",\"ok\":true}"
+#define CPU_OFF(n, expected) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
+			     "\"virt_on\":false,\"expected\":\"" expected "\",\"owner\":\"none\",\"ok\":true}"
+#define CPU_OFFLINE(n) "{\"cpu\":" #n ",\"online\":false,\"feature\":null,\"firmware_enabled\":null," \
+		       "\"virt_on\":null,\"expected\":\"skip\",\"owner\":null,\"ok\":null}"
+
+static char *build(const struct doc *d)
+{
+	static const struct doc defaults = {
+		.policy = "\"boot\"",
+		.applied = "\"boot\"",
+		.state = "\"holds\"",
+		.reason = "\"\"",
+		.config = "{\"path\":\"/etc/virtd.conf\",\"policy\":\"boot\",\"timer_mode\":\"auto\","
+			  "\"min_max_delay_ns\":10000000000}",
+		.kvm = "{\"kvm_module\":\"loaded\",\"vendor_module\":\"kvm_amd\",\"vendor_state\":\"loaded\","
+		       "\"enable_virt_at_load\":true,\"dev_kvm\":true,\"autoload_blocked\":false,"
+		       "\"dropin\":\"/run/modprobe.d/virtd.conf\",\"params\":{\"kvm.enable_virt_at_load\":\"Y\","
+		       "\"kvm_amd.npt\":\"Y\"}}",
+		.vm_count = "1",
+		.vms = "[{\"pid\":812,\"vms\":1,\"comm\":\"qemu-system-x86\",\"cmdline\":\"qemu-system-x86_64 -enable-kvm -m 2048\"}]",
+		.pinned = "false",
+		.cpus = "[" CPU_ON(0) "," CPU_ON(1) "]",
+		.verify = "{\"ok\":true,\"checked\":2,\"mismatched\":0,\"message\":\"\"}",
+		.caps = "{\"feature\":\"svm\",\"tsc_khz\":2994374,\"vmx_misc\":null,\"timer_rate\":null,"
+			"\"timer_pin_control\":null,\"timer_erratum\":null,\"timer_max_delay_ns\":null,"
+			"\"cpuid_signature\":\"0x00a00f11\",\"cpuid_family\":25,\"cpuid_model\":1,"
+			"\"cpuid_stepping\":1,\"nr_cpus\":2}",
+		.failed = "null",
+	};
+	const struct {
+		const char *key, *v, *def;
+	} m[] = {
+		{ "policy", d->policy, defaults.policy },
+		{ "applied_policy", d->applied, defaults.applied },
+		{ "state", d->state, defaults.state },
+		{ "reason", d->reason, defaults.reason },
+		{ "config", d->config, defaults.config },
+		{ "kvm", d->kvm, defaults.kvm },
+		{ "vm_count", d->vm_count, defaults.vm_count },
+		{ "vms", d->vms, defaults.vms },
+		{ "pinned_vm", d->pinned, defaults.pinned },
+		{ "cpus", d->cpus, defaults.cpus },
+		{ "verify", d->verify, defaults.verify },
+		{ "caps", d->caps, defaults.caps },
+		{ "actions_failed", d->failed, defaults.failed },
+	};
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	fputs("{\"version\":\"0.1\"", f);
+	first = false;
+	for (size_t i = 0; i < ELEMENTSOF(m); i++) {
+		const char *v = m[i].v ? m[i].v : m[i].def;
+
+		if (v == OMIT)
+			continue;
+		fprintf(f, "%s\"%s\":%s", first ? "" : ",", m[i].key, v);
+	}
+	fputs("}", f);
+	fclose(f);
+	return buf;
+}
+
+/* Renders text; returns the output and the exit code (or -errno) in *ret. */
+static char *render(const char *text, bool full, bool color, int *ret)
+{
+	struct status_print_options o = { .full = full, .color = color };
+	char *buf = NULL, err[256] = "";
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	*ret = status_print_text(f, text, strlen(text), &o, err, sizeof(err));
+	fclose(f);
+	if (*ret < 0) {
+		free(buf);
+		return strdup(err);
+	}
+	return buf;
+}
+
+static const char holds_text[] =
+	"\u25cf virtd: policy boot holds \u2014 virtualization on, 2/2 CPUs, 1 KVM VM\n"
+	"     Policy: boot (applied: boot)\n"
+	"      State: holds\n"
+	"     Verify: 2 CPUs as promised\n"
+	"        KVM: kvm loaded, kvm_amd loaded, enable_virt_at_load=Y, /dev/kvm present\n"
+	"    Drop-in: /run/modprobe.d/virtd.conf\n"
+	" Parameters: 2 (virtctl status --full lists them)\n"
+	"        VMs: 1 (pid 812 qemu-system-x86_64 -enable-kvm -m 2048)\n"
+	"  Pinned VM: no\n"
+	"   Hardware: SVM (AMD), TSC 2994374 kHz, family 25 model 1 stepping 1\n"
+	"\n"
+	"CPU  ONLINE  FEATURE  FIRMWARE  ON   EXPECTED  OWNER  CHECK\n"
+	"0    yes     svm      enabled   yes  on        kvm    PASS\n"
+	"1    yes     svm      enabled   yes  on        kvm    PASS\n";
+
+static void test_exact(void)
+{
+	_cleanup_free_ char *doc = build(&(struct doc) {});
+	_cleanup_free_ char *out = NULL, *full = NULL, *colored = NULL;
+	int r;
+
+	out = render(doc, false, false, &r);
+	CHECK(r == EXIT_OK, "holds: exit 0 (got %d)", r);
+	CHECK_STR(out, holds_text, "holds: the whole view");
+
+	full = render(doc, true, false, &r);
+	CHECK(r == EXIT_OK, "holds --full: exit 0");
+	CHECK(full && strstr(full, " Parameters: kvm.enable_virt_at_load=Y\n"
+				   "             kvm_amd.npt=Y\n"), "--full lists parameters aligned");
+	CHECK(full && strstr(full, "     Config: /etc/virtd.conf\n"), "--full names the config file");
+	CHECK(full && strstr(full, " Timer mode: auto (min-max-delay 10.000 s)\n"), "--full shows the timer mode on SVM");
+	CHECK(full && strstr(full, "    Version: virtd 0.1\n"), "--full shows virtd's version");
+
+	colored = render(doc, false, true, &r);
+	CHECK(colored && strncmp(colored, ANSI_GREEN "\u25cf" ANSI_NORMAL " virtd:", strlen(ANSI_GREEN "\u25cf" ANSI_NORMAL " virtd:")) == 0,
+	      "colour: green dot when it holds");
+	CHECK(colored && strstr(colored, "      State: " ANSI_GREEN "holds" ANSI_NORMAL "\n"), "colour: state");
+	CHECK(colored && strstr(colored, ANSI_GREEN "PASS" ANSI_NORMAL "\n"), "colour: PASS verdict");
+	CHECK(out && !strchr(out, '\x1b'), "no escape sequences without colour");
+}
+
+/* Each case: a document, the exit code, lines the view must contain and must not. */
+static void test_table(void)
+{
+	static const struct {
+		const char *name;
+		struct doc d;
+		bool full;
+		int exit_code;
+		const char *want[5];
+		const char *not_want[3];
+	} cases[] = {
+		{ "pending with reason",
+		  { .policy = "\"never\"", .applied = "\"boot\"", .state = "\"pending\"",
+		    .reason = "\"2 KVM VMs running (pids 812, 840): never applies when they exit\"", .vm_count = "2",
+		    .vms = "[{\"pid\":812,\"vms\":1,\"comm\":\"qemu\",\"cmdline\":\"qemu-system-x86_64 -enable-kvm\"},"
+			   "{\"pid\":840,\"vms\":2,\"comm\":\"kvm-vm\",\"cmdline\":\"\"}]" },
+		  false, EXIT_NOT_HOLDING,
+		  { "\u25cf virtd: policy never is pending \u2014 virtualization on, 2/2 CPUs, 2 KVM VMs\n",
+		    "     Policy: never (applied: boot)\n      State: pending\n"
+		    "     Reason: 2 KVM VMs running (pids 812, 840): never applies when they exit\n",
+		    "        VMs: 2\n"
+		    "             pid 812 qemu-system-x86_64 -enable-kvm\n"
+		    "             pid 840 [kvm-vm] (2 VMs)\n" },
+		  {} },
+		{ "first-vm holds with no VMs",
+		  { .policy = "\"first-vm\"", .applied = "\"first-vm\"", .vm_count = "0", .vms = "[]",
+		    .kvm = "{\"kvm_module\":\"loaded\",\"vendor_module\":\"kvm_amd\",\"vendor_state\":\"loaded\","
+			   "\"enable_virt_at_load\":false,\"dev_kvm\":true,\"autoload_blocked\":false,"
+			   "\"dropin\":\"/run/modprobe.d/virtd.conf\",\"params\":{}}",
+		    .cpus = "[" CPU_OFF(0, "off") "," CPU_OFF(1, "off") "]" },
+		  false, EXIT_OK,
+		  { "\u25cf virtd: policy first-vm holds \u2014 virtualization off, 0/2 CPUs\n",
+		    "enable_virt_at_load=N", "        VMs: 0\n",
+		    "0    yes     svm      enabled   no  off       none   PASS\n" },
+		  { "Parameters", "Reason" } },
+		{ "never holds, modules unloaded and blocked",
+		  { .policy = "\"never\"", .applied = "\"never\"", .vm_count = "0", .vms = "[]",
+		    .kvm = "{\"kvm_module\":\"loaded\",\"vendor_module\":\"kvm_amd\",\"vendor_state\":\"unloaded\","
+			   "\"enable_virt_at_load\":null,\"dev_kvm\":false,\"autoload_blocked\":true,"
+			   "\"dropin\":\"/run/modprobe.d/virtd.conf\",\"params\":{}}",
+		    .cpus = "[" CPU_OFF(0, "off") "," CPU_OFF(1, "off") "]" },
+		  false, EXIT_OK,
+		  { "        KVM: kvm loaded, kvm_amd not loaded, no enable_virt_at_load, /dev/kvm absent, autoload blocked\n" },
+		  {} },
+		{ "cannot hold: firmware disables SVM on a CPU",
+		  { .state = "\"cannot-hold\"", .reason = "\"CPU 1: SVM disabled by firmware (VM_CR.SVMDIS)\"",
+		    .cpus = "[" CPU_ON(0) ",{\"cpu\":1,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":false,"
+			    "\"virt_on\":false,\"expected\":\"on\",\"owner\":\"none\",\"ok\":false}]" },
+		  false, EXIT_NOT_HOLDING,
+		  { "\u25cf virtd: policy boot cannot hold \u2014 virtualization on, 1/2 CPUs, 1 KVM VM\n",
+		    "     Reason: CPU 1: SVM disabled by firmware (VM_CR.SVMDIS)\n",
+		    "1    yes     svm      disabled  no   on        none   FAIL\n",
+		    "\nCPU 1: FAIL: expected on, virtualization is off; the firmware disables it: enable VT-x/AMD-V in the firmware setup\n" },
+		  {} },
+		{ "mismatch: a foreign hypervisor holds a CPU",
+		  { .policy = "\"first-vm\"", .applied = "\"first-vm\"", .state = "\"mismatch\"",
+		    .reason = "\"CPU 1 is on, policy first-vm expects off\"", .vm_count = "0", .vms = "[]",
+		    .verify = "{\"ok\":false,\"checked\":2,\"mismatched\":1,\"message\":\"CPU 1: on, expected off\"}",
+		    .cpus = "[" CPU_OFF(0, "off") ",{\"cpu\":1,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,"
+			    "\"virt_on\":true,\"expected\":\"off\",\"owner\":\"unknown\",\"ok\":false}]" },
+		  false, EXIT_NOT_HOLDING,
+		  { "policy first-vm does not hold (CPU state mismatch) \u2014 virtualization on, 1/2 CPUs\n",
+		    "     Verify: 1 of 2 CPUs not as promised: CPU 1: on, expected off\n",
+		    "1    yes     svm      enabled   yes  off       unknown  FAIL\n",
+		    "CPU 1: FAIL: expected off, virtualization is on, held by a hypervisor other than KVM (VirtualBox? VMware?)\n" },
+		  {} },
+		{ "starting",
+		  { .state = "\"starting\"", .applied = "null", .cpus = "[]", .verify = "null", .vm_count = "0", .vms = "[]" },
+		  false, EXIT_NOT_HOLDING,
+		  { "\u25cf virtd: policy boot not applied yet (virtd is starting) \u2014 no per-CPU state\n",
+		    "     Policy: boot (applied: none)\n",
+		    "No per-CPU state from virtd (is the virthw module loaded?)\n" },
+		  { "Verify" } },
+		{ "offline CPU and lock-free any",
+		  { .cpus = "[" CPU_ON(0) "," CPU_OFFLINE(1) "]" },
+		  false, EXIT_OK,
+		  { "virtualization on, 1/1 CPUs",
+		    "0    yes     svm      enabled   yes  on        kvm    PASS\n"
+		    "1    no      -        -         -    skip      -      -\n" },
+		  { "WARN", "FAIL" } },
+		{ "unverified and foreign-owned CPUs warn",
+		  { .policy = "\"first-vm\"", .applied = "\"first-vm\"",
+		    .cpus = "[{\"cpu\":0,\"online\":true,\"feature\":\"vmx\",\"firmware_enabled\":true,\"virt_on\":true,"
+			    "\"expected\":\"any\",\"owner\":\"tdx\",\"ok\":true},"
+			    "{\"cpu\":1,\"online\":true,\"feature\":\"vmx\",\"firmware_enabled\":true,\"virt_on\":false,"
+			    "\"expected\":\"off\",\"owner\":\"none\"}]" },
+		  false, EXIT_OK,
+		  { "0    yes     vmx      enabled   yes  any       tdx    WARN\n",
+		    "1    yes     vmx      enabled   no   off       none   WARN\n",
+		    "CPU 0: WARN: virtualization is on, held by TDX\n",
+		    "CPU 1: WARN: not verified by virtd\n" },
+		  {} },
+		{ "null fields",
+		  { .kvm = "{\"kvm_module\":\"builtin\",\"vendor_module\":null,\"vendor_state\":null,"
+			   "\"enable_virt_at_load\":null,\"dev_kvm\":null,\"autoload_blocked\":null,\"dropin\":null,\"params\":null}",
+		    .pinned = "null", .vm_count = "null", .vms = "null", .caps = "null", .config = "null",
+		    .failed = "\"failed to unload kvm_amd: Resource busy\"", .verify = "{\"ok\":null}" },
+		  false, EXIT_OK,
+		  { "        KVM: kvm built in, no vendor module (no VMX/SVM), no enable_virt_at_load\n",
+		    "    Drop-in: none\n", "        VMs: -\n  Pinned VM: -\n",
+		    " Last error: failed to unload kvm_amd: Resource busy\n" },
+		  { "Hardware", "Timer", "Verify" } },
+		{ "pinned VM on an Intel host with the timer",
+		  { .pinned = "true", .vm_count = "0", .vms = "[]",
+		    .caps = "{\"feature\":\"vmx\",\"tsc_khz\":2400000,\"vmx_misc\":\"0x0000000000000005\",\"timer_rate\":5,"
+			    "\"timer_pin_control\":true,\"timer_erratum\":false,\"timer_max_delay_ns\":57266230613,"
+			    "\"cpuid_signature\":\"0x000306c3\",\"cpuid_family\":6,\"cpuid_model\":60,\"cpuid_stepping\":3,\"nr_cpus\":2}" },
+		  false, EXIT_OK,
+		  { "  Pinned VM: yes (virtd's own KVM VM keeps virtualization on)\n",
+		    "   Hardware: VMX (Intel), TSC 2400000 kHz, family 6 model 60 stepping 3\n"
+		    "      Timer: max delay 57.266 s (rate 5), pin control yes, no erratum\n"
+		    " Timer mode: auto (min-max-delay 10.000 s)\n" },
+		  {} },
+		{ "terminal control characters in a command line are neutralised",
+		  { .vms = "[{\"pid\":1,\"vms\":1,\"comm\":\"x\",\"cmdline\":\"evil \\u001b]0;pwned\\u0007 \\u009b2J caf\\u00e9\"}]" },
+		  false, EXIT_OK,
+		  { "        VMs: 1 (pid 1 evil ?]0;pwned? ?2J caf\xc3\xa9)\n" },
+		  {} },
+		{ "long command line truncated, whole with --full (1)",
+		  { .vms = "[{\"pid\":7,\"cmdline\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}]" },
+		  false, EXIT_OK,
+		  { "(pid 7 012345678901234567890123456789012345678901234567890123456789...)\n" },
+		  {} },
+		{ "long command line truncated, whole with --full (2)",
+		  { .vms = "[{\"pid\":7,\"cmdline\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}]" },
+		  true, EXIT_OK,
+		  { "(pid 7 0123456789012345678901234567890123456789012345678901234567890123456789)\n" },
+		  {} },
+		{ "unknown state",
+		  { .state = "\"exploded\"" },
+		  false, EXIT_NOT_HOLDING,
+		  { "policy boot in unknown state 'exploded'", "      State: exploded\n" },
+		  {} },
+		{ "missing keys",
+		  { .policy = OMIT, .applied = OMIT, .state = OMIT, .reason = OMIT, .config = OMIT, .kvm = OMIT,
+		    .vm_count = OMIT, .vms = OMIT, .pinned = OMIT, .cpus = OMIT, .verify = OMIT, .caps = OMIT,
+		    .failed = OMIT },
+		  false, EXIT_NOT_HOLDING,
+		  { "\u25cf virtd: policy - in an unknown state (virtd sent none) \u2014 no per-CPU state\n",
+		    "     Policy: - (applied: none)\n      State: -\n        KVM: -\n        VMs: -\n  Pinned VM: -\n" },
+		  {} },
+		{ "wrong types everywhere",
+		  { .policy = "5", .applied = "[]", .state = "true", .reason = "{}", .config = "\"x\"", .kvm = "[1]",
+		    .vm_count = "-3", .vms = "{\"pid\":1}", .pinned = "\"yes\"", .cpus = "[1,null,\"x\",{\"cpu\":-1}]",
+		    .verify = "7", .caps = "[]", .failed = "3" },
+		  false, EXIT_NOT_HOLDING,
+		  { "?    -       -        -         -   -         -      -\n" },
+		  {} },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *doc = build(&cases[i].d);
+		_cleanup_free_ char *out = NULL;
+		int r = -1;
+
+		out = render(doc, cases[i].full, false, &r);
+		CHECK(r == cases[i].exit_code, "%s: exit %d (got %d)", cases[i].name, cases[i].exit_code, r);
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].want) && cases[i].want[j]; j++) {
+			bool found = out && strstr(out, cases[i].want[j]);
+
+			CHECK(found, "%s: shows want[%zu]", cases[i].name, j);
+			if (!found)
+				printf("# output:\n%s", out ? out : "(null)\n");
+		}
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].not_want) && cases[i].not_want[j]; j++)
+			CHECK(out && !strstr(out, cases[i].not_want[j]), "%s: no \"%s\"", cases[i].name,
+			      cases[i].not_want[j]);
+	}
+}
+
+static void test_malformed(void)
+{
+	static const struct {
+		const char *in;
+		int r;
+		const char *err;
+	} cases[] = {
+		{ "", -EINVAL, "virtd sent a status that is not valid JSON: line 1, column 1: expected a value, got end of input" },
+		{ "{\"state\":\"holds\"", -EINVAL, "virtd sent a status that is not valid JSON: line 1, column 17: expected ',' or '}' in object, got end of input" },
+		{ "[\"holds\"]", -EINVAL, "virtd sent a status that is a JSON array, not an object" },
+		{ "\"holds\"", -EINVAL, "virtd sent a status that is a JSON string, not an object" },
+		{ "null", -EINVAL, "virtd sent a status that is a JSON null, not an object" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *out = NULL;
+		int r;
+
+		out = render(cases[i].in, false, false, &r);
+		CHECK(r == cases[i].r, "malformed %s: r=%d", cases[i].in, r);
+		CHECK_STR(out, cases[i].err, "malformed %s: message", cases[i].in);
+	}
+
+	{
+		json_value v = { .type = JSON_ARRAY };
+		struct status_print_options o = {};
+
+		CHECK(status_print(stdout, NULL, &o) == -EINVAL && status_print(stdout, &v, &o) == -EINVAL,
+		      "status_print wants an object");
+		CHECK(status_exit_code(NULL) == EXIT_NOT_HOLDING, "no document: not holding");
+	}
+}
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Mutated documents through parse and render: any outcome but a crash, a
+ * leak or a bad read is fine (ASan/UBSan builds watch). */
+static void test_fuzz(void)
+{
+	_cleanup_free_ char *base = build(&(struct doc) { .cpus = "[" CPU_ON(0) "," CPU_OFFLINE(1) "]" });
+	static const char tokens[] = "{}[]\",:0 -1tnfx\\";
+	unsigned printed = 0, refused = 0;
+	size_t len = base ? strlen(base) : 0;
+	bool bad = false;
+
+	for (int iter = 0; base && iter < 5000; iter++) {
+		char *buf = malloc(len + 1), *out = NULL, err[256];
+		struct status_print_options o = { .full = iter & 1, .color = iter & 2 };
+		size_t size = 0, n = len;
+		FILE *f;
+		int r;
+
+		if (!buf)
+			break;
+		memcpy(buf, base, len);
+		for (int k = 1 + (int)(rng() % 3); k > 0; k--) {
+			size_t at = rng() % len;
+
+			if (rng() % 2)
+				buf[at] = tokens[rng() % (sizeof(tokens) - 1)];
+			else
+				buf[at] = (char)(rng() & 0xff);
+		}
+		if (rng() % 8 == 0)
+			n = rng() % len;
+		f = open_memstream(&out, &size);
+		if (!f) {
+			free(buf);
+			break;
+		}
+		r = status_print_text(f, buf, n, &o, err, sizeof(err));
+		fclose(f);
+		if (r == EXIT_OK || r == EXIT_NOT_HOLDING)
+			printed++;
+		else if (r == -EINVAL || r == -E2BIG)
+			refused++;
+		else
+			bad = true;
+		free(out);
+		free(buf);
+	}
+	CHECK(!bad, "fuzz: 5000 mutated documents, %u printed, %u refused", printed, refused);
+	CHECK(printed > 0 && refused > 0, "fuzz reached both outcomes");
+}
+
+int main(void)
+{
+	test_exact();
+	test_table();
+	test_malformed();
+	test_fuzz();
+	return tests_finish();
+}
