@@ -1,7 +1,10 @@
 #!/bin/bash
-# Runs every QEMU scenario on both Debian kernels, one boot per kernel, and prints the total.
+# Runs every QEMU scenario on both Debian kernels, three boots per kernel, and prints the total.
 #
 # Usage: tests/vm/run-suite.sh [--jobs 1|2] [KERNEL...]   (default: 6.1 6.12, 2 jobs)
+# Per kernel: the virthw scenarios (busybox image), the daemon scenarios
+# (daemon image: virtd as installed, dbus-daemon, udevd, kmod) and the
+# systemd-as-PID-1 scenario.
 # Each VIRTD-TEST line is printed prefixed with its kernel; the last line is
 # "N passed, N failed, N skipped".  Exit 0 only if nothing failed.
 # Missing project inputs (virthw.ko, binaries) do not stop the run: the
@@ -12,6 +15,8 @@ set -euo pipefail
 
 # All scenarios in one boot per kernel: a boot costs ~10 s, a scenario a few.
 SCENARIOS=vm-lifecycle,virt-at-load,hotplug,load-unload,badreq
+DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-reload,daemon-status,daemon-crash
+SYSTEMD_SCENARIOS=systemd-admin
 
 jobs=2 kernels=()
 while [ $# -gt 0 ]; do
@@ -30,6 +35,7 @@ declare -A RUNLOG
 
 tally() {	# tally KERNEL RUNLOG: print its lines prefixed, add its summary
 	local k=$1 f=$2 line p fl s
+	[ -f "$f" ] || { echo "VIRTD-TEST: [$k] FAIL $k/setup: no $f"; failed=$((failed + 1)); return; }
 	grep -a '^VIRTD-TEST: ' "$f" | sed "s/^VIRTD-TEST: /VIRTD-TEST: [$k] /" || true
 	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$f" | tail -n1 || true)
 	if [ -z "$line" ]; then
@@ -59,22 +65,33 @@ fi
 for k in "${kernels[@]}"; do
 	"$VM_DIR/mkinitramfs.sh" --kernel "$k" --vendor amd --missing-ok \
 		--out "$VM_OUT/initramfs-$k-amd.cpio" >"$VM_OUT/mkinitramfs-$k.log" 2>&1 || true
+	"$VM_DIR/mkinitramfs.sh" --kernel "$k" --vendor amd --missing-ok --daemon \
+		--out "$VM_OUT/initramfs-$k-amd-daemon.cpio" >"$VM_OUT/mkinitramfs-$k-daemon.log" 2>&1 || true
 done
-pids=()
-for k in "${kernels[@]}"; do
-	RUNLOG[$k]=$VM_OUT/suite-$k.out
-	"$VM_DIR/run-qemu.sh" --kernel "$k" --missing-ok "$SCENARIOS" >"${RUNLOG[$k]}" 2>&1 &
-	pids+=($!)
-	if [ "${#pids[@]}" -ge "$jobs" ]; then
-		wait "${pids[0]}" || true
-		pids=("${pids[@]:1}")
-	fi
+# Longest boots first, so that the two host cores stay busy to the end.
+runs=()
+for set in daemon systemd base; do
+	for k in "${kernels[@]}"; do
+		runs+=("$k/$set")
+	done
 done
-for p in "${pids[@]}"; do
-	wait "$p" || true
+for r in "${runs[@]}"; do
+	# A free core: start the next boot as soon as any one ends.
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+	k=${r%/*}
+	case "${r#*/}" in
+	base) list=$SCENARIOS ;;
+	daemon) list=$DAEMON_SCENARIOS ;;
+	systemd) list=$SYSTEMD_SCENARIOS ;;
+	esac
+	RUNLOG[$r]=$VM_OUT/suite-$k-${r#*/}.out
+	"$VM_DIR/run-qemu.sh" --kernel "$k" --missing-ok "$list" >"${RUNLOG[$r]}" 2>&1 &
 done
-for k in "${kernels[@]}"; do
-	tally "$k" "${RUNLOG[$k]}"
+wait
+for r in "${runs[@]}"; do
+	tally "${r%/*}" "${RUNLOG[$r]}"
 done
 echo "run-suite: ${kernels[*]} in $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -610,3 +610,17 @@ dropin_check() {
 		fail "$1" "no line matching '$2' in $VIRTD_DROPIN: $(tr '\n' ';' <"$VIRTD_DROPIN" 2>&1)"
 	fi
 }
+
+st_is() { [ "$(st_live "$1")" = "$2" ]; }	# st_is KEY VALUE (fresh status)
+# wait_status CHECK KEY VALUE [SECS]: a fresh status shows KEY=VALUE within
+# SECS (VM counts follow KVM's uevents, asynchronously).
+wait_status() {
+	if wait_for "${4:-20}" st_is "$2" "$3"; then
+		pass "$1" "$2=$3"
+	else
+		fail "$1" "$2='$(st "$2")' after ${4:-20} s, expected '$3' (state '$(st state)', reason '$(st reason)')"
+		return 1
+	fi
+}
+# pinned_json: what status's "pinned_vm" must say under boot on this kernel.
+pinned_json() { [ "$KVM_HAS_VAL" = 1 ] && echo false || echo true; }
