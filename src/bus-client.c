@@ -37,7 +37,12 @@ int bus_error_classify(const char *name)
 	for (size_t i = 0; i < ELEMENTSOF(table); i++)
 		if (strcmp(name, table[i].name) == 0)
 			return table[i].r;
-	/* Let sd-bus map the other standard names (NoMemory, ...). */
+	/* Errors sd-bus made from an errno ("System.Error.ENOENT") keep it.
+	 * Not the other standard names: sd-bus maps even the generic
+	 * org.freedesktop.DBus.Error.Failed to EACCES, which would make
+	 * any failure read "needs root". */
+	if (strncmp(name, "System.Error.", strlen("System.Error.")) != 0)
+		return -EIO;
 	e.name = name;
 	r = sd_bus_error_get_errno(&e);
 	return r > 0 ? -r : -EIO;

@@ -19,7 +19,7 @@
  * -EINVAL     virtd refused its configuration file (ConfigInvalid);
  * -EPROTO     whoever owns the name does not speak this interface;
  * -ETIMEDOUT  no answer in time;
- * otherwise the errno sd-bus derives from the name, or -EIO.
+ * the errno of a "System.Error.E..." name sd-bus made from one; otherwise -EIO.
  * Pure; NULL gives -EIO.
  */
 int bus_error_classify(const char *name);

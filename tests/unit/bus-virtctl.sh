@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bus-virtctl.sh: virtctl status/reload against a real private dbus-daemon on which virtd is absent.
+#
+# The paths that need virtd itself are tested in the guest machines
+# (tests/vm/) with the real daemon; here only what a bus without virtd,
+# or no bus at all, must give: exit 4 and the words that say so.
+set -u
+
+virtctl=${VIRTCTL:-src/virtctl}
+if ! command -v dbus-daemon >/dev/null 2>&1; then
+	echo "1..0 # SKIP dbus-daemon not installed"
+	exit 77
+fi
+tmp=$(mktemp -d) || exit 1
+pidfile=$tmp/dbus.pid
+cleanup() {
+	test -s "$pidfile" && kill "$(cat "$pidfile")" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+addr=$(dbus-daemon --session --fork --nopidfile --print-address=1 --print-pid=3 3>"$pidfile") || {
+	echo "1..0 # SKIP cannot start a private dbus-daemon"
+	exit 77
+}
+
+n=0
+failed=0
+# check NAME WANT_RC WANT_STDERR_SUBSTRING -- COMMAND...
+check() {
+	name=$1 want_rc=$2 want_err=$3
+	shift 4
+	n=$((n + 1))
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq "$want_rc" ] && { [ -z "$want_err" ] || grep -qF -- "$want_err" "$tmp/err"; }; then
+		echo "ok $n - $name (exit $rc)"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $name: exit $rc (want $want_rc), stderr:"
+		sed 's/^/#   /' "$tmp/err"
+	fi
+}
+
+export DBUS_SYSTEM_BUS_ADDRESS="$addr"
+unset DBUS_SESSION_BUS_ADDRESS
+check "status, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" status
+check "status --json, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" status --json
+check "status --full, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" status -l
+check "reload, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" reload
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/no-such-socket
+check "status, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" status
+check "reload, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" reload
+check "status, bad option" 2 "invalid option '--bogus'" -- "$virtctl" status --bogus
+check "status, stray argument" 2 "unexpected argument 'x'" -- "$virtctl" status x
+check "reload, stray argument" 2 "unexpected argument 'now'" -- "$virtctl" reload now
+check "status --help" 0 "" -- "$virtctl" status --help
+check "reload --help" 0 "" -- "$virtctl" reload --help
+
+echo "1..$n"
+echo "$n checks, $failed failed"
+[ "$failed" -eq 0 ]
