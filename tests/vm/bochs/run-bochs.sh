@@ -2,11 +2,11 @@
 # Owns booting a real kernel in Bochs (Intel VMX) and judging its guest test verdict.
 #
 # Usage: run-bochs.sh [--kernel 6.1|6.12] [--console] [--initramfs FILE]
-#                     [--append 'ARGS'] [--timeout SECONDS] TEST...
+#                     [--missing-ok] [--append 'ARGS'] [--timeout SECONDS] TEST...
 #
 # Boots the kernel flavor (from $VIRTD_TEST_CACHE/kernels/, see
 # tests/vm/fetch-kernels.sh) with an Intel initramfs (tests/vm/mkinitramfs.sh,
-# or --initramfs) in Bochs, runs the guest scenarios TEST... in that one boot,
+# given --missing-ok if asked; or --initramfs FILE) in Bochs, runs the guest scenarios TEST... in that one boot,
 # prints their VIRTD-TEST lines and ends with "N passed, N failed, N skipped".
 # Exits 0 only when the guest's VIRTD-VERDICT line was seen and nothing failed.
 # Outputs (serial log, Bochs log, disk image) stay in tests/vm/out/bochs/.
@@ -53,17 +53,18 @@ TIME0=1735689600
 DEFAULT_FLAVOR=6.12
 
 usage() {
-	sed -n '4,5s/^# \{0,1\}//p' "$0" >&2
-	exit 2
+	sed -n '4,5s/^# \{0,1\}//p' "$0"
+	exit 0
 }
 
-flavor=$DEFAULT_FLAVOR console=0 initramfs='' extra='' limit=900
+flavor=$DEFAULT_FLAVOR console=0 initramfs='' missing_ok=() extra='' limit=900
 tests=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) flavor=${2:?--kernel needs 6.1 or 6.12}; shift 2 ;;
 	--console) console=1; shift ;;
 	--initramfs) initramfs=${2:?--initramfs needs a file}; shift 2 ;;
+	--missing-ok) missing_ok=(--missing-ok); shift ;;
 	--append) extra=${2?--append needs kernel arguments}; shift 2 ;;
 	--timeout) limit=${2:?--timeout needs seconds}; shift 2 ;;
 	-h|--help) usage ;;
@@ -91,8 +92,10 @@ vgabios=/usr/share/vgabios/vgabios.bin
 [ -r "$vgabios" ] || die "$vgabios is missing: install package vgabios"
 
 mkdir -p "$out"
-exec 9>"$out/.lock"
-flock -n 9 || die "another $prog is running in this checkout (lock $out/.lock); wait for it to finish"
+# Every output is per flavor, so two flavors may boot side by side (rfb
+# takes the next free port); the same flavor twice would share files.
+exec 9>"$out/.lock-$flavor"
+flock -n 9 || die "another $prog --kernel $flavor is running in this checkout (lock $out/.lock-$flavor); wait for it to finish"
 
 # Kernel: fetch-kernels.sh keeps the cache; without it, the cache must be filled.
 kdir=$cache/kernels/$flavor
@@ -108,7 +111,7 @@ if [ -z "$initramfs" ]; then
 	mk=$root/tests/vm/mkinitramfs.sh
 	[ -x "$mk" ] || die "$mk is missing; pass --initramfs FILE until the QEMU harness provides it"
 	initramfs=$out/initramfs-$flavor.img
-	"$mk" --kernel "$flavor" --vendor intel --out "$initramfs" >&2 \
+	"$mk" --kernel "$flavor" --vendor intel "${missing_ok[@]}" --out "$initramfs" >&2 \
 		|| die "tests/vm/mkinitramfs.sh --kernel $flavor --vendor intel failed"
 fi
 [ -r "$initramfs" ] || die "initramfs '$initramfs' is not readable"
@@ -138,7 +141,7 @@ serial=$out/serial-$flavor.log
 bxlog=$out/bochs-$flavor.log
 bxout=$out/bochs-$flavor.out
 rc=$out/bochsrc-$flavor
-cmds=$out/bochs-debugger.rc
+cmds=$out/bochs-$flavor.rc
 sub() { printf '%s' "$1" | sed 's/[\\|&]/\\&/g'; }
 sed -e "s|@IPS@|$IPS|g" -e "s|@TIME0@|$TIME0|g" -e "s|@MEGS@|$MEGS|g" \
 	-e "s|@BXSHARE@|$(sub "$bxshare")|g" -e "s|@VGABIOS@|$(sub "$vgabios")|g" \
