@@ -159,7 +159,7 @@ static const struct state_look states[] = {
 	{ "pending", "is pending", ANSI_YELLOW },
 	{ "cannot-hold", "cannot hold", ANSI_RED },
 	{ "mismatch", "does not hold (CPU state mismatch)", ANSI_RED },
-	{ "starting", "not applied yet (virtd is starting)", ANSI_YELLOW },
+	{ "starting", "not applied yet", ANSI_YELLOW },
 };
 
 static const struct state_look *state_look(const char *state)
@@ -204,7 +204,11 @@ static void print_verdict(struct ctx *c, const json_value *doc)
 		fprintf(c->f, "%s\u25cf%s ", color, ANSI_NORMAL);
 	else
 		fputs("\u25cf ", c->f);
-	fprintf(c->f, "virtd: policy %s %s", clean(c, str_of(doc, "policy"), 32), words);
+	if (state && strcmp(state, "starting") == 0)
+		fputs("virtd: starting, ", c->f);
+	else
+		fputs("virtd: ", c->f);
+	fprintf(c->f, "policy %s %s", clean(c, str_of(doc, "policy"), 32), words);
 	if (online > 0)
 		fprintf(c->f, " \u2014 virtualization %s, %zu/%zu CPUs", on > 0 ? "on" : "off", on, online);
 	else
@@ -436,7 +440,12 @@ static int print_cpus(struct ctx *c, const json_value *doc)
 	int r;
 
 	if (json_array_size(cpus) == 0) {
-		fputs("\nNo per-CPU state from virtd (is the virthw module loaded?)\n", c->f);
+		const char *state = str_of(doc, "state");
+
+		if (state && strcmp(state, "starting") == 0)
+			fputs("\nNo per-CPU state yet: virtd is starting.\n", c->f);
+		else
+			fputs("\nNo per-CPU state from virtd (is the virthw module loaded?)\n", c->f);
 		return 0;
 	}
 	t = table_new(ELEMENTSOF(headers), headers);
