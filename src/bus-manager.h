@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-manager.h: the org.virtd1.Manager D-Bus interface on /org/virtd1 (properties, GetStatus, Reload). */
+#pragma once
+
+#include <stdbool.h>
+
+struct manager;
+
+#define BUS_NAME "org.virtd1"
+#define BUS_PATH "/org/virtd1"
+#define BUS_INTERFACE "org.virtd1.Manager"
+#define BUS_ERROR_CONFIG_INVALID "org.virtd1.Error.ConfigInvalid"
+
+/* Connects to the system bus, publishes the object, takes the name. */
+int bus_manager_init(struct manager *m);
+void bus_manager_done(struct manager *m);
+
+/* Emits PropertiesChanged for those that differ from the old values. */
+void bus_manager_emit_changes(struct manager *m, const char *old_state, const char *old_reason,
+			      const char *old_applied, unsigned old_vms, bool old_pinned);
+
+/* SIGHUP and Reload(): re-read the configuration; on success reconcile.  *ret_errors as manager_load_config(). */
+int manager_reload(struct manager *m, char **ret_errors);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kvm-events.h: uevents that can change KVM's state (VM create/destroy on the kvm misc device, module add/remove), via sd-device. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+enum kvm_uevent_kind {
+	KVM_UEVENT_OTHER,
+	KVM_UEVENT_CREATE,
+	KVM_UEVENT_DESTROY,
+};
+
+/* What KVM puts in its change uevents (EVENT=, COUNT=, PID=). */
+struct kvm_uevent {
+	enum kvm_uevent_kind kind;
+	bool has_count;
+	unsigned count;		/* VMs alive after the event, as KVM counts them */
+	pid_t pid;		/* creator of the VM; 0 when absent */
+};
+
+/* Parses the property values (each may be NULL).  -EINVAL for a malformed number (pure). */
+int kvm_uevent_parse(const char *event, const char *count, const char *pid, struct kvm_uevent *ret);
+/* "KVM VM created by PID 812 (1 VM now)" (pure). */
+void kvm_uevent_describe(const struct kvm_uevent *u, char *buf, size_t size);
+/* Whether a module uevent concerns virtd: kvm, kvm_intel, kvm_amd, virthw (pure). */
+bool module_is_watched(const char *name);
+
+typedef struct kvm_events kvm_events;
+
+/*
+ * Called for each relevant uevent with a line that says what happened.
+ * VIRTHW is true when the virthw module itself came or went, so that the
+ * caller reconnects its client.
+ */
+typedef void (*kvm_events_fn)(const char *what, bool virthw, void *userdata);
+
+int kvm_events_new(sd_event *e, kvm_events_fn cb, void *userdata, kvm_events **ret);
+kvm_events *kvm_events_free(kvm_events *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(kvm_events *, kvm_events_free);

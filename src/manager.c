@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* manager.c: the daemon's state and its level-triggered reconcile loop. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "bus-manager.h"
+#include "log.h"
+#include "manager.h"
+
+/*
+ * After a transition the kernel may lag a little: KVM announces a VM's end
+ * before it has put the module reference and turned virtualization off, so
+ * an unload can fail with EBUSY and a CPU can still read "on".  Such
+ * results are retried with a short backoff (50 ms doubling, about 12 s in
+ * all) before they count; the timer is armed only while that lasts, so an
+ * idle daemon never wakes up on its own.
+ */
+#define RETRY_MAX 8
+#define RETRY_BASE_USEC 50000ULL
+
+#define ROUNDS_MAX 4
+
+static int connect_hw(struct manager *m, bool load);
+
+static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct manager *m = userdata;
+	struct virthw_event_msg ev;
+	char what[96];
+	int r;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	r = hw_client_receive_event(m->hw, &ev);
+	if (r < 0) {
+		/* The module went away under the socket; a module uevent reconnects. */
+		log_warning_errno(r, "Lost the virthw event socket: %m");
+		m->hw_event_source = sd_event_source_unref(m->hw_event_source);
+		m->hw = hw_client_free(m->hw);
+		snprintf(m->hw_error, sizeof(m->hw_error), "lost the connection to the virthw module");
+		manager_queue_reconcile(m, "virthw connection lost");
+		return 0;
+	}
+	snprintf(what, sizeof(what), "virthw: CPU %u %s", ev.cpu.id, hw_event_to_string(ev.event));
+	manager_queue_reconcile(m, what);
+	return 0;
+}
+
+static void on_kvm_event(const char *what, bool virthw, void *userdata)
+{
+	struct manager *m = userdata;
+
+	log_debug("uevent: %s", what);
+	if (virthw) {
+		/* A reloaded module has a new family id: start over. */
+		m->hw_event_source = sd_event_source_unref(m->hw_event_source);
+		m->hw = hw_client_free(m->hw);
+		(void)connect_hw(m, false);
+	}
+	manager_queue_reconcile(m, what);
+}
+
+static void explain_virthw_error(struct manager *m, int r, const char *load_error)
+{
+	if (load_error && *load_error)
+		snprintf(m->hw_error, sizeof(m->hw_error), "virthw module unavailable: %s", load_error);
+	else if (r == -ENOPKG)
+		snprintf(m->hw_error, sizeof(m->hw_error), "virthw module is not loaded");
+	else if (r == -EPROTO)
+		snprintf(m->hw_error, sizeof(m->hw_error), "virthw module speaks a newer protocol than this virtd: update virtd");
+	else {
+		errno = -r;
+		snprintf(m->hw_error, sizeof(m->hw_error), "cannot talk to the virthw module: %m");
+	}
+}
+
+static int connect_hw(struct manager *m, bool load)
+{
+	char err[384] = "";
+	int r, fd;
+
+	if (m->hw)
+		return 0;
+	r = hw_client_new(&m->hw);
+	if (r == -ENOPKG && load && m->load_virthw) {
+		/* Per-CPU truth comes from the module; load it as modprobe would. */
+		r = kvm_backend_load_module(m->backend, "virthw", NULL, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			explain_virthw_error(m, r, err);
+			return r;
+		}
+		log_info("Loaded the virthw module");
+		r = hw_client_new(&m->hw);
+	}
+	if (r < 0) {
+		explain_virthw_error(m, r, NULL);
+		if (load)
+			log_error("%s; per-CPU state and verification are unavailable", m->hw_error);
+		return r;
+	}
+	m->hw_error[0] = '\0';
+
+	r = hw_client_subscribe(m->hw);
+	if (r < 0) {
+		/* Status still works without it; CPU hotplug is then noticed on the next event. */
+		log_warning_errno(r, "Failed to subscribe to virthw events, CPU hotplug goes unnoticed: %m");
+		return 0;
+	}
+	fd = hw_client_event_fd(m->hw);
+	r = sd_event_add_io(m->event, &m->hw_event_source, fd, EPOLLIN, on_hw_event, m);
+	if (r < 0)
+		log_warning_errno(r, "Failed to watch the virthw event socket: %m");
+	return 0;
+}
+
+static int on_reconcile(sd_event_source *s, void *userdata)
+{
+	struct manager *m = userdata;
+
+	(void)s;
+	manager_reconcile(m, m->why[0] ? m->why : "event");
+	m->why[0] = '\0';
+	return 0;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	(void)s;
+	(void)usec;
+	manager_reconcile(m, "retry");
+	return 0;
+}
+
+int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct manager **ret)
+{
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	int r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->event = sd_event_ref(e);
+	m->load_virthw = load_virthw;
+	m->state = STATE_STARTING;
+	m->applied_policy = "";
+	config_init_defaults(&m->cfg);
+	m->config_path = strdup(config_path);
+	if (!m->config_path)
+		return -ENOMEM;
+	r = kvm_backend_new(&m->backend);
+	if (r < 0)
+		return r;
+	r = sd_event_add_defer(e, &m->reconcile_source, on_reconcile, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the reconcile event source: %m");
+	(void)sd_event_source_set_enabled(m->reconcile_source, SD_EVENT_OFF);
+	(void)sd_event_source_set_description(m->reconcile_source, "reconcile");
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+struct manager *manager_free(struct manager *m)
+{
+	if (!m)
+		return NULL;
+	bus_manager_done(m);
+	sd_event_source_unref(m->reconcile_source);
+	sd_event_source_unref(m->retry_source);
+	sd_event_source_unref(m->hw_event_source);
+	kvm_events_free(m->events);
+	hw_client_free(m->hw);
+	kvm_backend_free(m->backend);
+	kvm_observation_done(&m->kobs);
+	sd_event_unref(m->event);
+	free(m->config_path);
+	free(m);
+	return NULL;
+}
+
+int manager_load_config(struct manager *m, bool initial, char **ret_errors)
+{
+	struct config_diag diags = CONFIG_DIAG_INIT;
+	struct config c = m->cfg;
+	int r;
+
+	r = config_load(m->config_path, &c, &diags);
+	for (size_t i = 0; i < diags.n_entries; i++) {
+		if (diags.entries[i].severity == CONFIG_WARNING)
+			log_warning("%s", diags.entries[i].message);
+		else
+			log_error("%s", diags.entries[i].message);
+	}
+	if (r < 0) {
+		if (ret_errors) {
+			char *s = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&s, &len);
+
+			if (f) {
+				size_t n = 0;
+
+				for (size_t i = 0; i < diags.n_entries; i++)
+					if (diags.entries[i].severity == CONFIG_ERROR)
+						fprintf(f, "%s%s", n++ ? "\n" : "", diags.entries[i].message);
+				if (n == 0) {
+					errno = -r;
+					fprintf(f, "%s: %m", m->config_path);
+				}
+				if (diags.n_suppressed)
+					fprintf(f, "\n(%zu more messages not shown)", diags.n_suppressed);
+				fclose(f);
+			}
+			*ret_errors = s;
+		}
+		config_diag_done(&diags);
+		if (initial)
+			return log_error_errno(r, "Refusing to start with an invalid configuration (%s)", m->config_path);
+		return log_error_errno(r, "Reload refused, keeping the running configuration (policy %s): %s is invalid",
+				       virt_policy_to_string(m->cfg.policy), m->config_path);
+	}
+	config_diag_done(&diags);
+
+	if (initial)
+		log_info("Configuration %s: policy %s, preemption timer %s", m->config_path,
+			 virt_policy_to_string(c.policy), timer_mode_to_string(c.timer_mode));
+	else if (c.policy != m->cfg.policy)
+		log_info("Configuration reloaded: policy %s -> %s", virt_policy_to_string(m->cfg.policy),
+			 virt_policy_to_string(c.policy));
+	else
+		log_info("Configuration reloaded: policy %s unchanged", virt_policy_to_string(c.policy));
+	m->cfg = c;
+	return 0;
+}
+
+int manager_start(struct manager *m)
+{
+	int r;
+
+	(void)connect_hw(m, true);
+	r = kvm_events_new(m->event, on_kvm_event, m, &m->events);
+	if (r < 0)
+		return r;
+	return bus_manager_init(m);
+}
+
+void manager_queue_reconcile(struct manager *m, const char *why)
+{
+	/* Several events before the loop gets here: the first names the cause. */
+	if (!m->why[0])
+		snprintf(m->why, sizeof(m->why), "%s", why);
+	/* Something happened: a settling transition gets its full retry budget again. */
+	m->retries = 0;
+	(void)sd_event_source_set_enabled(m->reconcile_source, SD_EVENT_ONESHOT);
+}
+
+static void arm_retry(struct manager *m)
+{
+	uint64_t now = 0, delay = RETRY_BASE_USEC << m->retries;
+	int r;
+
+	m->retries++;
+	(void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+	if (m->retry_source) {
+		(void)sd_event_source_set_time(m->retry_source, now + delay);
+		(void)sd_event_source_set_enabled(m->retry_source, SD_EVENT_ONESHOT);
+		return;
+	}
+	r = sd_event_add_time(m->event, &m->retry_source, CLOCK_MONOTONIC, now + delay, 10000, on_retry, m);
+	if (r < 0)
+		log_warning_errno(r, "Failed to arm the retry timer: %m");
+}
+
+static void disarm_retry(struct manager *m)
+{
+	if (m->retry_source)
+		(void)sd_event_source_set_enabled(m->retry_source, SD_EVENT_OFF);
+}
+
+static void join_plan(const struct actions *acts, const char *vendor, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < acts->n && o < size; i++) {
+		char d[160];
+
+		action_describe(&acts->list[i], vendor, d, sizeof(d));
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "; " : "", d);
+	}
+}
+
+void manager_reconcile(struct manager *m, const char *why)
+{
+	struct kvm_observation k = {};
+	struct actions acts = {};
+	struct policy_check check = {};
+	const char *policy = virt_policy_to_string(m->cfg.policy);
+	const char *old_state = m->state, *old_applied = m->applied_policy;
+	char old_reason[sizeof(m->reason)], failed[sizeof(m->actions_failed)] = "";
+	unsigned old_vms = m->kobs.obs.n_vms;
+	bool old_pinned = m->kobs.obs.pinned_vm, changed, retry = false, busy = false;
+	int r;
+
+	snprintf(old_reason, sizeof(old_reason), "%s", m->reason);
+	if (!m->hw)
+		(void)connect_hw(m, false);
+
+	for (unsigned round = 0;; round++) {
+		struct observe_sources src = {
+			.root = "",
+			.kmod = kvm_backend_kmod(m->backend),
+			.hw = m->hw,
+			.hw_error = m->hw_error,
+			.self = getpid(),
+			.pinned_vm = kvm_backend_has_pinned_vm(m->backend),
+		};
+		char plan[1024];
+
+		kvm_observation_done(&k);
+		r = observe(&src, &k);
+		if (r < 0) {
+			log_error_errno(r, "Failed to observe the KVM state: %m");
+			return;
+		}
+		r = policy_decide(&m->cfg, &k.obs, NULL, &acts);
+		if (r < 0) {
+			log_error_errno(r, "Policy engine refused the observed state: %m");
+			kvm_observation_done(&k);
+			return;
+		}
+		if (acts.n == 0 || failed[0])
+			break;
+		if (round >= ROUNDS_MAX) {
+			join_plan(&acts, acts.vendor_module, plan, sizeof(plan));
+			snprintf(failed, sizeof(failed), "actions did not converge after %u rounds, still wanted: %.400s",
+				 ROUNDS_MAX, plan);
+			log_error("%s", failed);
+			break;
+		}
+		join_plan(&acts, acts.vendor_module, plan, sizeof(plan));
+		log_info("Policy %s (%s): %s", policy, why, plan);
+		for (size_t i = 0; i < acts.n; i++) {
+			char err[512];
+
+			r = kvm_backend_apply(m->backend, &acts.list[i], acts.vendor_module, policy, err, sizeof(err));
+			if (r < 0) {
+				snprintf(failed, sizeof(failed), "%s", err);
+				log_error("%s", err);
+				busy = r == -EBUSY || r == -EAGAIN;
+				break;
+			}
+		}
+	}
+
+	(void)policy_verify(&m->cfg, &k.obs, NULL, &check);
+	m->state = status_state(acts.verdict, &check);
+	if (acts.verdict == POLICY_CANNOT_HOLD && k.obs.n_cpus == 0 && k.hw_error[0])
+		snprintf(m->reason, sizeof(m->reason), "%s", k.hw_error);
+	else if (acts.verdict != POLICY_HOLDS)
+		snprintf(m->reason, sizeof(m->reason), "%s", acts.reason);
+	else if (check.n_mismatched > 0)
+		snprintf(m->reason, sizeof(m->reason), "%s", check.message);
+	else
+		m->reason[0] = '\0';
+
+	if (failed[0]) {
+		retry = true;
+		m->state = busy ? STATE_PENDING : STATE_CANNOT_HOLD;
+		snprintf(m->reason, sizeof(m->reason), "%s", failed);
+	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
+		retry = true;
+	}
+	if (retry && m->retries < RETRY_MAX) {
+		if (strcmp(m->state, STATE_MISMATCH) == 0) {
+			/* Not yet a verdict: the CPUs may still be following. */
+			m->state = STATE_PENDING;
+			snprintf(m->reason, sizeof(m->reason), "waiting for the CPUs to follow: %s", check.message);
+		}
+		arm_retry(m);
+	} else {
+		if (!retry)
+			m->retries = 0;
+		disarm_retry(m);
+	}
+	snprintf(m->actions_failed, sizeof(m->actions_failed), "%s", failed);
+
+	kvm_observation_done(&m->kobs);
+	m->kobs = k;
+	m->observed = true;
+	m->acts = acts;
+	m->verify = check;
+	m->applied_policy = status_applied_policy(&m->cfg, &k.obs, acts.verdict);
+	/* An idle daemon keeps no module index mapped. */
+	kvm_backend_drop_kmod(m->backend);
+
+	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
+	changed = strcmp(old_state, m->state) != 0 || strcmp(old_reason, m->reason) != 0 ||
+		  strcmp(old_applied, m->applied_policy) != 0 || old_vms != m->kobs.obs.n_vms ||
+		  old_pinned != m->kobs.obs.pinned_vm;
+	if (changed) {
+		if (strcmp(m->state, STATE_MISMATCH) == 0)
+			log_warning("Verification failed: %s", m->status_line);
+		else
+			log_info("%s", m->status_line);
+		(void)sd_notifyf(false, "STATUS=%s", m->status_line);
+		bus_manager_emit_changes(m, old_state, old_reason, old_applied, old_vms, old_pinned);
+	}
+}
+
+int manager_status_json(struct manager *m, char **ret)
+{
+	struct status_input in = {
+		.version = PACKAGE_VERSION,
+		.config_path = m->config_path,
+		.cfg = &m->cfg,
+		.state = m->state,
+		.reason = m->reason,
+		.applied_policy = m->applied_policy[0] ? m->applied_policy : NULL,
+		.kobs = m->observed ? &m->kobs : NULL,
+		.verify = m->observed ? &m->verify : NULL,
+		.actions_failed = m->actions_failed[0] ? m->actions_failed : NULL,
+	};
+
+	return status_json(&in, ret);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* manager.h: the daemon's state and its level-triggered reconcile loop. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "hw-client.h"
+#include "kvm-backend.h"
+#include "kvm-events.h"
+#include "observe.h"
+#include "policy.h"
+#include "status-json.h"
+
+struct manager {
+	sd_event *event;
+	sd_bus *bus;
+	kvm_events *events;
+	kvm_backend *backend;
+
+	hw_client *hw;
+	sd_event_source *hw_event_source;
+	char hw_error[256];		/* why hw is NULL */
+	bool load_virthw;
+
+	char *config_path;
+	struct config cfg;
+
+	sd_event_source *reconcile_source;	/* deferred: many events, one reconcile */
+	sd_event_source *retry_source;		/* one-shot, armed only while a transition settles */
+	unsigned retries;
+	char why[160];			/* what queued the next reconcile */
+
+	/* The last reconcile's results: what status and the bus show. */
+	bool observed;
+	struct kvm_observation kobs;
+	struct actions acts;		/* decided after the actions were applied: verdict and reason */
+	struct policy_check verify;
+	const char *state;		/* STATE_* */
+	char reason[512];
+	const char *applied_policy;
+	char actions_failed[512];
+	char status_line[600];
+};
+
+int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct manager **ret);
+struct manager *manager_free(struct manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
+
+/* Start-up: the configuration (a bad file is an error), virthw, uevents. */
+int manager_load_config(struct manager *m, bool initial, char **ret_errors);
+int manager_start(struct manager *m);
+
+/* Re-observes, decides, applies, re-observes, verifies; logs and publishes what changed.  WHY is for the journal. */
+void manager_reconcile(struct manager *m, const char *why);
+/* Schedules a reconcile from the event loop (coalesces bursts of events). */
+void manager_queue_reconcile(struct manager *m, const char *why);
+
+/* The GetStatus document. */
+int manager_status_json(struct manager *m, char **ret);

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* observe.c: the host's KVM state read from the kernel (sysfs, /proc, /dev, virthw, libkmod) as struct observed. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libkmod.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dropin.h"
+#include "macro.h"
+#include "observe.h"
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+const char *module_state_to_string(enum module_state s)
+{
+	switch (s) {
+	case MODULE_MISSING:
+		return "missing";
+	case MODULE_UNLOADED:
+		return "unloaded";
+	case MODULE_LOADED:
+		return "loaded";
+	case MODULE_BUILTIN:
+		return "builtin";
+	}
+	return NULL;
+}
+
+bool fd_link_is_kvm_vm(const char *target)
+{
+	/* KVM names the VM's anon inode "kvm-vm"; vCPUs are "kvm-vcpu:N". */
+	return target && strcmp(target, "anon_inode:kvm-vm") == 0;
+}
+
+/* Reads a small file whole, without the trailing newline; -errno on failure. */
+static int read_small_file_at(int dir, const char *path, char *buf, size_t size, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	fd = openat(dir, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (ret_len)
+		*ret_len = (size_t)n;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len)
+{
+	return read_small_file_at(AT_FDCWD, path, buf, size, ret_len);
+}
+
+char *cmdline_from_buf(const char *buf, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (!s)
+		return NULL;
+	/* Arguments end in NUL; the last one's NUL is not a separator. */
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		s[i] = buf[i] == '\0' ? ' ' : (unsigned char)buf[i] < 0x20 || buf[i] == 0x7f ? '?' : buf[i];
+	s[len] = '\0';
+	return s;
+}
+
+void vm_owners_free(struct vm_owner *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].cmdline);
+	free(v);
+}
+
+static unsigned count_vm_fds(const char *root, const char *pid)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "%s/proc/%s/fd", root, pid);
+	d = opendir(path);
+	if (!d)
+		return 0;	/* gone, or not ours to read */
+	while ((de = readdir(d))) {
+		char target[64];
+		ssize_t l;
+
+		if (de->d_name[0] == '.')
+			continue;
+		l = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (l < 0)
+			continue;
+		target[l] = '\0';
+		if (fd_link_is_kvm_vm(target))
+			n++;
+	}
+	return n;
+}
+
+static int vm_owner_fill(const char *root, struct vm_owner *v)
+{
+	char path[PATH_MAX], buf[4096];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/comm", root, (int)v->pid);
+	if (read_small_file(path, buf, sizeof(buf), NULL) >= 0) {
+		size_t l = strnlen(buf, sizeof(v->comm) - 1);
+
+		memcpy(v->comm, buf, l);
+		v->comm[l] = '\0';
+	}
+	snprintf(path, sizeof(path), "%s/proc/%d/cmdline", root, (int)v->pid);
+	if (read_small_file(path, buf, sizeof(buf), &len) < 0)
+		len = 0;
+	v->cmdline = cmdline_from_buf(buf, len);
+	return v->cmdline ? 0 : -ENOMEM;
+}
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct vm_owner *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int scan_vms(const char *root, pid_t self, struct vm_owner **ret, size_t *ret_n, unsigned *ret_total)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct vm_owner *v = NULL;
+	size_t n = 0, cap = 0;
+	unsigned total = 0;
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	/*
+	 * Threads share their process's fd table, so /proc/PID (not
+	 * /proc/PID/task) sees each descriptor once.  A descriptor passed to
+	 * another process counts in each: the kernel gives no VM identity to
+	 * compare, and the count KVM reports in its uevents counts VMs, not
+	 * holders, so the two may differ in that rare case.
+	 */
+	snprintf(path, sizeof(path), "%s/proc", root);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+		unsigned k;
+		int r;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || errno || pid <= 0 || pid > INT_MAX || (pid_t)pid == self)
+			continue;
+		k = count_vm_fds(root, de->d_name);
+		if (k == 0)
+			continue;
+		if (n == cap) {
+			struct vm_owner *nv = reallocarray(v, cap ? cap * 2 : 4, sizeof(*v));
+
+			if (!nv) {
+				vm_owners_free(v, n);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 4;
+		}
+		v[n] = (struct vm_owner) { .pid = (pid_t)pid, .n_vms = k };
+		r = vm_owner_fill(root, &v[n]);
+		n++;
+		if (r < 0) {
+			vm_owners_free(v, n);
+			return r;
+		}
+		total += k;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_owner);
+	*ret = v;
+	*ret_n = n;
+	*ret_total = total;
+	return 0;
+}
+
+int module_sysfs_state(const char *root, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/sys/module/%s/initstate", root, name);
+	if (access(path, F_OK) == 0)
+		return MODULE_LOADED;
+	snprintf(path, sizeof(path), "%s/sys/module/%s", root, name);
+	if (access(path, F_OK) == 0)
+		return MODULE_BUILTIN;
+	return -ENOENT;
+}
+
+static inline void kmod_module_unref_listp(struct kmod_list **l)
+{
+	if (*l)
+		kmod_module_unref_list(*l);
+}
+
+/* Whether modprobe would find NAME for this kernel: a .ko in modules.dep, or an alias of one. */
+static bool module_available(struct kmod_ctx *ctx, const char *name)
+{
+	_cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
+
+	if (!ctx)
+		return false;
+	if (kmod_module_new_from_lookup(ctx, name, &l) < 0)
+		return false;
+	return l != NULL;
+}
+
+static enum module_state module_state(const struct observe_sources *src, const char *name)
+{
+	int s = module_sysfs_state(src->root, name);
+
+	if (s >= 0)
+		return (enum module_state)s;
+	return module_available(src->kmod, name) ? MODULE_UNLOADED : MODULE_MISSING;
+}
+
+/* Whether the kvm module file declares the parameter, for a kvm that is not loaded. */
+static bool kmod_has_param(struct kmod_ctx *ctx, const char *module, const char *param)
+{
+	_cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
+	struct kmod_list *info = NULL, *i;
+	size_t plen = strlen(param);
+	bool found = false;
+
+	if (!ctx || kmod_module_new_from_lookup(ctx, module, &l) < 0 || !l)
+		return false;
+	if (kmod_module_get_info(kmod_module_get_module(l), &info) < 0)
+		return false;
+	kmod_list_foreach(i, info) {
+		const char *k = kmod_module_info_get_key(i), *v = kmod_module_info_get_value(i);
+
+		/* "parmtype" values read "enable_virt_at_load:bool". */
+		if (k && v && strcmp(k, "parmtype") == 0 && strncmp(v, param, plen) == 0 && v[plen] == ':') {
+			found = true;
+			break;
+		}
+	}
+	kmod_module_info_free_list(info);
+	return found;
+}
+
+static int add_params(const struct observe_sources *src, const char *module, struct kvm_observation *o)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/sys/module/%s/parameters", src->root, module);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct module_param *np;
+		char val[256];
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* Some are root-only or write-only; those are left out. */
+		if (read_small_file_at(dirfd(d), de->d_name, val, sizeof(val), NULL) < 0)
+			continue;
+		np = reallocarray(o->params, o->n_params + 1, sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		o->params = np;
+		np = &o->params[o->n_params];
+		*np = (struct module_param) {};
+		if (asprintf(&np->name, "%s.%s", module, de->d_name) < 0)
+			return -ENOMEM;
+		np->value = strdup(val);
+		o->n_params++;
+		if (!np->value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_param(const void *a, const void *b)
+{
+	return strcmp(((const struct module_param *)a)->name, ((const struct module_param *)b)->name);
+}
+
+void kvm_observation_done(struct kvm_observation *o)
+{
+	free(o->cpus);
+	vm_owners_free(o->vms, o->n_vm_owners);
+	for (size_t i = 0; i < o->n_params; i++) {
+		free(o->params[i].name);
+		free(o->params[i].value);
+	}
+	free(o->params);
+	*o = (struct kvm_observation) {};
+}
+
+static int observe_cpus(const struct observe_sources *src, struct kvm_observation *o)
+{
+	_cleanup_free_ struct virthw_cpu_state *st = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!src->hw) {
+		snprintf(o->hw_error, sizeof(o->hw_error), "%s",
+			 src->hw_error ? src->hw_error : "virthw module is not loaded");
+		return 0;
+	}
+	r = hw_client_dump_cpus(src->hw, &st, &n);
+	if (r < 0) {
+		errno = -r;
+		snprintf(o->hw_error, sizeof(o->hw_error), "cannot read per-CPU state from virthw: %m");
+		return r == -ENOMEM ? r : 0;
+	}
+	o->cpus = calloc(n ? n : 1, sizeof(*o->cpus));
+	if (!o->cpus)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		o->cpus[i] = (struct observed_cpu) {
+			.id = st[i].id,
+			.online = st[i].online && st[i].has_details,
+			.feature = (enum virt_feature)st[i].feature,
+			.fw_enabled = st[i].fw_enabled,
+			.virt_on = st[i].virt_on,
+		};
+	o->obs.cpus = o->cpus;
+	o->obs.n_cpus = n;
+	o->have_caps = hw_client_get_caps(src->hw, &o->caps) >= 0;
+	return 0;
+}
+
+int observe(const struct observe_sources *src, struct kvm_observation *ret)
+{
+	struct kvm_observation o = {};
+	struct observed *obs = &o.obs;
+	char path[PATH_MAX], buf[4096];
+	struct stat st;
+	int r;
+
+	obs->pinned_vm = src->pinned_vm;
+
+	r = observe_cpus(src, &o);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < obs->n_cpus; i++)
+		if (obs->cpus[i].online && obs->cpus[i].feature != VIRT_FEATURE_NONE) {
+			o.vendor_module = obs->cpus[i].feature == VIRT_FEATURE_VMX ? "kvm_intel" : "kvm_amd";
+			break;
+		}
+	/* Without virthw, the module that is loaded says which vendor this is. */
+	if (!o.vendor_module) {
+		if (module_sysfs_state(src->root, "kvm_intel") >= 0)
+			o.vendor_module = "kvm_intel";
+		else if (module_sysfs_state(src->root, "kvm_amd") >= 0)
+			o.vendor_module = "kvm_amd";
+	}
+
+	obs->kvm = module_state(src, "kvm");
+	obs->vendor = o.vendor_module ? module_state(src, o.vendor_module) : MODULE_MISSING;
+
+	snprintf(path, sizeof(path), "%s/sys/module/kvm/parameters/enable_virt_at_load", src->root);
+	if (read_small_file(path, buf, sizeof(buf), NULL) >= 0) {
+		obs->has_enable_virt_at_load = true;
+		obs->enable_virt_at_load = parse_kernel_bool(buf) == 1;
+	} else if (obs->kvm == MODULE_UNLOADED) {
+		obs->has_enable_virt_at_load = kmod_has_param(src->kmod, "kvm", "enable_virt_at_load");
+	}
+
+	snprintf(path, sizeof(path), "%s/sys/module/kvm_intel/parameters/tdx", src->root);
+	if (read_small_file(path, buf, sizeof(buf), NULL) >= 0)
+		obs->tdx_active = parse_kernel_bool(buf) == 1;
+
+	snprintf(path, sizeof(path), "%s%s", src->root, DROPIN_PATH);
+	if (read_small_file(path, buf, sizeof(buf), NULL) >= 0)
+		dropin_parse(buf, &obs->dropin);
+	else
+		obs->dropin = (struct policy_dropin) { .enable_virt_at_load = -1 };
+
+	snprintf(path, sizeof(path), "%s/dev/kvm", src->root);
+	obs->dev_kvm = stat(path, &st) == 0;
+
+	r = scan_vms(src->root, src->self, &o.vms, &o.n_vm_owners, &obs->n_vms);
+	if (r == -ENOMEM)
+		goto fail;
+	/* Each PID once: "2 KVM VMs running (pids 812, ...)" reads better than a repeated PID. */
+	for (size_t i = 0; i < o.n_vm_owners && i < POLICY_MAX_PIDS; i++)
+		obs->vm_pids[i] = o.vms[i].pid;
+
+	r = add_params(src, "kvm", &o);
+	if (r >= 0 && o.vendor_module)
+		r = add_params(src, o.vendor_module, &o);
+	if (r < 0)
+		goto fail;
+	if (o.n_params > 1)
+		qsort(o.params, o.n_params, sizeof(*o.params), cmp_param);
+
+	*ret = o;
+	return 0;
+fail:
+	kvm_observation_done(&o);
+	return r;
+}

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-daemon.c: unit tests of the daemon's pure parts: drop-in text, /proc and sysfs reading, uevents, status JSON and words. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dropin.h"
+#include "kvm-backend.h"
+#include "kvm-events.h"
+#include "observe.h"
+#include "status-json.h"
+#include "tests.h"
+
+static void test_dropin_roundtrip(void)
+{
+	static const struct policy_dropin cases[] = {
+		{ .exists = true, .enable_virt_at_load = -1, .block_vendor = false },
+		{ .exists = true, .enable_virt_at_load = 0, .block_vendor = false },
+		{ .exists = true, .enable_virt_at_load = 1, .block_vendor = false },
+		{ .exists = true, .enable_virt_at_load = -1, .block_vendor = true },
+		{ .exists = true, .enable_virt_at_load = 0, .block_vendor = true },
+		{ .exists = true, .enable_virt_at_load = 1, .block_vendor = true },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *t = dropin_render(&cases[i], "never");
+		struct policy_dropin back;
+
+		CHECK(t != NULL, "render case %zu", i);
+		if (!t)
+			continue;
+		dropin_parse(t, &back);
+		CHECK(back.exists && back.enable_virt_at_load == cases[i].enable_virt_at_load &&
+		      back.block_vendor == cases[i].block_vendor,
+		      "case %zu round-trips (eval %d block %d -> eval %d block %d)", i, cases[i].enable_virt_at_load,
+		      cases[i].block_vendor, back.enable_virt_at_load, back.block_vendor);
+		CHECK(strstr(t, "policy never") != NULL, "case %zu names the policy", i);
+		CHECK((strstr(t, "install kvm_amd ") != NULL) == cases[i].block_vendor &&
+		      (strstr(t, "install kvm_intel ") != NULL) == cases[i].block_vendor,
+		      "case %zu: install lines for both vendors iff blocked", i);
+		CHECK(t[strlen(t) - 1] == '\n', "case %zu ends in a newline", i);
+	}
+}
+
+static void test_dropin_render_exact(void)
+{
+	_cleanup_free_ char *t = dropin_render(&(struct policy_dropin) { .exists = true, .enable_virt_at_load = 0 },
+					       "first-vm");
+
+	CHECK_STR(t,
+		  "# /run/modprobe.d/virtd.conf: written by virtd(8) for policy first-vm.\n"
+		  "# virtd rewrites or removes this file as the policy requires; do not edit it.\n"
+		  "options kvm enable_virt_at_load=0\n",
+		  "first-vm drop-in text");
+}
+
+static void test_dropin_parse(void)
+{
+	static const struct {
+		const char *text;
+		signed char eval;
+		bool block;
+	} cases[] = {
+		{ "", -1, false },
+		{ "# options kvm enable_virt_at_load=1\n", -1, false },
+		{ "options kvm enable_virt_at_load=Y", 1, false },
+		{ "options  kvm\tfoo=1 enable_virt_at_load=N bar", 0, false },
+		{ "options kvm enable_virt_at_load=1\noptions kvm enable_virt_at_load=0\n", 0, false },
+		{ "options kvm_amd enable_virt_at_load=1\n", -1, false },
+		{ "options kvm enable_virt_at_load=maybe\n", -1, false },
+		{ "options kvm enable_virt_at_load=\n", -1, false },
+		{ "install kvm-amd /bin/false\n", -1, true },
+		{ "install kvm_intel /bin/true\n", -1, true },
+		{ "install kvm /bin/false\n", -1, false },
+		{ "install\n", -1, false },
+		{ "   install   kvm_amd   x\n", -1, true },
+		{ "blacklist kvm_amd\n", -1, false },
+		{ "options kvm enable_virt_at_load=1", 1, false },	/* no final newline */
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct policy_dropin d;
+
+		dropin_parse(cases[i].text, &d);
+		CHECK(d.exists && d.enable_virt_at_load == cases[i].eval && d.block_vendor == cases[i].block,
+		      "parse \"%s\": eval %d block %d (want %d %d)", cases[i].text, d.enable_virt_at_load,
+		      d.block_vendor, cases[i].eval, cases[i].block);
+	}
+	CHECK(parse_kernel_bool("Y") == 1 && parse_kernel_bool("N") == 0 && parse_kernel_bool("1") == 1 &&
+	      parse_kernel_bool("0") == 0 && parse_kernel_bool("yes") == -EINVAL && parse_kernel_bool(NULL) == -EINVAL,
+	      "kernel booleans");
+}
+
+static void test_uevent(void)
+{
+	struct kvm_uevent u;
+	char buf[128];
+
+	CHECK(kvm_uevent_parse("create", "1", "812", &u) == 0 && u.kind == KVM_UEVENT_CREATE && u.has_count &&
+	      u.count == 1 && u.pid == 812, "create uevent");
+	kvm_uevent_describe(&u, buf, sizeof(buf));
+	CHECK_STR(buf, "KVM VM created by PID 812, 1 VM now", "create described");
+	CHECK(kvm_uevent_parse("destroy", "0", "812", &u) == 0 && u.kind == KVM_UEVENT_DESTROY && u.count == 0,
+	      "destroy uevent");
+	kvm_uevent_describe(&u, buf, sizeof(buf));
+	CHECK_STR(buf, "KVM VM destroyed (created by PID 812), 0 VMs now", "destroy described");
+	CHECK(kvm_uevent_parse(NULL, NULL, NULL, &u) == 0 && u.kind == KVM_UEVENT_OTHER && !u.has_count && u.pid == 0,
+	      "no properties");
+	kvm_uevent_describe(&u, buf, sizeof(buf));
+	CHECK_STR(buf, "KVM VM changed", "no properties described");
+	CHECK(kvm_uevent_parse("create", "-1", NULL, &u) == -EINVAL, "negative count refused");
+	CHECK(kvm_uevent_parse("create", "1x", NULL, &u) == -EINVAL, "trailing garbage refused");
+	CHECK(kvm_uevent_parse("create", "", NULL, &u) == -EINVAL, "empty count refused");
+	CHECK(kvm_uevent_parse("create", "1", "99999999999", &u) == -EINVAL, "PID out of range refused");
+	CHECK(kvm_uevent_parse("create", "4294967296", NULL, &u) == -EINVAL, "count out of range refused");
+	CHECK(module_is_watched("kvm") && module_is_watched("kvm_amd") && module_is_watched("kvm_intel") &&
+	      module_is_watched("virthw") && !module_is_watched("kvmgt") && !module_is_watched(NULL),
+	      "watched modules");
+}
+
+/* --- fake /proc and /sys trees ---------------------------------------------- */
+
+static char root[] = "/tmp/test-daemon.XXXXXX";
+
+static void mk_len(const char *rel, const char *content, size_t len)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	if (!content) {
+		mkdir(path, 0755);
+		return;
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fwrite(content, 1, len, f);
+		fclose(f);
+	}
+}
+
+static void mk(const char *rel, const char *content)
+{
+	mk_len(rel, content, content ? strlen(content) : 0);
+}
+
+static void mklink(const char *rel, const char *target)
+{
+	char path[512];
+
+	mk(rel, "");
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	unlink(path);
+	if (symlink(target, path) < 0)
+		perror("symlink");
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void test_cmdline(void)
+{
+	_cleanup_free_ char *a = cmdline_from_buf("qemu\0-m\0001G\0", 12);
+	_cleanup_free_ char *b = cmdline_from_buf("", 0);
+	_cleanup_free_ char *c = cmdline_from_buf("a\tb\0c", 5);
+
+	CHECK_STR(a, "qemu -m 1G", "cmdline joined");
+	CHECK_STR(b, "", "empty cmdline");
+	CHECK_STR(c, "a?b c", "control characters replaced, no final NUL");
+	CHECK(fd_link_is_kvm_vm("anon_inode:kvm-vm"), "kvm-vm link");
+	CHECK(!fd_link_is_kvm_vm("anon_inode:kvm-vcpu:0") && !fd_link_is_kvm_vm("/dev/kvm") &&
+	      !fd_link_is_kvm_vm("anon_inode:kvm-vm2") && !fd_link_is_kvm_vm(NULL), "other links");
+}
+
+static void test_fake_tree(void)
+{
+	struct vm_owner *v = NULL;
+	size_t n = 0;
+	unsigned total = 0;
+	int r;
+
+	mklink("proc/812/fd/3", "anon_inode:kvm-vm");
+	mklink("proc/812/fd/4", "anon_inode:kvm-vcpu:0");
+	mklink("proc/812/fd/7", "anon_inode:kvm-vm");
+	mk("proc/812/comm", "qemu-system-x86\n");
+	mk_len("proc/812/cmdline", "qemu-system-x86_64\0-enable-kvm\0", 32);
+	mklink("proc/99/fd/5", "anon_inode:kvm-vm");
+	mk("proc/99/comm", "kvm-vm\n");
+	mklink("proc/40/fd/0", "/dev/null");
+	mklink("proc/7/fd/9", "anon_inode:kvm-vm");	/* "self": virtd's pinned VM */
+	mk("proc/self", NULL);
+	mk("proc/sys", NULL);
+
+	r = scan_vms(root, 7, &v, &n, &total);
+	CHECK(r == 0 && n == 2 && total == 3, "scan: 2 owners, 3 VMs (r=%d n=%zu total=%u)", r, n, total);
+	if (r == 0 && n == 2) {
+		CHECK(v[0].pid == 99 && v[0].n_vms == 1 && strcmp(v[0].comm, "kvm-vm") == 0 &&
+		      strcmp(v[0].cmdline, "") == 0, "owner 99 (no cmdline file)");
+		CHECK(v[1].pid == 812 && v[1].n_vms == 2 && strcmp(v[1].comm, "qemu-system-x86") == 0 &&
+		      strcmp(v[1].cmdline, "qemu-system-x86_64 -enable-kvm") == 0, "owner 812");
+	}
+	vm_owners_free(v, n);
+
+	mk("sys/module/kvm/initstate", "live\n");
+	mk("sys/module/kvm/parameters/enable_virt_at_load", "N\n");
+	mk("sys/module/kvm/parameters/halt_poll_ns", "200000\n");
+	mk("sys/module/kvm_amd/parameters/npt", "Y\n");	/* built in: no initstate */
+	CHECK(module_sysfs_state(root, "kvm") == MODULE_LOADED, "kvm loaded");
+	CHECK(module_sysfs_state(root, "kvm_amd") == MODULE_BUILTIN, "kvm_amd built in");
+	CHECK(module_sysfs_state(root, "kvm_intel") == -ENOENT, "kvm_intel absent");
+
+	mk("run/modprobe.d/virtd.conf", "options kvm enable_virt_at_load=0\n");
+	mk("dev/kvm", "");
+	{
+		struct observe_sources src = { .root = root, .self = 7, .hw_error = "virthw module is not loaded" };
+		struct kvm_observation k;
+
+		r = observe(&src, &k);
+		CHECK(r == 0, "observe the fake tree");
+		if (r == 0) {
+			CHECK(k.obs.kvm == MODULE_LOADED && k.obs.vendor == MODULE_BUILTIN &&
+			      strcmp(k.vendor_module, "kvm_amd") == 0, "modules: kvm loaded, kvm_amd built in");
+			CHECK(k.obs.has_enable_virt_at_load && !k.obs.enable_virt_at_load, "enable_virt_at_load=N");
+			CHECK(k.obs.dropin.exists && k.obs.dropin.enable_virt_at_load == 0 && !k.obs.dropin.block_vendor,
+			      "drop-in read");
+			CHECK(k.obs.dev_kvm && k.obs.n_vms == 3 && k.obs.vm_pids[0] == 99 && k.obs.vm_pids[1] == 812 &&
+			      k.obs.vm_pids[2] == 0, "VMs and PIDs, each PID once");
+			CHECK(k.n_params == 3 && strcmp(k.params[0].name, "kvm.enable_virt_at_load") == 0 &&
+			      strcmp(k.params[2].name, "kvm_amd.npt") == 0 && strcmp(k.params[2].value, "Y") == 0,
+			      "parameters, sorted");
+			CHECK(k.obs.n_cpus == 0 && strcmp(k.hw_error, "virthw module is not loaded") == 0,
+			      "no virthw: no CPUs, and why");
+			kvm_observation_done(&k);
+		}
+	}
+}
+
+/* --- status ----------------------------------------------------------------- */
+
+static const struct observed_cpu cpus_on[] = {
+	{ .id = 0, .online = true, .feature = VIRT_FEATURE_SVM, .fw_enabled = true, .virt_on = true },
+	{ .id = 1, .online = true, .feature = VIRT_FEATURE_SVM, .fw_enabled = true, .virt_on = true },
+	{ .id = 2, .online = false },
+};
+static const struct observed_cpu cpus_off[] = {
+	{ .id = 0, .online = true, .feature = VIRT_FEATURE_SVM, .fw_enabled = true, .virt_on = false },
+	{ .id = 1, .online = true, .feature = VIRT_FEATURE_SVM, .fw_enabled = true, .virt_on = false },
+};
+
+static void test_owner_and_applied(void)
+{
+	struct config cfg;
+	struct observed o = {
+		.kvm = MODULE_LOADED, .vendor = MODULE_LOADED, .has_enable_virt_at_load = true,
+		.enable_virt_at_load = true, .cpus = cpus_on, .n_cpus = 3,
+		.dropin = { .enable_virt_at_load = -1 },
+	};
+
+	config_init_defaults(&cfg);
+	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "kvm", "eval=1: kvm owns");
+	CHECK(status_cpu_owner(&o, NULL, &cpus_on[2]) == NULL, "offline: no owner");
+	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_off[0]), "none", "off: none");
+	o.enable_virt_at_load = false;
+	o.pinned_vm = true;
+	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "virtd", "only the pinned VM: virtd");
+	o.n_vms = 1;
+	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "kvm", "VMs: kvm");
+	o.n_vms = 0;
+	o.pinned_vm = false;
+	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "unknown", "nothing explains it: unknown");
+	o.tdx_active = true;
+	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "tdx", "TDX");
+	o.tdx_active = false;
+
+	cfg.policy = VIRT_POLICY_FIRST_VM;
+	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_HOLDS), "first-vm", "holds: the configured policy");
+	o.enable_virt_at_load = true;
+	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_PENDING), "boot", "pending with eval=1: boot");
+	o.enable_virt_at_load = false;
+	cfg.policy = VIRT_POLICY_NEVER;
+	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_PENDING), "first-vm", "never pending, eval=0: first-vm");
+	o.vendor = MODULE_UNLOADED;
+	o.dropin = (struct policy_dropin) { .exists = true, .enable_virt_at_load = 0, .block_vendor = true };
+	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_CANNOT_HOLD), "never", "unloaded and blocked: never");
+
+	CHECK_STR(status_state(POLICY_HOLDS, &(struct policy_check) {}), "holds", "state holds");
+	CHECK_STR(status_state(POLICY_HOLDS, &(struct policy_check) { .n_mismatched = 1 }), "mismatch", "state mismatch");
+	CHECK_STR(status_state(POLICY_PENDING, &(struct policy_check) { .n_mismatched = 1 }), "pending", "state pending");
+	CHECK_STR(status_state(POLICY_CANNOT_HOLD, NULL), "cannot-hold", "state cannot-hold");
+}
+
+static void test_words(void)
+{
+	struct config cfg;
+	struct observed o = { .kvm = MODULE_LOADED, .vendor = MODULE_LOADED, .cpus = cpus_on, .n_cpus = 3 };
+	char buf[256];
+
+	config_init_defaults(&cfg);
+	cfg.policy = VIRT_POLICY_BOOT;
+	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy boot: virtualization on, 2/2 CPUs, 0 VMs", "boot words");
+	o.pinned_vm = true;
+	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy boot: virtualization on, 2/2 CPUs (virtd's pinned VM), 0 VMs", "boot with pinned VM");
+	cfg.policy = VIRT_POLICY_FIRST_VM;
+	o.pinned_vm = false;
+	o.cpus = cpus_off;
+	o.n_cpus = 2;
+	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy first-vm: no VMs, virtualization off, on 0/2 CPUs", "first-vm idle");
+	o.n_vms = 2;
+	o.cpus = cpus_on;
+	o.n_cpus = 3;
+	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy first-vm: 2 VMs, virtualization on, 2/2 CPUs", "first-vm with VMs");
+	cfg.policy = VIRT_POLICY_NEVER;
+	status_words(&cfg, STATE_PENDING, "2 KVM VMs running", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy never pending: 2 KVM VMs running", "pending words");
+	status_words(&cfg, STATE_CANNOT_HOLD, "kvm_amd is built in", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy never cannot hold: kvm_amd is built in", "cannot-hold words");
+	status_words(&cfg, STATE_STARTING, "", NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "policy never: starting", "starting words");
+}
+
+static void test_json(void)
+{
+	struct config cfg;
+	struct vm_owner vms[] = { { .pid = 812, .n_vms = 1, .comm = "qemu", .cmdline = (char *)"qemu \"x\"" } };
+	struct module_param params[] = { { .name = (char *)"kvm.enable_virt_at_load", .value = (char *)"N" } };
+	struct kvm_observation k = {
+		.obs = { .kvm = MODULE_LOADED, .vendor = MODULE_LOADED, .has_enable_virt_at_load = true, .n_vms = 1,
+			 .dev_kvm = true, .dropin = { .exists = true, .enable_virt_at_load = 0 },
+			 .cpus = cpus_on, .n_cpus = 3 },
+		.vendor_module = "kvm_amd",
+		.vms = vms, .n_vm_owners = 1,
+		.params = params, .n_params = 1,
+	};
+	struct policy_check check = { .n_checked = 2 };
+	struct status_input in = {
+		.version = "0.1", .config_path = "/etc/virtd.conf", .cfg = &cfg, .state = "holds", .reason = "",
+		.applied_policy = "first-vm", .kobs = &k, .verify = &check,
+	};
+	_cleanup_free_ char *j = NULL, *j2 = NULL;
+
+	config_init_defaults(&cfg);
+	CHECK(status_json(&in, &j) == 0, "status JSON built");
+	CHECK_STR(j,
+		  "{\"version\":\"0.1\",\"policy\":\"first-vm\",\"applied_policy\":\"first-vm\",\"state\":\"holds\","
+		  "\"reason\":\"\",\"config\":{\"path\":\"/etc/virtd.conf\",\"policy\":\"first-vm\",\"timer_mode\":\"auto\","
+		  "\"min_max_delay_ns\":10000000000},"
+		  "\"kvm\":{\"kvm_module\":\"loaded\",\"vendor_module\":\"kvm_amd\",\"vendor_state\":\"loaded\","
+		  "\"enable_virt_at_load\":false,\"dev_kvm\":true,\"autoload_blocked\":false,"
+		  "\"dropin\":\"/run/modprobe.d/virtd.conf\",\"params\":{\"kvm.enable_virt_at_load\":\"N\"}},"
+		  "\"vm_count\":1,\"vms\":[{\"pid\":812,\"vms\":1,\"comm\":\"qemu\",\"cmdline\":\"qemu \\\"x\\\"\"}],"
+		  "\"pinned_vm\":false,"
+		  "\"cpus\":[{\"cpu\":0,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,\"virt_on\":true,"
+		  "\"expected\":\"on\",\"owner\":\"kvm\",\"ok\":true},"
+		  "{\"cpu\":1,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,\"virt_on\":true,"
+		  "\"expected\":\"on\",\"owner\":\"kvm\",\"ok\":true},"
+		  "{\"cpu\":2,\"online\":false,\"feature\":null,\"firmware_enabled\":null,\"virt_on\":null,"
+		  "\"expected\":\"skip\",\"owner\":null,\"ok\":true}],"
+		  "\"verify\":{\"ok\":true,\"checked\":2,\"mismatched\":0,\"message\":\"\"},"
+		  "\"caps\":null,\"actions_failed\":null}",
+		  "full status JSON");
+
+	in.kobs = NULL;
+	in.verify = NULL;
+	in.state = "starting";
+	in.applied_policy = NULL;
+	in.actions_failed = "Failed to load kvm_amd: \x01";
+	CHECK(status_json(&in, &j2) == 0, "starting JSON built");
+	CHECK(j2 && strstr(j2, "\"kvm\":null,\"vm_count\":0,\"vms\":[],\"pinned_vm\":false,\"cpus\":[]") &&
+	      strstr(j2, "\"applied_policy\":null") && strstr(j2, "\"verify\":null") &&
+	      strstr(j2, "\"actions_failed\":\"Failed to load kvm_amd: \\u0001\""), "starting JSON: %s", j2 ? j2 : "");
+}
+
+static void test_hints(void)
+{
+	char buf[256];
+	struct action a = { .kind = ACTION_WRITE_DROPIN,
+			    .dropin = { .exists = true, .enable_virt_at_load = 1, .block_vendor = true } };
+
+	CHECK(module_load_error_hint(-ENOENT) && strstr(module_load_error_hint(-ENOENT), "not built"), "ENOENT hint");
+	CHECK(module_load_error_hint(-EKEYREJECTED) && strstr(module_load_error_hint(-EKEYREJECTED), "Secure Boot"),
+	      "signature hint");
+	CHECK(module_load_error_hint(-ENOEXEC) && strstr(module_load_error_hint(-ENOEXEC), "another kernel"),
+	      "format hint");
+	CHECK(module_load_error_hint(-ENOMEM) == NULL, "no hint for ENOMEM");
+	action_describe(&a, "kvm_amd", buf, sizeof(buf));
+	CHECK_STR(buf, "write /run/modprobe.d/virtd.conf (kvm.enable_virt_at_load=1, kvm_intel/kvm_amd blocked)",
+		  "drop-in action described");
+	a = (struct action) { .kind = ACTION_LOAD_KVM, .enable_virt_at_load = 0 };
+	action_describe(&a, "kvm_amd", buf, sizeof(buf));
+	CHECK_STR(buf, "load kvm with enable_virt_at_load=0", "load-kvm described");
+	a = (struct action) { .kind = ACTION_UNLOAD_VENDOR };
+	action_describe(&a, "kvm_intel", buf, sizeof(buf));
+	CHECK_STR(buf, "unload kvm_intel", "unload described");
+}
+
+int main(void)
+{
+	if (!mkdtemp(root)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_dropin_roundtrip();
+	test_dropin_render_exact();
+	test_dropin_parse();
+	test_uevent();
+	test_cmdline();
+	test_fake_tree();
+	test_owner_and_applied();
+	test_words();
+	test_json();
+	test_hints();
+	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return tests_finish();
+}
