@@ -21,11 +21,14 @@
 # - -rc FILE: Debian's Bochs is built with the internal debugger and stops at
 #   its prompt before the first instruction; the rc file feeds it "continue".
 #   stdin is /dev/null so nothing can ever wait on a terminal.
-# - timeout: Bochs exits 1 on a clean guest power-off and never exits on a
-#   guest panic (panic=-1 reboots, and the BIOS boots the disk again), so its
-#   exit status means nothing. The run is judged by the serial log; timeout(1)
-#   bounds a hung guest, and a second boot seen on the serial console (a
-#   panic's reboot) stops Bochs at once. Nothing is retried.
+# - timeout: Bochs's exit status means nothing (1 on a clean guest
+#   power-off), so the run is judged by the serial log alone. A guest that
+#   hangs never ends by itself: timeout(1) ends it (softlockup_panic=1 turns
+#   a soft lockup into a panic first). A panic reboots at once (panic=-1);
+#   on the reset Bochs's debugger stops at its prompt, reads EOF from
+#   /dev/null and quits (measured); were a Bochs to boot the disk again
+#   instead, the second syslinux banner on the console stops it. Nothing is
+#   retried.
 # - tsc_early_khz: with clock sync=none the emulated TSC runs at exactly
 #   `ips` ticks per emulated second (100 MHz here). Handing the kernel that
 #   rate spares the slow calibration against the emulated PIT and makes
@@ -218,6 +221,8 @@ if [ "$verdict" = - ]; then
 		echo "$prog: last lines of $serial:" >&2
 		tail -n 25 "$serial" | tr -d '\r' | sed 's/^/  | /' >&2
 	fi
+	oops=$(tr -d '\r' <"$serial" | grep -m1 -a -e 'Kernel panic - not syncing' -e 'BUG: soft lockup' || true)
+	[ -z "$oops" ] || echo "$prog: the guest kernel died: ${oops#\[*\] }" >&2
 	[ -s "$serial" ] || { echo "$prog: Bochs said (from $bxout):" >&2; tail -n 15 "$bxout" | sed 's/^/  | /' >&2; }
 elif [ "$verdict" != "passed=$passed,failed=$failed,skipped=$skipped" ]; then
 	ok=0
