@@ -72,8 +72,12 @@ static int report_call_error(const char *what, const sd_bus_error *error, int r)
 		log_error("virtd is not running (systemctl start virtd)");
 		return k;
 	case -EACCES:
-		log_error("Failed to %s: needs root (%s)", what,
-			  error->message ? error->message : "access denied");
+		/* dbus-daemon's own refusal is a dump of its matching rule: say
+		 * it in words.  virtd's refusal is short and says who asked. */
+		if (!error->message || strncmp(error->message, "Rejected send message", 21) == 0)
+			log_error("Failed to %s: needs root (the bus policy allows it to root only)", what);
+		else
+			log_error("Failed to %s: needs root (%s)", what, error->message);
 		return k;
 	case -EPROTO:
 		log_error("Failed to %s: whoever owns %s does not offer %s (%s): is this virtd of another version?",
