@@ -184,7 +184,7 @@ static void print_verdict(struct ctx *c, const json_value *doc)
 	const json_value *cpus = json_object_get(doc, "cpus");
 	const char *color = look ? look->color : ANSI_RED;
 	const char *words = look ? look->words : fmt(c, "in unknown state '%s'", clean(c, state, 32));
-	size_t online = 0, on = 0;
+	size_t online = 0, offline = 0, on = 0;
 	uint64_t vms;
 
 	if (!state)
@@ -193,8 +193,10 @@ static void print_verdict(struct ctx *c, const json_value *doc)
 		const json_value *cpu = json_array_get(cpus, i);
 		bool b;
 
-		if (!bool_of(cpu, "online", &b) || !b)
+		if (!bool_of(cpu, "online", &b) || !b) {
+			offline++;
 			continue;
+		}
 		online++;
 		if (bool_of(cpu, "virt_on", &b) && b)
 			on++;
@@ -209,9 +211,11 @@ static void print_verdict(struct ctx *c, const json_value *doc)
 	else
 		fputs("virtd: ", c->f);
 	fprintf(c->f, "policy %s %s", clean(c, str_of(doc, "policy"), 32), words);
-	if (online > 0)
+	if (online > 0) {
 		fprintf(c->f, " \u2014 virtualization %s, %zu/%zu CPUs", on > 0 ? "on" : "off", on, online);
-	else
+		if (offline > 0)
+			fprintf(c->f, " (%zu offline)", offline);
+	} else
 		fputs(" \u2014 no per-CPU state", c->f);
 	if (u64_of(doc, "vm_count", &vms) && vms > 0)
 		fprintf(c->f, ", %" PRIu64 " KVM VM%s", vms, vms == 1 ? "" : "s");

@@ -224,7 +224,7 @@ static void test_table(void)
 		{ "offline CPU and lock-free any",
 		  { .cpus = "[" CPU_ON(0) "," CPU_OFFLINE(1) "]" },
 		  false, EXIT_OK,
-		  { "virtualization on, 1/1 CPUs",
+		  { "\u25cf virtd: policy boot holds \u2014 virtualization on, 1/1 CPUs (1 offline), 1 KVM VM\n",
 		    "0    yes     svm      enabled   yes  on        kvm    PASS\n"
 		    "1    no      -        -         -    skip      -      -\n" },
 		  { "WARN", "FAIL" } },
