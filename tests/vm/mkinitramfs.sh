@@ -163,6 +163,8 @@ for f in "${guest_files[@]}"; do
 	[ -f "$f" ] || die "$f is missing from the source tree"
 done
 scenarios=("$VM_DIR"/scenarios/*.sh)
+# The benchmark's guest side runs like a scenario.
+[ "$daemon" = 1 ] && scenarios+=("$VM_DIR"/bench/*.sh)
 [ -e "${scenarios[0]}" ] || die "no scenarios in $VM_DIR/scenarios/"
 
 # Module closure over the kernel's own modules.dep (paths relative to moddir).

@@ -41,9 +41,10 @@ done
 if [ -z "$flavor" ] || [ ${#tests[@]} -eq 0 ]; then usage; fi
 image_meta "$flavor" >/dev/null
 for t in "${tests[@]}"; do
-	[ -f "$VM_DIR/scenarios/$t.sh" ] || die "no scenario '$t' (tests/vm/scenarios/$t.sh)"
+	[ -f "$VM_DIR/scenarios/$t.sh" ] || [ -f "$VM_DIR/bench/$t.sh" ] ||
+		die "no scenario '$t' (tests/vm/scenarios/$t.sh or tests/vm/bench/$t.sh)"
 	case "$t" in
-	daemon-*) daemon=1 ;;
+	daemon-* | bench-*) daemon=1 ;;
 	systemd-*) daemon=1 systemd=1 ;;
 	esac
 done

@@ -106,12 +106,13 @@ fi
 # Debian's busybox ash runs its own applets before looking at PATH: in the
 # daemon's image, the module tools must be kmod's (busybox's modprobe ignores
 # /run/modprobe.d, where virtd's drop-in is).
+# (kmod takes its personality from the name it is run by: call the links.)
 if [ -x /usr/bin/kmod ]; then
-	modprobe() { /usr/bin/kmod modprobe "$@"; }
-	rmmod() { /usr/bin/kmod rmmod "$@"; }
-	insmod() { /usr/bin/kmod insmod "$@"; }
-	lsmod() { /usr/bin/kmod lsmod "$@"; }
-	modinfo() { /usr/bin/kmod modinfo "$@"; }
+	modprobe() { /usr/sbin/modprobe "$@"; }
+	rmmod() { /usr/sbin/rmmod "$@"; }
+	insmod() { /usr/sbin/insmod "$@"; }
+	lsmod() { /usr/sbin/lsmod "$@"; }
+	modinfo() { /usr/sbin/modinfo "$@"; }
 fi
 
 mod_loaded() { grep -q "^$1 " /proc/modules; }

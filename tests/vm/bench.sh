@@ -1,0 +1,91 @@
+#!/bin/bash
+# The daemon benchmark: boots the daemon image with 4 vCPUs, runs bench/bench-daemon.sh, prints the figures and ratios.
+#
+# Usage: tests/vm/bench.sh [--kernel 6.1|6.12] [--smp N] [--runs N] [--update]
+#   (defaults: 6.12, 4 vCPUs, 25 runs per latency figure)
+#   --update   also rewrite BENCHMARKS.md at the repository root with them
+# Not a test: it prints figures against the issue's targets and exits 0 when
+# the machine ran to its end.  BUILDDIR as for run-qemu.sh.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+flavor=6.12 smp=4 runs=25 update=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) flavor=${2:?}; shift 2 ;;
+	--smp) smp=${2:?}; shift 2 ;;
+	--runs) runs=${2:?}; shift 2 ;;
+	--update) update=1; shift ;;
+	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1' (see $0 --help)" ;;
+	esac
+done
+image_meta "$flavor" >/dev/null
+[ "$runs" -ge 20 ] 2>/dev/null || die "--runs must be at least 20 (medians of at least 20 runs)"
+
+out=$VM_OUT/bench-$flavor.out
+"$VM_DIR/fetch-kernels.sh" "$flavor" >/dev/null
+log "booting $flavor with $smp vCPUs; the idle measurement alone takes 60 s"
+set +e
+"$VM_DIR/run-qemu.sh" --kernel "$flavor" --smp "$smp" --timeout 900 \
+	--append "virtd.bench_runs=$runs" bench-daemon >"$out" 2>&1
+rc=$?
+set -e
+logf=$(sed -n 's/.*; log \(.*\.log\)$/\1/p' "$out" | tail -n 1)
+[ -n "$logf" ] && [ -f "$logf" ] || { cat "$out"; die "the machine did not boot (see $out)"; }
+grep -a '^VIRTD-TEST: FAIL' "$logf" || true
+
+declare -A V
+while read -r _ name value _; do
+	V[$name]=$value
+done < <(grep -a '^VIRTD-BENCH: ' "$logf")
+get() { echo "${V[$1]:-?}"; }
+ratio() {	# ratio A B: A/B to two decimals, or ?
+	awk -v a="$(get "$1")" -v b="$(get "$2")" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "?" }'
+}
+ms() { awk -v u="$(get "$1")" 'BEGIN { if (u ~ /^[0-9.]+$/) printf "%.1f ms", u / 1000; else print "?" }'; }
+
+kver=$(fetched_kver "$flavor")
+cmd="tests/vm/bench.sh --kernel $flavor --smp $smp --runs $runs"
+report=$(
+	echo "Command: \`$cmd\` ($(date -u +%Y-%m-%d), Debian $kver in QEMU $(qemu-system-x86_64 --version | sed -n 's/.*version \([0-9.]*\).*/\1/p') TCG, $(get cpus) vCPUs, AMD SVM, real kvm_amd; host: $(nproc) cores)."
+	echo
+	echo "KVM_CREATE_VM latency, median of $(get runs) runs each (one kvm-vm process per run):"
+	echo
+	echo "| case | median | ratio |"
+	echo "| --- | --- | --- |"
+	echo "| first-vm: first VM (virtualization enabled on the 0->1 edge) | $(ms create-first-vm-first) | $(ratio create-first-vm-first create-first-vm-second)x the second VM |"
+	echo "| first-vm: second VM while one exists | $(ms create-first-vm-second) | 1 |"
+	echo "| boot: first VM | $(ms create-boot-first) | $(ratio create-boot-first create-boot-second)x the second VM (target <= 1.1) |"
+	echo "| boot: second VM while one exists | $(ms create-boot-second) | 1 |"
+	echo "| first VM, first-vm vs boot | | $(ratio create-first-vm-first create-boot-first)x |"
+	echo
+	echo "virtd:"
+	echo
+	echo "| figure | value | target |"
+	echo "| --- | --- | --- |"
+	echo "| exec to READY=1, first-vm from a stock host (kvm_amd loaded with KVM's defaults) | $(get ready-first-vm-from-stock) ms | |"
+	echo "| exec to READY=1, boot with KVM not loaded | $(get ready-boot-from-unloaded) ms | |"
+	echo "| idle wakeups (context switches of all its threads in 60 s) | $(get idle-wakeups-per-min) /min | 0 |"
+	echo "| idle resident memory (VmRSS) | $(awk -v k="$(get idle-rss)" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.1f MiB", k / 1024; else print "?" }') | < 4 MiB |"
+	echo "| threads | $(get idle-threads) | |"
+	echo "| \`virtctl status\` round trip, median of 50 | $(ms status-roundtrip) | < 10 ms |"
+	echo "| \`virtctl status --json\` round trip, median of 50 | $(ms status-json-roundtrip) | |"
+	echo "| \`dbus-send ... GetStatus\` round trip, median of 50 | $(ms getstatus-dbus-send) | |"
+)
+echo "$report"
+if [ "$update" = 1 ]; then
+	{
+		echo "# Benchmarks"
+		echo
+		echo "Figures, not pass/fail tests; produced by tests/vm/bench.sh (guest side:"
+		echo "tests/vm/bench/bench-daemon.sh).  The machine is emulated (QEMU TCG, one"
+		echo "host thread for all vCPUs), so absolute times are many times a real host's;"
+		echo "the ratios from one run are what to compare."
+		echo
+		echo "$report"
+	} >"$REPO_ROOT/BENCHMARKS.md"
+	log "wrote $REPO_ROOT/BENCHMARKS.md"
+fi
+[ "$rc" -eq 0 ] || log "warning: the machine reported failures or did not finish (see $logf)"
