@@ -289,6 +289,18 @@ static void disarm_retry(struct manager *m)
 		(void)sd_event_source_set_enabled(m->retry_source, SD_EVENT_OFF);
 }
 
+/* Online CPUs with virtualization on that neither KVM, TDX nor virtd's VM accounts for. */
+static bool cpus_unexplained(const struct observed *obs)
+{
+	for (size_t i = 0; i < obs->n_cpus; i++) {
+		const char *owner = status_cpu_owner(obs, NULL, &obs->cpus[i]);
+
+		if (owner && strcmp(owner, "unknown") == 0)
+			return true;
+	}
+	return false;
+}
+
 static void join_plan(const struct actions *acts, const char *vendor, char *buf, size_t size)
 {
 	size_t o = 0;
@@ -311,7 +323,8 @@ void manager_reconcile(struct manager *m, const char *why)
 	const char *old_state = m->state, *old_applied = m->applied_policy;
 	char old_reason[sizeof(m->reason)], failed[sizeof(m->actions_failed)] = "";
 	unsigned old_vms = m->kobs.obs.n_vms;
-	bool old_pinned = m->kobs.obs.pinned_vm, changed, retry = false, busy = false;
+	bool old_pinned = m->kobs.obs.pinned_vm, changed, retry = false, settling = false, busy = false;
+	char old_reason_tmp[sizeof(m->reason)];
 	int r;
 
 	snprintf(old_reason, sizeof(old_reason), "%s", m->reason);
@@ -380,18 +393,25 @@ void manager_reconcile(struct manager *m, const char *why)
 		retry = true;
 		m->state = busy ? STATE_PENDING : STATE_CANNOT_HOLD;
 		snprintf(m->reason, sizeof(m->reason), "%s", failed);
-	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
-		retry = true;
+	} else if (strcmp(m->state, STATE_MISMATCH) == 0 ||
+		   (acts.verdict == POLICY_CANNOT_HOLD && cpus_unexplained(&k.obs))) {
+		/*
+		 * KVM's destroy uevent comes before it turns the CPUs off:
+		 * CPUs on with nothing to explain them look like a foreign
+		 * hypervisor until then.
+		 */
+		settling = true;
 	}
-	if (retry && m->retries < RETRY_MAX) {
-		if (strcmp(m->state, STATE_MISMATCH) == 0) {
+	if ((retry || settling) && m->retries < RETRY_MAX) {
+		if (settling) {
 			/* Not yet a verdict: the CPUs may still be following. */
 			m->state = STATE_PENDING;
-			snprintf(m->reason, sizeof(m->reason), "waiting for the CPUs to follow: %s", check.message);
+			snprintf(old_reason_tmp, sizeof(old_reason_tmp), "%s", m->reason);
+			snprintf(m->reason, sizeof(m->reason), "waiting for the CPUs to follow: %.400s", old_reason_tmp);
 		}
 		arm_retry(m);
 	} else {
-		if (!retry)
+		if (!retry && !settling)
 			m->retries = 0;
 		disarm_retry(m);
 	}
