@@ -6,8 +6,8 @@
 #
 # Boots the kernel flavor (from $VIRTD_TEST_CACHE/kernels/, see
 # tests/vm/fetch-kernels.sh) with an Intel initramfs (tests/vm/mkinitramfs.sh,
-# given --missing-ok if asked; or --initramfs FILE) in Bochs, runs the guest scenarios TEST... in that one boot,
-# prints their VIRTD-TEST lines and ends with "N passed, N failed, N skipped".
+# passed --missing-ok if given; or --initramfs FILE) in Bochs, runs the guest
+# scenarios TEST... in that one boot, prints their VIRTD-TEST lines and ends with "N passed, N failed, N skipped".
 # Exits 0 only when the guest's VIRTD-VERDICT line was seen and nothing failed.
 # Outputs (serial log, Bochs log, disk image) stay in tests/vm/out/bochs/.
 #
@@ -30,10 +30,11 @@
 #   instead, the second syslinux banner on the console stops it. Nothing is
 #   retried.
 # - tsc_early_khz: with clock sync=none the emulated TSC runs at exactly
-#   `ips` ticks per emulated second (100 MHz here). Handing the kernel that
-#   rate spares the slow calibration against the emulated PIT and makes
-#   tsc_khz - which kvm_intel and virthw use for the preemption timer's
-#   figures - exact and identical on every run.
+#   `ips` ticks per emulated second (100 MHz here), but the kernel's quick
+#   PIT calibration measures it at 100.024 MHz. Handing the kernel the true
+#   rate makes tsc_khz exact (100000) on every run; kvm_intel decides
+#   preemption_timer from it (off if 2^32 ticks last under 10 s) and virthw
+#   reports it and the timer's maximum delay derived from it.
 # - Determinism: sync=none and a fixed time0 make the emulated machine a pure
 #   function of its disk image; the disk image is cached and rebuilt only
 #   when the kernel, the initramfs, the command line or mkdisk.sh change.
