@@ -65,7 +65,14 @@ fi
 exec 8>"$initrd.lock"
 flock 8
 "$VM_DIR/mkinitramfs.sh" --kernel "$flavor" --vendor amd --out "$initrd" "${mk_opts[@]}"
+# This run's own copy: another run (another BUILDDIR) may rebuild the image
+# while this machine starts.
+stamp=$(date +%Y%m%d-%H%M%S)-$$
+own_initrd=$VM_OUT/run-$stamp.cpio
+cp "$initrd" "$own_initrd"
+trap 'rm -f "$own_initrd"' EXIT
 exec 8>&-
+initrd=$own_initrd
 if [ "$systemd" = 1 ]; then
 	# systemd as PID 1: quiet on the console (the scenarios' lines are the
 	# protocol), its log to the kernel ring buffer for the failure dumps.
@@ -75,7 +82,6 @@ fi
 # Generous: a scenario takes seconds to a minute under TCG; boot ~5 s.
 [ -n "$limit" ] || limit=$((60 + 120 * ${#tests[@]}))
 list=$(IFS=,; echo "${tests[*]}")
-stamp=$(date +%Y%m%d-%H%M%S)-$$
 logf=$VM_OUT/$flavor-$stamp.log
 
 # Single-threaded TCG: multi-threaded TCG hangs now and then with nested SVM
@@ -84,7 +90,7 @@ logf=$VM_OUT/$flavor-$stamp.log
 qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none -kernel "$vmlinux" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 softlockup_panic=1 loglevel=4 $append virtd.tests=$list")
-log "booting $flavor (smp $smp, $([ "$systemd" = 1 ] && echo "systemd as PID 1, ")image $(basename "$initrd"), limit ${limit}s): $list; log $logf"
+log "booting $flavor (smp $smp, $([ "$systemd" = 1 ] && echo "systemd as PID 1, ")$([ "$daemon" = 1 ] && echo daemon || echo base) image, limit ${limit}s): $list; log $logf"
 start=$(date +%s.%N)
 set +e
 timeout -k 5 "$limit" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$logf" |
