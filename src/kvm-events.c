@@ -105,22 +105,25 @@ static int on_device(sd_device_monitor *mon, sd_device *d, void *userdata)
 		(void)sd_device_get_property_value(d, "EVENT", &event);
 		(void)sd_device_get_property_value(d, "COUNT", &count);
 		(void)sd_device_get_property_value(d, "PID", &pid);
-		if (action && strcmp(action, "change") != 0)
+		if (action && strcmp(action, "change") != 0) {
 			snprintf(what, sizeof(what), "/dev/kvm %s", strcmp(action, "add") == 0 ? "appeared" :
 				 strcmp(action, "remove") == 0 ? "went away" : action);
-		else if (kvm_uevent_parse(event, count, pid, &u) < 0)
+			k->cb(what, KVM_EVENT_DEV, k->userdata);
+			return 0;
+		}
+		if (kvm_uevent_parse(event, count, pid, &u) < 0)
 			snprintf(what, sizeof(what), "KVM uevent with malformed properties (EVENT=%s COUNT=%s PID=%s)",
 				 event ?: "", count ?: "", pid ?: "");
 		else
 			kvm_uevent_describe(&u, what, sizeof(what));
-		k->cb(what, false, k->userdata);
+		k->cb(what, KVM_EVENT_VM, k->userdata);
 		return 0;
 	}
 	if (strcmp(subsystem, "module") == 0 && module_is_watched(sysname)) {
 		snprintf(what, sizeof(what), "module %s %s", sysname,
 			 !action ? "changed" : strcmp(action, "add") == 0 ? "loaded" :
 			 strcmp(action, "remove") == 0 ? "unloaded" : action);
-		k->cb(what, strcmp(sysname, "virthw") == 0, k->userdata);
+		k->cb(what, strcmp(sysname, "virthw") == 0 ? KVM_EVENT_VIRTHW : KVM_EVENT_MODULE, k->userdata);
 	}
 	return 0;
 }

@@ -33,12 +33,15 @@ bool module_is_watched(const char *name);
 
 typedef struct kvm_events kvm_events;
 
-/*
- * Called for each relevant uevent with a line that says what happened.
- * VIRTHW is true when the virthw module itself came or went, so that the
- * caller reconnects its client.
- */
-typedef void (*kvm_events_fn)(const char *what, bool virthw, void *userdata);
+enum kvm_event_source {
+	KVM_EVENT_VM,		/* KVM's change uevent: a VM was created or destroyed */
+	KVM_EVENT_DEV,		/* /dev/kvm added or removed */
+	KVM_EVENT_MODULE,	/* kvm, kvm_intel or kvm_amd loaded or unloaded */
+	KVM_EVENT_VIRTHW,	/* the virthw module itself came or went: reconnect */
+};
+
+/* Called for each relevant uevent with a line that says what happened. */
+typedef void (*kvm_events_fn)(const char *what, enum kvm_event_source source, void *userdata);
 
 int kvm_events_new(sd_event *e, kvm_events_fn cb, void *userdata, kvm_events **ret);
 kvm_events *kvm_events_free(kvm_events *k);

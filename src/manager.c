@@ -56,12 +56,22 @@ static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
-static void on_kvm_event(const char *what, bool virthw, void *userdata)
+static void on_kvm_event(const char *what, enum kvm_event_source source, void *userdata)
 {
 	struct manager *m = userdata;
 
 	log_debug("uevent: %s", what);
-	if (virthw) {
+	if (source == KVM_EVENT_MODULE || source == KVM_EVENT_DEV) {
+		/*
+		 * Mostly the echo of virtd's own loads and unloads.  They are
+		 * worth a look, but must not restart a failing action: a load
+		 * that fails emits add and remove uevents of its own, and would
+		 * otherwise be retried for ever.
+		 */
+		manager_queue_reconcile_full(m, what, false);
+		return;
+	}
+	if (source == KVM_EVENT_VIRTHW) {
 		/* A reloaded module has a new family id: start over. */
 		m->hw_event_source = sd_event_source_unref(m->hw_event_source);
 		m->hw = hw_client_free(m->hw);
@@ -129,7 +139,11 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 	struct manager *m = userdata;
 
 	(void)s;
+	/* After a failed action, only news or the retry timer may try again. */
+	m->hold_actions = m->actions_failed[0] && !m->queued_news;
+	m->queued_news = false;
 	manager_reconcile(m, m->why[0] ? m->why : "event");
+	m->hold_actions = false;
 	m->why[0] = '\0';
 	return 0;
 }
@@ -256,14 +270,22 @@ int manager_start(struct manager *m)
 	return bus_manager_init(m);
 }
 
-void manager_queue_reconcile(struct manager *m, const char *why)
+void manager_queue_reconcile_full(struct manager *m, const char *why, bool news)
 {
 	/* Several events before the loop gets here: the first names the cause. */
 	if (!m->why[0])
 		snprintf(m->why, sizeof(m->why), "%s", why);
-	/* Something happened: a settling transition gets its full retry budget again. */
-	m->retries = 0;
+	if (news) {
+		/* Something new happened: a settling transition gets its full retry budget again. */
+		m->retries = 0;
+		m->queued_news = true;
+	}
 	(void)sd_event_source_set_enabled(m->reconcile_source, SD_EVENT_ONESHOT);
+}
+
+void manager_queue_reconcile(struct manager *m, const char *why)
+{
+	manager_queue_reconcile_full(m, why, true);
 }
 
 static void arm_retry(struct manager *m)
@@ -356,6 +378,11 @@ void manager_reconcile(struct manager *m, const char *why)
 		}
 		if (acts.n == 0 || failed[0])
 			break;
+		if (m->hold_actions) {
+			/* Keep the last failure on show until the retry timer or news. */
+			snprintf(failed, sizeof(failed), "%s", m->actions_failed);
+			break;
+		}
 		if (round >= ROUNDS_MAX) {
 			join_plan(&acts, acts.vendor_module, plan, sizeof(plan));
 			snprintf(failed, sizeof(failed), "actions did not converge after %u rounds, still wanted: %.400s",
@@ -409,7 +436,11 @@ void manager_reconcile(struct manager *m, const char *why)
 			snprintf(old_reason_tmp, sizeof(old_reason_tmp), "%s", m->reason);
 			snprintf(m->reason, sizeof(m->reason), "waiting for the CPUs to follow: %.400s", old_reason_tmp);
 		}
-		arm_retry(m);
+		/* A reconcile that only looked leaves the armed timer be. */
+		if (!m->hold_actions)
+			arm_retry(m);
+	} else if (m->hold_actions) {
+		/* Retries used up: the failure stands until news or a reload. */
 	} else {
 		if (!retry && !settling)
 			m->retries = 0;

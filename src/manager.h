@@ -33,6 +33,8 @@ struct manager {
 	sd_event_source *retry_source;		/* one-shot, armed only while a transition settles */
 	unsigned retries;
 	char why[160];			/* what queued the next reconcile */
+	bool queued_news;		/* a queued event other than a module's */
+	bool hold_actions;		/* this reconcile only observes (see on_reconcile()) */
 
 	/* The last reconcile's results: what status and the bus show. */
 	bool observed;
@@ -56,7 +58,13 @@ int manager_start(struct manager *m);
 
 /* Re-observes, decides, applies, re-observes, verifies; logs and publishes what changed.  WHY is for the journal. */
 void manager_reconcile(struct manager *m, const char *why);
-/* Schedules a reconcile from the event loop (coalesces bursts of events). */
+/*
+ * Schedules a reconcile from the event loop (coalesces bursts of events).
+ * NEWS: the event is not just the echo of a module load or unload, so a
+ * failed action may be tried again and a settling transition gets its
+ * full retry budget.
+ */
+void manager_queue_reconcile_full(struct manager *m, const char *why, bool news);
 void manager_queue_reconcile(struct manager *m, const char *why);
 
 /* The GetStatus document. */
