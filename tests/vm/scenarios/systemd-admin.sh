@@ -40,7 +40,7 @@ unit_pid() { systemctl show -p MainPID --value virtd.service; }
 
 # Start: kvm_amd as a stock Debian host has it (udev loads it at boot).
 check stock-kvm modprobe "$KVM_VENDOR_MOD"
-sysctl_ok start systemctl start virtd.service || { systemctl status virtd.service --no-pager | sed 's/^/VIRTD-NOTE: /'; return 1; }
+sysctl_ok start start virtd.service || { systemctl status virtd.service --no-pager | sed 's/^/VIRTD-NOTE: /'; return 1; }
 sysctl_ok is-active is-active --quiet virtd.service
 VIRTD_PID=$(unit_pid)
 virtctl status >"$LIB_TMP/ctl.out" 2>&1
