@@ -18,6 +18,9 @@ pkgs=(
 	linux-headers-amd64 linux-headers-6.12-amd64 dwarves kmod
 	# test machines
 	qemu-system-x86 busybox-static cpio xz-utils zstd
+	# the daemon's test image copies these from the host: the system bus,
+	# udevd, systemd as PID 1, kmod's modprobe (tests/vm/mkinitramfs.sh --daemon)
+	systemd udev dbus-daemon dbus-bin dbus-system-bus-common
 	bochs bochsbios vgabios syslinux syslinux-common mtools dosfstools fdisk
 	iproute2
 )
