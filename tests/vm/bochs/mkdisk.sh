@@ -23,8 +23,9 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (usage: $prog --kernel F --initrd F --append S --out F)" ;;
 	esac
 done
-[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$append" ] && [ -n "$out" ] \
-	|| die "--kernel, --initrd, --append and --out are all required"
+if [ -z "$kernel" ] || [ -z "$initrd" ] || [ -z "$append" ] || [ -z "$out" ]; then
+	die "--kernel, --initrd, --append and --out are all required"
+fi
 [ -r "$kernel" ] || die "kernel '$kernel' is not readable"
 [ -r "$initrd" ] || die "initramfs '$initrd' is not readable"
 
