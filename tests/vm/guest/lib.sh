@@ -585,12 +585,14 @@ expect_policy_applied() {
 		else
 			expect_pinned "$_c-pinned" yes
 		fi
+		dropin_lacks "$_c-dropin" "enable_virt_at_load=0|^install ${KVM_VENDOR_MOD%%_*}[-_]${KVM_VENDOR_MOD#*_}[[:space:]]"
 		expect_virt "$_c-cpus" on
 		;;
 	first-vm)
 		check "$_c-dev-kvm" test -c /dev/kvm
 		[ "$KVM_HAS_VAL" = 1 ] && expect "$_c-param" N "$(kvm_param enable_virt_at_load)" "kvm.enable_virt_at_load"
 		[ "$KVM_HAS_VAL" = 1 ] && dropin_check "$_c-dropin" 'enable_virt_at_load=0'
+		dropin_lacks "$_c-no-block" "^install ${KVM_VENDOR_MOD%%_*}[-_]${KVM_VENDOR_MOD#*_}[[:space:]]"
 		expect_pinned "$_c-pinned" no
 		expect_virt "$_c-cpus" off
 		;;
@@ -602,6 +604,14 @@ expect_policy_applied() {
 		expect_virt "$_c-cpus" off
 		;;
 	esac
+}
+# dropin_lacks CHECK REGEX: virtd's drop-in, if any, has no line matching REGEX.
+dropin_lacks() {
+	if [ -f "$VIRTD_DROPIN" ] && grep -Eq "$2" "$VIRTD_DROPIN"; then
+		fail "$1" "$VIRTD_DROPIN has a line matching '$2': $(grep -E "$2" "$VIRTD_DROPIN" | tr '\n' ';')"
+	else
+		pass "$1"
+	fi
 }
 # dropin_check CHECK REGEX: virtd's drop-in has a line matching REGEX.
 dropin_check() {

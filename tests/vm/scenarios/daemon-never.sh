@@ -2,6 +2,12 @@
 
 daemon_env || return 1
 check stock-kvm-load modprobe "$KVM_VENDOR_MOD" || return 1
+if [ "$KVM_HAS_VAL" = 1 ]; then
+	# 6.12's default: every CPU on from kvm_amd's load; never takes them back.
+	need_virthw && check virthw-load virthw_load
+	expect_virt stock-all-on on
+	virthw_unload
+fi
 virtd_conf never
 virtd_start start || return 1
 virtd_wait_state holds holds || return 1
