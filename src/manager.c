@@ -84,6 +84,9 @@ static void explain_virthw_error(struct manager *m, int r, const char *load_erro
 {
 	if (load_error && *load_error)
 		snprintf(m->hw_error, sizeof(m->hw_error), "virthw module unavailable: %s", load_error);
+	else if (r == -ENOPKG && m->hw_load_error[0])
+		/* Still what the start-up load said: more use than "not loaded". */
+		snprintf(m->hw_error, sizeof(m->hw_error), "virthw module unavailable: %s", m->hw_load_error);
 	else if (r == -ENOPKG)
 		snprintf(m->hw_error, sizeof(m->hw_error), "virthw module is not loaded");
 	else if (r == -EPROTO)
@@ -107,6 +110,7 @@ static int connect_hw(struct manager *m, bool load)
 		r = kvm_backend_load_module(m->backend, "virthw", NULL, err, sizeof(err));
 		if (r < 0) {
 			log_error("%s", err);
+			snprintf(m->hw_load_error, sizeof(m->hw_load_error), "%s", err);
 			explain_virthw_error(m, r, err);
 			return r;
 		}
@@ -120,6 +124,7 @@ static int connect_hw(struct manager *m, bool load)
 		return r;
 	}
 	m->hw_error[0] = '\0';
+	m->hw_load_error[0] = '\0';
 
 	r = hw_client_subscribe(m->hw);
 	if (r < 0) {
