@@ -23,7 +23,7 @@ struct manager {
 
 	hw_client *hw;
 	sd_event_source *hw_event_source;
-	char hw_error[256];		/* why hw is NULL */
+	char hw_error[384];		/* why hw is NULL */
 	char hw_load_error[200];	/* why loading virthw failed, until it is there */
 	bool load_virthw;
 

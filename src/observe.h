@@ -34,7 +34,7 @@ struct kvm_observation {
 	size_t n_params;
 	bool have_caps;
 	struct virthw_caps caps;
-	char hw_error[160];		/* why there is no per-CPU state, when there is none */
+	char hw_error[384];		/* why there is no per-CPU state, when there is none */
 };
 
 void kvm_observation_done(struct kvm_observation *o);
