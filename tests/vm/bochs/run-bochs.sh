@@ -160,8 +160,14 @@ echo continue >"$cmds"
 rm -f "$disk.lock"
 
 echo "$prog: booting $flavor in Bochs: ${tests[*]} (serial log $serial)" >&2
+# Bochs's rfb display listens for VNC on every interface: give it a network
+# namespace of its own, where nothing can reach that port.
+isolate=()
+if unshare --net true 2>/dev/null; then
+	isolate=(unshare --net)
+fi
 t0=$(date +%s)
-timeout -k 10 "$limit" bochs -q -f "$rc" -rc "$cmds" </dev/null >"$bxout" 2>&1 &
+timeout -k 10 "$limit" "${isolate[@]}" bochs -q -f "$rc" -rc "$cmds" </dev/null >"$bxout" 2>&1 &
 bx=$!
 
 # Follows the serial log while Bochs runs: shows it (--console) or its test
