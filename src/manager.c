@@ -5,6 +5,7 @@
 #endif
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,7 +352,7 @@ void manager_reconcile(struct manager *m, const char *why)
 	char old_reason[sizeof(m->reason)], failed[sizeof(m->actions_failed)] = "";
 	unsigned old_vms = m->kobs.obs.n_vms;
 	bool old_pinned = m->kobs.obs.pinned_vm, changed, retry = false, settling = false, busy = false;
-	char old_reason_tmp[sizeof(m->reason)];
+	char settle_reason[sizeof(m->reason)] = "";
 	int r;
 
 	snprintf(old_reason, sizeof(old_reason), "%s", m->reason);
@@ -425,21 +426,24 @@ void manager_reconcile(struct manager *m, const char *why)
 		retry = true;
 		m->state = busy ? STATE_PENDING : STATE_CANNOT_HOLD;
 		snprintf(m->reason, sizeof(m->reason), "%s", failed);
-	} else if (strcmp(m->state, STATE_MISMATCH) == 0 ||
-		   (acts.verdict == POLICY_CANNOT_HOLD && cpus_unexplained(&k.obs))) {
+	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
+		settling = true;
+		snprintf(settle_reason, sizeof(settle_reason), "waiting for the CPUs to follow: %s", check.message);
+	} else if (acts.verdict == POLICY_CANNOT_HOLD && cpus_unexplained(&k.obs)) {
 		/*
 		 * KVM's destroy uevent comes before it turns the CPUs off:
 		 * CPUs on with nothing to explain them look like a foreign
 		 * hypervisor until then.
 		 */
 		settling = true;
+		snprintf(settle_reason, sizeof(settle_reason),
+			 "waiting for KVM to finish turning virtualization off after the last VM");
 	}
 	if ((retry || settling) && m->retries < RETRY_MAX) {
 		if (settling) {
 			/* Not yet a verdict: the CPUs may still be following. */
 			m->state = STATE_PENDING;
-			snprintf(old_reason_tmp, sizeof(old_reason_tmp), "%s", m->reason);
-			snprintf(m->reason, sizeof(m->reason), "waiting for the CPUs to follow: %.400s", old_reason_tmp);
+			snprintf(m->reason, sizeof(m->reason), "%s", settle_reason);
 		}
 		/* A reconcile that only looked leaves the armed timer be. */
 		if (!m->hold_actions)
@@ -459,8 +463,9 @@ void manager_reconcile(struct manager *m, const char *why)
 	m->acts = acts;
 	m->verify = check;
 	m->applied_policy = status_applied_policy(&m->cfg, &k.obs, acts.verdict);
-	/* An idle daemon keeps no module index mapped. */
+	/* An idle daemon keeps no module index mapped, and gives back the heap it used. */
 	kvm_backend_drop_kmod(m->backend);
+	(void)malloc_trim(0);
 
 	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
 	changed = strcmp(old_state, m->state) != 0 || strcmp(old_reason, m->reason) != 0 ||
@@ -469,6 +474,8 @@ void manager_reconcile(struct manager *m, const char *why)
 	if (changed) {
 		if (strcmp(m->state, STATE_MISMATCH) == 0)
 			log_warning("Verification failed: %s", m->status_line);
+		else if (settling)
+			log_debug("%s", m->status_line);	/* the next result is the one that counts */
 		else
 			log_info("%s", m->status_line);
 		(void)sd_notifyf(false, "STATUS=%s", m->status_line);

@@ -114,7 +114,8 @@ void status_words(const struct config *cfg, const char *state, const char *reaso
 	}
 	switch (cfg->policy) {
 	case VIRT_POLICY_NEVER:
-		snprintf(buf, size, "policy never: KVM unloaded and blocked, virtualization on %zu/%zu CPUs", on, online);
+		snprintf(buf, size, "policy never: KVM's vendor module unloaded and blocked, virtualization off (%zu/%zu CPUs on)",
+			 on, online);
 		return;
 	case VIRT_POLICY_BOOT:
 		snprintf(buf, size, "policy boot: virtualization on, %zu/%zu CPUs%s, %u VM%s", on, online,
@@ -122,7 +123,7 @@ void status_words(const struct config *cfg, const char *state, const char *reaso
 		return;
 	case VIRT_POLICY_FIRST_VM:
 		if (obs->n_vms == 0)
-			snprintf(buf, size, "policy first-vm: no VMs, virtualization off, on %zu/%zu CPUs", on, online);
+			snprintf(buf, size, "policy first-vm: no VMs, virtualization off (%zu/%zu CPUs on)", on, online);
 		else
 			snprintf(buf, size, "policy first-vm: %u VM%s, virtualization on, %zu/%zu CPUs", obs->n_vms,
 				 obs->n_vms == 1 ? "" : "s", on, online);

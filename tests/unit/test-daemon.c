@@ -326,13 +326,19 @@ static void test_words(void)
 	o.cpus = cpus_off;
 	o.n_cpus = 2;
 	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
-	CHECK_STR(buf, "policy first-vm: no VMs, virtualization off, on 0/2 CPUs", "first-vm idle");
+	CHECK_STR(buf, "policy first-vm: no VMs, virtualization off (0/2 CPUs on)", "first-vm idle");
 	o.n_vms = 2;
 	o.cpus = cpus_on;
 	o.n_cpus = 3;
 	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
 	CHECK_STR(buf, "policy first-vm: 2 VMs, virtualization on, 2/2 CPUs", "first-vm with VMs");
 	cfg.policy = VIRT_POLICY_NEVER;
+	o.cpus = cpus_off;
+	o.n_cpus = 2;
+	o.n_vms = 0;
+	status_words(&cfg, STATE_HOLDS, "", &o, buf, sizeof(buf));
+	CHECK_STR(buf, "policy never: KVM's vendor module unloaded and blocked, virtualization off (0/2 CPUs on)",
+		  "never words");
 	status_words(&cfg, STATE_PENDING, "2 KVM VMs running", &o, buf, sizeof(buf));
 	CHECK_STR(buf, "policy never pending: 2 KVM VMs running", "pending words");
 	status_words(&cfg, STATE_CANNOT_HOLD, "kvm_amd is built in", &o, buf, sizeof(buf));
