@@ -60,6 +60,8 @@ report=$(
 	echo "| boot: first VM | $(ms create-boot-first) | $(ratio create-boot-first create-boot-second)x the second VM (target <= 1.1) |"
 	echo "| boot: second VM while one exists | $(ms create-boot-second) | 1 |"
 	echo "| first VM, first-vm vs boot | | $(ratio create-first-vm-first create-boot-first)x |"
+	echo "| virtd stopped after boot: first VM | $(ms create-stopped-first) | $(ratio create-stopped-first create-stopped-second)x the second VM |"
+	echo "| virtd stopped after boot: second VM while one exists | $(ms create-stopped-second) | 1 |"
 	echo
 	echo "virtd:"
 	echo
@@ -73,18 +75,24 @@ report=$(
 	echo "| \`virtctl status\` round trip, median of 50 | $(ms status-roundtrip) | < 10 ms |"
 	echo "| \`virtctl status --json\` round trip, median of 50 | $(ms status-json-roundtrip) | |"
 	echo "| \`dbus-send ... GetStatus\` round trip, median of 50 | $(ms getstatus-dbus-send) | |"
+	echo "| \`virtctl --version\` (exec and dynamic linking alone, no bus), median of 50 | $(ms virtctl-version) | |"
 )
 echo "$report"
+# Each kernel's last report is kept; --update writes them all.
+printf '## Linux %s (%s)\n\n%s\n' "$flavor" "$kver" "$report" >"$VM_OUT/bench-$flavor.md"
 if [ "$update" = 1 ]; then
 	{
 		echo "# Benchmarks"
 		echo
 		echo "Figures, not pass/fail tests; produced by tests/vm/bench.sh (guest side:"
 		echo "tests/vm/bench/bench-daemon.sh).  The machine is emulated (QEMU TCG, one"
-		echo "host thread for all vCPUs), so absolute times are many times a real host's;"
-		echo "the ratios from one run are what to compare."
-		echo
-		echo "$report"
+		echo "host thread for all vCPUs), so absolute times are many times a real host's"
+		echo "(every exec is slow); the ratios from one run are what to compare."
+		for f in "${FLAVORS[@]}"; do
+			[ -f "$VM_OUT/bench-$f.md" ] || continue
+			echo
+			cat "$VM_OUT/bench-$f.md"
+		done
 	} >"$REPO_ROOT/BENCHMARKS.md"
 	log "wrote $REPO_ROOT/BENCHMARKS.md"
 fi

@@ -73,7 +73,11 @@ m=$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/repeat.out")
 benchtool repeat --count=50 -- virtctl status --json >"$LIB_TMP/repeat.out" 2>&1
 m=$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/repeat.out")
 [ -n "$m" ] && bench status-json-roundtrip "$m" us
-# The same bus call without virtctl: what the daemon side costs.
+# Baselines: what exec and dynamic linking of virtctl alone cost under TCG
+# (no bus), and the same bus call from dbus-send.
+benchtool repeat --count=50 -- virtctl --version >"$LIB_TMP/repeat.out" 2>&1
+m=$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/repeat.out")
+[ -n "$m" ] && bench virtctl-version "$m" us
 benchtool repeat --count=50 -- dbus-send --system --print-reply --dest=org.virtd1 /org/virtd1 org.virtd1.Manager.GetStatus >"$LIB_TMP/repeat.out" 2>&1
 m=$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/repeat.out")
 [ -n "$m" ] && bench getstatus-dbus-send "$m" us
@@ -93,6 +97,13 @@ bench idle-rss "$(awk '/^VmRSS/ { print $2 }' /proc/"$VIRTD_PID"/status)" KiB
 bench idle-threads "$(ls /proc/"$VIRTD_PID"/task | wc -l)" count
 pass idle "$((c1 - c0)) context switches in 60 s"
 stop_untracked
+
+# The same two figures with virtd stopped (the host stays as boot left it on
+# 6.12; on 6.1 the pinned VM ends with virtd, so these are first-vm's): under
+# single-threaded TCG whatever udevd and virtd do on a VM's uevents runs on
+# the same host thread as the measured ioctl.
+if m=$(median_create); then bench create-stopped-first "$m" us; fi
+if m=$(with_vm_median); then bench create-stopped-second "$m" us; fi
 
 # boot from nothing loaded (KVM loaded by virtd): exec to READY=1.
 modules_reset
