@@ -71,6 +71,7 @@ report=$(
 	echo "| exec to READY=1, boot with KVM not loaded | $(get ready-boot-from-unloaded) ms | |"
 	echo "| idle wakeups (context switches of all its threads in 60 s) | $(get idle-wakeups-per-min) /min | 0 |"
 	echo "| idle resident memory (VmRSS) | $(awk -v k="$(get idle-rss)" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.1f MiB", k / 1024; else print "?" }') | < 4 MiB |"
+	echo "| of which private to virtd (smaps_rollup Private_*; the rest is shared library pages) | $(awk -v k="$(get idle-private)" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.1f MiB", k / 1024; else print "?" }') | |"
 	echo "| threads | $(get idle-threads) | |"
 	echo "| \`virtctl status\` round trip, median of 50 | $(ms status-roundtrip) | < 10 ms |"
 	echo "| \`virtctl status --json\` round trip, median of 50 | $(ms status-json-roundtrip) | |"

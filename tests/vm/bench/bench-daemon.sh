@@ -95,6 +95,8 @@ c1=$(ctx)
 bench idle-wakeups-per-min "$((c1 - c0))" count
 bench idle-rss "$(awk '/^VmRSS/ { print $2 }' /proc/"$VIRTD_PID"/status)" KiB
 bench idle-threads "$(ls /proc/"$VIRTD_PID"/task | wc -l)" count
+# Of the RSS, what is virtd's alone (the rest are shared library pages).
+bench idle-private "$(awk '/^Private_(Clean|Dirty):/ { n += $2 } END { print n + 0 }' /proc/"$VIRTD_PID"/smaps_rollup)" KiB
 pass idle "$((c1 - c0)) context switches in 60 s"
 stop_untracked
 
