@@ -2,12 +2,14 @@
 # Boots one QEMU test machine (TCG, AMD SVM, real KVM) on a Debian kernel and reports its scenarios.
 #
 # Usage: tests/vm/run-qemu.sh --kernel <6.1|6.12> [--smp N] [--append ARGS]
-#                             [--console] [--timeout SECS] [--missing-ok] TESTS...
+#                             [--console] [--timeout SECS] [--missing-ok]
+#                             [--daemon] [--mem MIB] TESTS...
 # TESTS are scenario names (tests/vm/scenarios/NAME.sh), separate or
 # comma-separated.  The serial log is kept as tests/vm/out/<kernel>-<stamp>.log.
-# Scenarios named daemon-* or systemd-* (or --daemon) boot the daemon's image
-# (mkinitramfs.sh --daemon, BUILDDIR's src/virtd); systemd-* ones boot with
-# systemd as PID 1 (all the machine's scenarios then run under systemd).
+# Scenarios named daemon-*, bench-* (tests/vm/bench/NAME.sh) or systemd-*
+# (or --daemon) boot the daemon's image (mkinitramfs.sh --daemon, with
+# BUILDDIR's src/virtd); systemd-* ones boot with systemd as PID 1 (all the
+# machine's scenarios then run under systemd).
 # --mem MiB sets the machine's memory (default 1024).
 # Prints every VIRTD-TEST line (the whole console with --console), adds a FAIL
 # for each scenario that never finished (hang, crash, timeout), and ends with
