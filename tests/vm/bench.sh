@@ -89,6 +89,18 @@ if [ "$update" = 1 ]; then
 		echo "tests/vm/bench/bench-daemon.sh).  The machine is emulated (QEMU TCG, one"
 		echo "host thread for all vCPUs), so absolute times are many times a real host's"
 		echo "(every exec is slow); the ratios from one run are what to compare."
+		echo
+		echo "How to read them:"
+		echo
+		echo "- Single-threaded TCG runs every vCPU on one host thread, so whatever"
+		echo "  udevd and virtd do on other vCPUs in reaction to a VM's uevent lands in"
+		echo "  the measured KVM_CREATE_VM time; the rows with virtd stopped show that"
+		echo "  share (on 6.1 they are first-vm's figures: the pinned VM ends with virtd)."
+		echo "- boot holds the 0->1 edge with enable_virt_at_load=1 on 6.12 and with"
+		echo "  virtd's pinned VM on 6.1; with the pinned VM, the user's first VM is"
+		echo "  KVM's second."
+		echo "- A \`virtctl status\` round trip is mostly exec and dynamic linking"
+		echo "  under TCG: compare it with \`virtctl --version\`, which does no bus call."
 		for f in "${FLAVORS[@]}"; do
 			[ -f "$VM_OUT/bench-$f.md" ] || continue
 			echo
