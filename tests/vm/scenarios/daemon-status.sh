@@ -71,6 +71,23 @@ if grep -q 'AccessDenied' "$LIB_TMP/nobody.out"; then
 else
 	fail nobody-reload-bus-denied "Reload as nobody: $(head -n 2 "$LIB_TMP/nobody.out" | tr '\n' ';')"
 fi
+# virtd checks the caller itself too: with a bus policy that lets anyone
+# call Reload, it must still refuse nobody.
+cat >/etc/dbus-1/system.d/zz-virtd-test-open.conf <<'POLICY'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><policy context="default"><allow send_destination="org.virtd1"/></policy></busconfig>
+POLICY
+dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null 2>&1
+# shellcheck disable=SC2086
+as_nobody dbus-send --system --print-reply $VIRTD_BUS org.virtd1.Manager.Reload >"$LIB_TMP/nobody.out" 2>&1
+if grep -q 'AccessDenied' "$LIB_TMP/nobody.out" && ! grep -qi 'rejected send message' "$LIB_TMP/nobody.out"; then
+	pass nobody-reload-denied-by-virtd "$(head -n 1 "$LIB_TMP/nobody.out")"
+else
+	fail nobody-reload-denied-by-virtd "with an open bus policy, Reload as nobody: $(head -n 2 "$LIB_TMP/nobody.out" | tr '\n' ';')"
+fi
+rm -f /etc/dbus-1/system.d/zz-virtd-test-open.conf
+dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig >/dev/null 2>&1
 as_nobody dbus-send --system --print-reply $VIRTD_BUS org.virtd1.Manager.GetStatus >/dev/null 2>&1
 expect nobody-getstatus 0 "$?" "GetStatus as nobody through dbus-send"
 # shellcheck disable=SC2086
