@@ -9,7 +9,9 @@
 #                  kmod as modprobe/insmod/rmmod/lsmod/modinfo (busybox's
 #                  modprobe ignores /run/modprobe.d), systemd as a possible
 #                  PID 1, the host's copies of all of these and their
-#                  libraries, in a merged-/usr layout
+#                  libraries, in a merged-/usr layout; and the lock's test
+#                  hypervisor: foreignhv.ko (build-kmod.sh --foreignhv) with
+#                  tests/vm/progs/foreign-hv
 #   --virthw KO    use this virthw.ko instead of building it (build-kmod.sh)
 #   --missing-ok   leave out project inputs that do not exist yet (virthw.ko,
 #                  binaries) with a warning, instead of failing; the scenarios
@@ -92,6 +94,15 @@ elif [ ! -f "$virthw" ]; then
 	virthw=""
 fi
 
+foreignhv=""
+if [ "$daemon" = 1 ]; then
+	if ko=$("$VM_DIR/build-kmod.sh" --foreignhv "$flavor" 2>"$VM_OUT/build-foreignhv-$flavor.log"); then
+		foreignhv=$ko
+	else
+		missing foreignhv.ko "tests/vm/build-kmod.sh --foreignhv $flavor failed, see $VM_OUT/build-foreignhv-$flavor.log"
+	fi
+fi
+
 # A libtool-linked program is a wrapper script; the real binary is in .libs/.
 real_binary() {
 	local f=$1
@@ -102,7 +113,7 @@ real_binary() {
 }
 binaries=()
 project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq)
-[ "$daemon" = 1 ] && project_bins+=(src/virtd tests/vm/progs/benchtool)
+[ "$daemon" = 1 ] && project_bins+=(src/virtd tests/vm/progs/benchtool tests/vm/progs/foreign-hv)
 for b in "${project_bins[@]}"; do
 	f=$(real_binary "$builddir/$b")
 	if [ -x "$f" ] && [ -f "$f" ]; then
@@ -213,12 +224,13 @@ for pair in "${data[@]}"; do
 	inputs+=("${pair%% *}")
 done
 [ -n "$virthw" ] && inputs+=("$virthw")
+[ -n "$foreignhv" ] && inputs+=("$foreignhv")
 for p in "${modfiles[@]}"; do
 	inputs+=("$moddir/$p")
 done
 
 # --- up to date? -----------------------------------------------------------
-sig="kernel=$kver vendor=$vendor gzip=$gzip daemon=$daemon virthw=$virthw bins=${binaries[*]} data=${data[*]} scenarios=${scenarios[*]}"
+sig="kernel=$kver vendor=$vendor gzip=$gzip daemon=$daemon virthw=$virthw foreignhv=$foreignhv bins=${binaries[*]} data=${data[*]} scenarios=${scenarios[*]}"
 if up_to_date "$out" "$out.sig" -- "${inputs[@]}" && [ "$(cat "$out.sig")" = "$sig" ]; then
 	log "$out is up to date"
 	exit 0
@@ -257,6 +269,7 @@ for p in "${modfiles[@]}"; do
 	esac
 done
 [ -n "$virthw" ] && cp "$virthw" "$mdst/extra/virthw.ko"
+[ -n "$foreignhv" ] && cp "$foreignhv" "$mdst/extra/foreignhv.ko"
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$mdst/"
 done
@@ -319,6 +332,7 @@ printf '%s\n' root:x:0: tty:x:5: disk:x:6: kmem:x:15: dialout:x:20: cdrom:x:24: 
 	echo "vendor=$vendor"
 	echo "virthw=$([ -n "$virthw" ] && echo yes || echo no)"
 	echo "daemon=$daemon"
+	echo "foreignhv=$([ -n "$foreignhv" ] && echo yes || echo no)"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$stage/etc/virtd-test-image"
 
@@ -330,4 +344,4 @@ if [ "$gzip" = 1 ]; then
 fi
 mv "$out.tmp" "$out"
 echo "$sig" >"$out.sig"
-log "wrote $out ($(du -h "$out" | cut -f1); kernel $kver, $vendor, modules: $(printf '%s ' "${modfiles[@]##*/}")$([ -n "$virthw" ] && echo "+ virthw.ko"))"
+log "wrote $out ($(du -h "$out" | cut -f1); kernel $kver, $vendor, modules: $(printf '%s ' "${modfiles[@]##*/}")$([ -n "$virthw" ] && echo "+ virthw.ko")$([ -n "$foreignhv" ] && echo " + foreignhv.ko"))"

@@ -3,8 +3,8 @@
 #
 # Usage: tests/vm/run-suite.sh [--jobs 1|2] [KERNEL...]   (default: 6.1 6.12, 2 jobs)
 # Per kernel: the virthw scenarios (busybox image), the daemon scenarios
-# (daemon image: virtd as installed, dbus-daemon, udevd, kmod) and the
-# systemd-as-PID-1 scenario.
+# (daemon image: virtd as installed, dbus-daemon, udevd, kmod), the lock
+# scenarios (daemon image) and the systemd-as-PID-1 scenario.
 # Each VIRTD-TEST line is printed prefixed with its kernel; the last line is
 # "N passed, N failed, N skipped".  Exit 0 only if nothing failed.
 # Missing project inputs (virthw.ko, binaries) do not stop the run: the
@@ -17,6 +17,8 @@ set -euo pipefail
 SCENARIOS=vm-lifecycle,virt-at-load,hotplug,load-unload,badreq
 DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-reload,daemon-status,daemon-crash
 SYSTEMD_SCENARIOS=systemd-admin
+# The foreign-hypervisor lock (daemon image, with foreignhv.ko and foreign-hv).
+LOCK_SCENARIOS=lock-foreignhv
 
 jobs=2 kernels=()
 while [ $# -gt 0 ]; do
@@ -70,7 +72,7 @@ for k in "${kernels[@]}"; do
 done
 # Longest boots first, so that the two host cores stay busy to the end.
 runs=()
-for set in daemon systemd base; do
+for set in daemon lock systemd base; do
 	for k in "${kernels[@]}"; do
 		runs+=("$k/$set")
 	done
@@ -86,6 +88,7 @@ for r in "${runs[@]}"; do
 	case "${r#*/}" in
 	base) list=$SCENARIOS opts=() ;;
 	daemon) list=$DAEMON_SCENARIOS opts=(--timeout 1200 --append virtd.timeout=600) ;;
+	lock) list=$LOCK_SCENARIOS opts=(--daemon --timeout 900 --append virtd.timeout=300) ;;
 	systemd) list=$SYSTEMD_SCENARIOS opts=(--timeout 480 --append virtd.timeout=400) ;;
 	esac
 	RUNLOG[$r]=$VM_OUT/suite-$k-${r#*/}.out

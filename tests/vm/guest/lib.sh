@@ -636,3 +636,82 @@ wait_status() {
 }
 # pinned_json: what status's "pinned_vm" must say under boot on this kernel.
 pinned_json() { [ "$KVM_HAS_VAL" = 1 ] && echo false || echo true; }
+
+# --- the foreign hypervisor stand-in (tests/vm/foreignhv, progs/foreign-hv) ---
+
+foreignhv_load() { mod_loaded foreignhv || modprobe foreignhv; }
+foreignhv_unload() { ! mod_loaded foreignhv || rmmod foreignhv; }
+# need_foreignhv: report FAIL and return 1 unless foreignhv.ko loads and
+# foreign-hv is in the image.
+need_foreignhv() {
+	need_prog foreign-hv || return 1
+	foreignhv_load >"$LIB_TMP/foreignhv-load.out" 2>&1 && return 0
+	fail foreignhv-load "modprobe foreignhv: $(tr '\n' ';' <"$LIB_TMP/foreignhv-load.out") (image: $(grep foreignhv /etc/virtd-test-image))"
+	return 1
+}
+# fhv_start OUTFILE [CMD...]: run CMD (default: foreign-hv --hold=600) in
+# the background with its stdin a pipe of its own (closing the pipe releases
+# foreign-hv; so does SIGTERM); FHV_PID is its pid.
+fhv_start() {
+	_o=$1
+	shift
+	[ $# -gt 0 ] || set -- foreign-hv --hold=600
+	rm -f "$_o" "$_o.in"
+	mkfifo "$_o.in"
+	# Not `sleep | CMD &`: ash's wait would wait for the whole pipeline.
+	# CMD's open of the FIFO returns once sleep opens the write end, which
+	# it keeps open until the scenario ends (bg_kill_all).
+	"$@" <"$_o.in" >"$_o" 2>&1 &
+	FHV_PID=$!
+	sleep 3600 >"$_o.in" &
+	BG_PIDS="$BG_PIDS $FHV_PID $!"
+}
+# fhv_wait_on OUTFILE [SECS]: foreign-hv said it turned virtualization on.
+fhv_wait_on() { wait_for "${2:-30}" grep -q '^foreign-hv: svm on' "$1"; }
+# fhv_reap PID: wait for the background job; FHV_RC is its exit status.
+fhv_reap() {
+	wait_for "${2:-20}" proc_gone "$1" || { FHV_RC=timeout; return 1; }
+	wait "$1"
+	FHV_RC=$?
+}
+# now_ms: monotonic milliseconds (uptime), for latency checks in the guest.
+# (Builtins only, so that tight polling loops measure the system, not exec.)
+now_ms() {
+	read -r _up _ </proc/uptime
+	_cs=${_up%.*}${_up#*.}
+	while [ "${_cs#0}" != "$_cs" ] && [ ${#_cs} -gt 1 ]; do _cs=${_cs#0}; done
+	echo $((_cs * 10))
+}
+
+# --- virtctl lock (the foreign-hypervisor lock) ---------------------------------
+
+VIRTD_LOCK_DIR=/run/virtd/locks
+# lock_start OUTFILE ARGS...: `virtctl lock --why="test of SCENARIO" ARGS`
+# (ARGS: --who=..., --wait..., -- COMMAND...) in the background, stdin a
+# pipe (as fhv_start); LOCK_PID is virtctl's pid.
+lock_start() {
+	_o=$1
+	shift
+	fhv_start "$_o" virtctl lock --why="test of $SCENARIO" "$@"
+	LOCK_PID=$FHV_PID
+}
+# lock_wait_taken OUTFILE [SECS]: virtctl said the lock is taken.
+lock_wait_taken() { wait_for "${2:-60}" grep -q 'lock taken' "$1"; }
+# lock_files: how many lock metadata files virtd keeps (one per holder).
+lock_files() {
+	_n=0
+	for _f in "$VIRTD_LOCK_DIR"/*.lock; do
+		[ -e "$_f" ] && _n=$((_n + 1))
+	done
+	echo "$_n"
+}
+# nr_locks: holders in a fresh status (entries of "locks").
+nr_locks() {
+	status
+	grep -c '^locks\.[0-9]*\.who	' "$LIB_TMP/status.flat"
+}
+nr_locks_is() { [ "$(nr_locks)" = "$1" ]; }
+# cpu_owners: the distinct per-CPU "owner" values of the last status().
+cpu_owners() {
+	awk -F'\t' '$1 ~ /^cpus\.[0-9]+\.owner$/ { v = $2; gsub(/"/, "", v); print v }' "$LIB_TMP/status.flat" | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
