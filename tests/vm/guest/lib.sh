@@ -497,7 +497,8 @@ st() {
 }
 st_live() { status; st "$1"; }
 # expect_status CHECK KEY=VALUE...: one fresh status, every pair must match;
-# virtctl's exit code must say the same as "state" (0 holds, 3 otherwise).
+# virtctl's exit code must say the same as "state" (0 holds or locked, an
+# intended state; 3 otherwise).
 expect_status() {
 	_ck=$1
 	shift
@@ -509,7 +510,7 @@ expect_status() {
 		[ "$_g" = "$_w" ] || _bad="$_bad $_k='$_g' (want '$_w');"
 	done
 	case "$(st state)" in
-	holds) _wrc=0 ;;
+	holds | locked) _wrc=0 ;;
 	"") _wrc=x ;;
 	*) _wrc=3 ;;
 	esac
@@ -714,4 +715,20 @@ nr_locks_is() { [ "$(nr_locks)" = "$1" ]; }
 # cpu_owners: the distinct per-CPU "owner" values of the last status().
 cpu_owners() {
 	awk -F'\t' '$1 ~ /^cpus\.[0-9]+\.owner$/ { v = $2; gsub(/"/, "", v); print v }' "$LIB_TMP/status.flat" | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# child_pid PPID COMM: the pid of PPID's child named COMM (busybox here has
+# no pgrep); empty when there is none.
+child_pid() {
+	for _d in /proc/[0-9]*; do
+		read -r _p _c _ _pp _ <"$_d/stat" 2>/dev/null || continue
+		[ "$_pp" = "$1" ] && [ "$_c" = "($2)" ] && { echo "$_p"; return 0; }
+	done
+	return 0
+}
+# pids_by_cmdline TEXT: pids whose command line (words joined by spaces) is TEXT.
+pids_by_cmdline() {
+	for _d in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$_d/cmdline" 2>/dev/null)" = "$1 " ] && echo "${_d#/proc/}"
+	done
+	return 0
 }

@@ -1,0 +1,50 @@
+# Scenario: the holder (virtctl) SIGKILLed while its hypervisor lives on: the lock goes, the CPUs that hypervisor keeps are reported as an unknown owner, and boot comes back once it exits.
+
+daemon_env || return 1
+need_virthw && need_foreignhv && need_prog virtctl || return 1
+virtd_conf boot
+virtd_start start || return 1
+virtd_wait_state holds holds || return 1
+
+lock_start "$LIB_TMP/lock.out" --who=orphaner -- foreign-hv --hold=600
+if ! lock_wait_taken "$LIB_TMP/lock.out" || ! fhv_wait_on "$LIB_TMP/lock.out"; then
+	fail taken "$(tr '\n' ';' <"$LIB_TMP/lock.out"); virtd: $(virtd_log_tail 3)"
+	return 1
+fi
+pass taken
+H=$LOCK_PID
+F=$(child_pid "$H" foreign-hv)
+check hypervisor-pid test -n "$F"
+kill -KILL "$H"
+fhv_reap "$H"
+# The share is gone with its descriptor; the hypervisor still holds SVM.
+wait_for 10 nr_locks_is 0
+expect lock-gone 0 "$(nr_locks)"
+check hypervisor-alive test -d "/proc/$F"
+expect_virt orphan-on on
+# Nobody entitled holds the CPUs now: status and the log say so.
+owners_unknown() { status; [ "$(cpu_owners)" = unknown ]; }
+if wait_for 30 owners_unknown; then
+	pass unknown-owner "state $(st_live state): $(st reason)"
+else
+	fail unknown-owner "owners '$(status; cpu_owners)', state '$(st state)', reason '$(st reason)'"
+fi
+_s=$(st_live state)
+if [ "$_s" != holds ]; then
+	pass not-holds "state $_s"
+else
+	fail not-holds "state holds while an unknown hypervisor has every CPU"
+fi
+if grep -qi 'unknown' "$VIRTD_LOG"; then
+	pass unknown-logged "$(grep -i unknown "$VIRTD_LOG" | tail -n 1)"
+else
+	fail unknown-logged "virtd's log does not mention an unknown hypervisor: $(virtd_log_tail 4)"
+fi
+# The hypervisor ends: boot is re-applied without anyone asking.
+kill -TERM "$F"
+wait_for 20 proc_gone "$F"
+virtd_wait_state back-holds holds 90
+expect_policy_applied back boot
+vm_try
+expect back-vm 0 "$VM_TRY_RC" "$(cat "$LIB_TMP/vm-try.out")"
+check stop virtd_stop
