@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bus-client.c: virtctl's side of virtd's D-Bus API (org.virtd1.Manager on the system bus). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@
 
 /* Long enough for a reload that unloads and reloads KVM's modules. */
 #define RELOAD_TIMEOUT_USEC (90ULL * 1000 * 1000)
+/* Unloading KVM and the CPUs settling take seconds; virtd gives up on them after 30 s. */
+#define ACQUIRE_TIMEOUT_USEC (90ULL * 1000 * 1000)
 /* GetStatus reads sysfs and virthw only: it answers within milliseconds. */
 #define STATUS_TIMEOUT_USEC (25ULL * 1000 * 1000)
 
@@ -23,6 +26,10 @@ int bus_error_classify(const char *name)
 		{ "org.freedesktop.DBus.Error.AccessDenied", -EACCES },
 		{ "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", -EACCES },
 		{ VIRTD_ERROR_CONFIG_INVALID, -EINVAL },
+		{ VIRTD_ERROR_VMS_RUNNING, -EBUSY },
+		{ VIRTD_ERROR_TIMEOUT, -ETIME },
+		{ VIRTD_ERROR_CANNOT_HOLD, -EOPNOTSUPP },
+		{ "org.freedesktop.DBus.Error.InvalidArgs", -EINVAL },
 		{ "org.freedesktop.DBus.Error.UnknownMethod", -EPROTO },
 		{ "org.freedesktop.DBus.Error.UnknownObject", -EPROTO },
 		{ "org.freedesktop.DBus.Error.UnknownInterface", -EPROTO },
@@ -161,4 +168,57 @@ int bus_client_reload(sd_bus *bus)
 		return -EINVAL;
 	}
 	return report_call_error("reload virtd", &error, r);
+}
+
+int bus_client_acquire_foreign(sd_bus *bus, const char *who, const char *why, uint64_t flags, uint64_t timeout_usec,
+			       int *ret_fd)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	uint64_t call_timeout = ACQUIRE_TIMEOUT_USEC;
+	int r, fd, k;
+
+	/* Waiting for ever: so does the call.  Otherwise the wait plus the time to unload KVM. */
+	if ((flags & 1) && timeout_usec == 0)
+		call_timeout = UINT64_MAX;
+	else if (flags & 1)
+		call_timeout = timeout_usec > UINT64_MAX - ACQUIRE_TIMEOUT_USEC ? UINT64_MAX : timeout_usec + ACQUIRE_TIMEOUT_USEC;
+
+	r = sd_bus_message_new_method_call(bus, &m, VIRTD_BUS_NAME, VIRTD_BUS_PATH, VIRTD_BUS_INTERFACE, "AcquireForeign");
+	if (r >= 0)
+		r = sd_bus_message_set_auto_start(m, false);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "sstt", who, why, flags, timeout_usec);
+	if (r < 0)
+		return log_error_errno(r, "Failed to build the AcquireForeign call: %m");
+	r = sd_bus_call(bus, m, call_timeout, &error, &reply);
+	if (r < 0) {
+		k = sd_bus_error_is_set(&error) ? bus_error_classify(error.name) : r;
+		switch (k) {
+		case -EBUSY:
+			log_error("Lock refused: %s; stop them, or wait for them with --wait[=SECONDS]",
+				  error.message ? error.message : "KVM VMs are running");
+			return k;
+		case -ETIME:
+			log_error("Lock refused: %s", error.message ? error.message : "timed out");
+			return k;
+		case -EOPNOTSUPP:
+			log_error("Lock refused: this host cannot hand virtualization over: %s",
+				  error.message ? error.message : "(no reason given)");
+			return k;
+		case -EINVAL:
+			log_error("Lock refused: %s", error.message ? error.message : "invalid arguments");
+			return k;
+		}
+		return report_call_error("take the foreign-hypervisor lock", &error, r);
+	}
+	r = sd_bus_message_read(reply, "h", &fd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the lock from virtd's reply (expected a file descriptor): %m");
+	/* The message owns fd: keep a copy of our own, never inherited by a child. */
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return log_error_errno(-errno, "Failed to keep the lock's descriptor: %m");
+	*ret_fd = fd;
+	return 0;
 }

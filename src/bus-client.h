@@ -9,6 +9,9 @@
 #define VIRTD_BUS_PATH "/org/virtd1"
 #define VIRTD_BUS_INTERFACE "org.virtd1.Manager"
 #define VIRTD_ERROR_CONFIG_INVALID "org.virtd1.Error.ConfigInvalid"
+#define VIRTD_ERROR_VMS_RUNNING "org.virtd1.Error.VMsRunning"
+#define VIRTD_ERROR_TIMEOUT "org.virtd1.Error.Timeout"
+#define VIRTD_ERROR_CANNOT_HOLD "org.virtd1.Error.CannotHold"
 
 /* sd-bus.h provides the _cleanup_ helpers: sd_bus_flush_close_unrefp, sd_bus_message_unrefp. */
 
@@ -19,6 +22,9 @@
  * -EINVAL     virtd refused its configuration file (ConfigInvalid);
  * -EPROTO     whoever owns the name does not speak this interface;
  * -ETIMEDOUT  no answer in time;
+ * -EBUSY      AcquireForeign: KVM VMs are running (VMsRunning);
+ * -ETIME      AcquireForeign: waited as long as asked, VMs still running (Timeout);
+ * -EOPNOTSUPP AcquireForeign: this host cannot hand virtualization over (CannotHold);
  * the errno of a "System.Error.E..." name sd-bus made from one; otherwise -EIO.
  * Pure; NULL gives -EIO.
  */
@@ -42,3 +48,13 @@ int bus_client_get_status(sd_bus *bus, char **ret_json);
  * "FILE:LINE: ..." per line) are printed and -EINVAL returned.
  */
 int bus_client_reload(sd_bus *bus);
+
+/*
+ * Calls AcquireForeign(who, why, flags, timeout_usec) and returns the lock's
+ * descriptor (O_CLOEXEC, the caller's to close: closing it releases the
+ * lock).  The call waits as long as virtd may (timeout_usec with the wait
+ * flag, 0 for ever).  Refusals are reported in words: -EBUSY with the VMs
+ * virtd named, -ETIME, -EOPNOTSUPP, -EACCES, -EINVAL, -EHOSTDOWN.
+ */
+int bus_client_acquire_foreign(sd_bus *bus, const char *who, const char *why, uint64_t flags, uint64_t timeout_usec,
+			       int *ret_fd);

@@ -5,6 +5,7 @@
 #endif
 
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,60 @@ static int connect_hw(struct manager *m, bool load)
 	return 0;
 }
 
+static void on_lock_released(const struct lock_info *l, void *userdata)
+{
+	struct manager *m = userdata;
+	size_t left = lock_registry_n_held(m->locks);
+	char why[160];
+
+	snprintf(why, sizeof(why), "foreign lock released by %s (pid %d)", l->who, (int)l->pid);
+	/* At once, not deferred: the hang-up is the news, and KVM should be back soon after. */
+	manager_reconcile(m, why);
+	if (left > 0)
+		log_info("Foreign lock %" PRIu32 " released by %s (pid %d); %zu holder%s remain, KVM stays blocked",
+			 l->id, l->who, (int)l->pid, left, left == 1 ? "" : "s");
+	else if (strcmp(m->state, STATE_HOLDS) == 0)
+		log_info("Foreign lock released by %s (pid %d); policy %s re-applied", l->who, (int)l->pid,
+			 virt_policy_to_string(m->cfg.policy));
+	else
+		log_info("Foreign lock released by %s (pid %d); %s", l->who, (int)l->pid, m->status_line);
+}
+
+static void on_lock_timeout(struct lock_request *req, void *userdata)
+{
+	struct manager *m = userdata;
+	char vms[400];
+
+	manager_describe_vms(m, vms, sizeof(vms));
+	if (!(req->flags & LOCK_FLAG_WAIT)) {
+		log_warning("Foreign lock for %s (pid %d) refused: virtualization did not get free in time: %s",
+			    req->info.who, (int)req->info.pid, m->reason[0] ? m->reason : m->status_line);
+		lock_request_fail(req, BUS_ERROR_CANNOT_HOLD, "virtualization did not get free in time: %s",
+				  m->reason[0] ? m->reason : m->status_line);
+	} else if (m->kobs.obs.n_vms > 0) {
+		log_info("Foreign lock for %s (pid %d) timed out after %.1f s: %s", req->info.who, (int)req->info.pid,
+			 (double)req->timeout_usec / 1e6, vms);
+		lock_request_fail(req, BUS_ERROR_TIMEOUT, "waited %.1f s, %s", (double)req->timeout_usec / 1e6, vms);
+	} else {
+		log_info("Foreign lock for %s (pid %d) timed out after %.1f s: %s", req->info.who, (int)req->info.pid,
+			 (double)req->timeout_usec / 1e6, m->reason[0] ? m->reason : m->status_line);
+		lock_request_fail(req, BUS_ERROR_TIMEOUT, "waited %.1f s: %s", (double)req->timeout_usec / 1e6,
+				  m->reason[0] ? m->reason : m->status_line);
+	}
+	manager_reconcile(m, "foreign lock request timed out");
+}
+
+static void on_lock_withdrawn(const struct lock_info *l, void *userdata)
+{
+	struct manager *m = userdata;
+	char why[160];
+
+	snprintf(why, sizeof(why), "foreign lock request of %s (pid %d) withdrawn: the caller left the bus", l->who,
+		 (int)l->pid);
+	log_info("%s", why);
+	manager_reconcile(m, why);
+}
+
 static int on_reconcile(sd_event_source *s, void *userdata)
 {
 	struct manager *m = userdata;
@@ -183,6 +238,14 @@ int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct m
 	r = kvm_backend_new(&m->backend);
 	if (r < 0)
 		return r;
+	r = lock_registry_new(e, getenv("VIRTD_LOCK_DIR") ?: LOCK_DIR,
+			      &(const struct lock_callbacks) {
+				      .released = on_lock_released,
+				      .timeout = on_lock_timeout,
+				      .withdrawn = on_lock_withdrawn,
+			      }, m, &m->locks);
+	if (r < 0)
+		return r;
 	r = sd_event_add_defer(e, &m->reconcile_source, on_reconcile, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the reconcile event source: %m");
@@ -196,6 +259,8 @@ struct manager *manager_free(struct manager *m)
 {
 	if (!m)
 		return NULL;
+	/* Before the bus: waiting callers are told that virtd stops. */
+	lock_registry_free(m->locks);
 	bus_manager_done(m);
 	sd_event_source_unref(m->reconcile_source);
 	sd_event_source_unref(m->retry_source);
@@ -270,6 +335,10 @@ int manager_start(struct manager *m)
 	int r;
 
 	(void)connect_hw(m, true);
+	/* Before the first reconcile: a lock that outlived the last virtd keeps KVM out. */
+	r = lock_registry_adopt(m->locks);
+	if (r < 0)
+		log_warning_errno(r, "Locks from before this start cannot be adopted; KVM may come back under them: %m");
 	r = kvm_events_new(m->event, on_kvm_event, m, &m->events);
 	if (r < 0)
 		return r;
@@ -317,16 +386,53 @@ static void disarm_retry(struct manager *m)
 		(void)sd_event_source_set_enabled(m->retry_source, SD_EVENT_OFF);
 }
 
-/* Online CPUs with virtualization on that neither KVM, TDX nor virtd's VM accounts for. */
-static bool cpus_unexplained(const struct observed *obs)
+/* Online CPUs with virtualization on that neither KVM, TDX, virtd's VM nor a lock holder accounts for; how many. */
+static size_t cpus_unexplained(const struct observed *obs, const struct lock_holders *locks, char *buf, size_t size)
 {
-	for (size_t i = 0; i < obs->n_cpus; i++) {
-		const char *owner = status_cpu_owner(obs, NULL, &obs->cpus[i]);
+	size_t n = 0, o = 0;
 
-		if (owner && strcmp(owner, "unknown") == 0)
-			return true;
+	if (size > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < obs->n_cpus; i++) {
+		const char *owner = status_cpu_owner(obs, locks, &obs->cpus[i]);
+
+		if (!owner || strcmp(owner, "unknown") != 0)
+			continue;
+		n++;
+		if (o < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%u", o ? ", " : "", obs->cpus[i].id);
 	}
-	return false;
+	return n;
+}
+
+void manager_describe_vms(struct manager *m, char *buf, size_t size)
+{
+	size_t o;
+
+	o = (size_t)snprintf(buf, size, "%u KVM VM%s running", m->kobs.obs.n_vms, m->kobs.obs.n_vms == 1 ? "" : "s");
+	for (size_t i = 0; i < m->kobs.n_vm_owners && o < size; i++) {
+		const struct vm_owner *v = &m->kobs.vms[i];
+		const char *what = v->cmdline && *v->cmdline ? v->cmdline : v->comm;
+
+		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v->pid, what,
+				      strlen(what) > 60 ? "..." : "");
+	}
+}
+
+/* "held by virtualbox (pid 1234) and 1 more" */
+static void describe_holders(const lock_registry *r, char *buf, size_t size)
+{
+	const struct lock_info *l = lock_registry_held(r, 0);
+	size_t n = lock_registry_n_held(r);
+
+	if (!l) {
+		snprintf(buf, size, "held by nobody");
+		return;
+	}
+	if (n > 1)
+		snprintf(buf, size, "held by %s (pid %d) and %zu more", l->who, (int)l->pid, n - 1);
+	else
+		snprintf(buf, size, "held by %s (pid %d)", l->who, (int)l->pid);
 }
 
 static void join_plan(const struct actions *acts, const char *vendor, char *buf, size_t size)
@@ -342,8 +448,12 @@ static void join_plan(const struct actions *acts, const char *vendor, char *buf,
 	}
 }
 
-void manager_reconcile(struct manager *m, const char *why)
+static void reconcile_once(struct manager *m, const char *why)
 {
+	const struct lock_holders holders = lock_registry_holders(m->locks);
+	unsigned old_locks = m->last_n_held;
+	char unknown[sizeof(m->unknown_cpus)];
+	size_t n_unknown;
 	struct kvm_observation k = {};
 	struct actions acts = {};
 	struct policy_check check = {};
@@ -376,7 +486,7 @@ void manager_reconcile(struct manager *m, const char *why)
 			log_error_errno(r, "Failed to observe the KVM state: %m");
 			return;
 		}
-		r = policy_decide(&m->cfg, &k.obs, NULL, &acts);
+		r = policy_decide(&m->cfg, &k.obs, &holders, &acts);
 		if (r < 0) {
 			log_error_errno(r, "Policy engine refused the observed state: %m");
 			kvm_observation_done(&k);
@@ -411,7 +521,7 @@ void manager_reconcile(struct manager *m, const char *why)
 		}
 	}
 
-	(void)policy_verify(&m->cfg, &k.obs, NULL, &check);
+	(void)policy_verify(&m->cfg, &k.obs, &holders, &check);
 	m->state = status_state(acts.verdict, &check);
 	if (acts.verdict == POLICY_CANNOT_HOLD && k.obs.n_cpus == 0 && k.hw_error[0])
 		snprintf(m->reason, sizeof(m->reason), "%s", k.hw_error);
@@ -429,7 +539,7 @@ void manager_reconcile(struct manager *m, const char *why)
 	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
 		settling = true;
 		snprintf(settle_reason, sizeof(settle_reason), "waiting for the CPUs to follow: %s", check.message);
-	} else if (acts.verdict == POLICY_CANNOT_HOLD && cpus_unexplained(&k.obs)) {
+	} else if (acts.verdict == POLICY_CANNOT_HOLD && cpus_unexplained(&k.obs, &holders, NULL, 0) > 0) {
 		/*
 		 * KVM's destroy uevent comes before it turns the CPUs off:
 		 * CPUs on with nothing to explain them look like a foreign
@@ -457,12 +567,34 @@ void manager_reconcile(struct manager *m, const char *why)
 	}
 	snprintf(m->actions_failed, sizeof(m->actions_failed), "%s", failed);
 
+	/* The policy is suspended while a lock is held; that KVM is out is what was promised. */
+	if (holders.n_held > 0 && strcmp(m->state, STATE_HOLDS) == 0) {
+		char h[200];
+
+		describe_holders(m->locks, h, sizeof(h));
+		m->state = STATE_LOCKED;
+		snprintf(m->reason, sizeof(m->reason), "%s: KVM is unloaded and blocked until the last holder releases", h);
+	}
+
+	/* Once per transition, not per reconcile; never while KVM may still be turning CPUs off. */
+	n_unknown = cpus_unexplained(&k.obs, &holders, unknown, sizeof(unknown));
+	if (!(settling && strcmp(m->state, STATE_PENDING) == 0) && strcmp(unknown, m->unknown_cpus) != 0) {
+		if (n_unknown > 0)
+			log_warning("Virtualization is on on CPU %s, but neither KVM, virtd nor a lock holder owns it: "
+				    "an unknown hypervisor runs without virtd's lock", unknown);
+		else
+			log_info("No CPU is held by an unknown hypervisor any more");
+		snprintf(m->unknown_cpus, sizeof(m->unknown_cpus), "%s", unknown);
+	}
+
 	kvm_observation_done(&m->kobs);
 	m->kobs = k;
 	m->observed = true;
 	m->acts = acts;
 	m->verify = check;
-	m->applied_policy = status_applied_policy(&m->cfg, &k.obs, acts.verdict);
+	m->applied_policy = status_applied_policy(&m->cfg, &k.obs,
+						  strcmp(m->state, STATE_LOCKED) == 0 ? POLICY_PENDING : acts.verdict);
+	m->last_n_held = holders.n_held;
 	/* An idle daemon keeps no module index mapped, and gives back the heap it used. */
 	kvm_backend_drop_kmod(m->backend);
 	(void)malloc_trim(0);
@@ -470,7 +602,7 @@ void manager_reconcile(struct manager *m, const char *why)
 	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
 	changed = strcmp(old_state, m->state) != 0 || strcmp(old_reason, m->reason) != 0 ||
 		  strcmp(old_applied, m->applied_policy) != 0 || old_vms != m->kobs.obs.n_vms ||
-		  old_pinned != m->kobs.obs.pinned_vm;
+		  old_pinned != m->kobs.obs.pinned_vm || old_locks != holders.n_held;
 	if (changed) {
 		if (strcmp(m->state, STATE_MISMATCH) == 0)
 			log_warning("Verification failed: %s", m->status_line);
@@ -479,12 +611,51 @@ void manager_reconcile(struct manager *m, const char *why)
 		else
 			log_info("%s", m->status_line);
 		(void)sd_notifyf(false, "STATUS=%s", m->status_line);
-		bus_manager_emit_changes(m, old_state, old_reason, old_applied, old_vms, old_pinned);
+		bus_manager_emit_changes(m, old_state, old_reason, old_applied, old_vms, old_pinned, old_locks);
 	}
+}
+
+void manager_reconcile(struct manager *m, const char *why)
+{
+	reconcile_once(m, why);
+	/* A grant or a refusal changes the lock holders: the state follows at once (bounded: each pass answers one at least). */
+	for (unsigned i = 0; i < 8 && manager_process_lock_requests(m) > 0; i++)
+		reconcile_once(m, "foreign lock request answered");
+}
+
+void manager_refresh_cpus(struct manager *m)
+{
+	const struct lock_holders holders = lock_registry_holders(m->locks);
+	_cleanup_free_ struct virthw_cpu_state *st = NULL;
+	bool changed = false;
+	size_t n = 0;
+
+	if (!m->hw || !m->observed || hw_client_dump_cpus(m->hw, &st, &n) < 0 || n != m->kobs.obs.n_cpus)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct observed_cpu *c = &m->kobs.cpus[i];
+		bool online = st[i].online && st[i].has_details;
+
+		if (c->id != st[i].id)
+			return;	/* another set of CPUs: the hotplug event's reconcile sorts it out */
+		if (c->online != online || (online && c->virt_on != st[i].virt_on)) {
+			c->online = online;
+			c->virt_on = online && st[i].virt_on;
+			changed = true;
+		}
+	}
+	if (!changed)
+		return;
+	(void)policy_verify(&m->cfg, &m->kobs.obs, &holders, &m->verify);
+	/* Nothing told virtd (a foreign hypervisor sends no event): look properly, soon. */
+	manager_queue_reconcile_full(m, "CPU state changed without an event", false);
 }
 
 int manager_status_json(struct manager *m, char **ret)
 {
+	const struct lock_holders holders = lock_registry_holders(m->locks);
+	size_t n = lock_registry_n_held(m->locks);
+	_cleanup_free_ struct lock_info *list = calloc(n ? n : 1, sizeof(*list));
 	struct status_input in = {
 		.version = PACKAGE_VERSION,
 		.config_path = m->config_path,
@@ -495,7 +666,14 @@ int manager_status_json(struct manager *m, char **ret)
 		.kobs = m->observed ? &m->kobs : NULL,
 		.verify = m->observed ? &m->verify : NULL,
 		.actions_failed = m->actions_failed[0] ? m->actions_failed : NULL,
+		.locks = &holders,
+		.lock_list = list,
+		.n_lock_list = n,
 	};
 
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		list[i] = *lock_registry_held(m->locks, i);
 	return status_json(&in, ret);
 }

@@ -11,6 +11,7 @@
 #include "hw-client.h"
 #include "kvm-backend.h"
 #include "kvm-events.h"
+#include "lock.h"
 #include "observe.h"
 #include "policy.h"
 #include "status-json.h"
@@ -47,6 +48,11 @@ struct manager {
 	const char *applied_policy;
 	char actions_failed[512];
 	char status_line[600];
+
+	/* Foreign-hypervisor locks: holders and waiting requests (lock.h). */
+	lock_registry *locks;
+	unsigned last_n_held;		/* what ForeignLocks said last */
+	char unknown_cpus[96];		/* CPUs last reported as held by an unknown hypervisor */
 };
 
 int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct manager **ret);
@@ -67,6 +73,18 @@ void manager_reconcile(struct manager *m, const char *why);
  */
 void manager_queue_reconcile_full(struct manager *m, const char *why, bool news);
 void manager_queue_reconcile(struct manager *m, const char *why);
+
+/* "2 KVM VMs running: pid 812 (qemu-system-x86_64 ...), pid 840 (...)" from the last observation. */
+void manager_describe_vms(struct manager *m, char *buf, size_t size);
+/* Answers the waiting lock requests that the last reconcile decided; the number answered. */
+unsigned manager_process_lock_requests(struct manager *m);
+
+/*
+ * Re-reads the per-CPU state before a GetStatus answer: an out-of-tree
+ * hypervisor turns VMX/SVM on and off without any event virtd could see.
+ * A change queues a reconcile.
+ */
+void manager_refresh_cpus(struct manager *m);
 
 /* The GetStatus document. */
 int manager_status_json(struct manager *m, char **ret);

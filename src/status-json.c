@@ -106,6 +106,11 @@ void status_words(const struct config *cfg, const char *state, const char *reaso
 			online++;
 			on += obs->cpus[i].virt_on;
 		}
+	if (strcmp(state, STATE_LOCKED) == 0) {
+		snprintf(buf, size, "policy %s suspended by a foreign-hypervisor lock: %s (%zu/%zu CPUs on)", policy,
+			 reason && *reason ? reason : "held", on, online);
+		return;
+	}
 	if (strcmp(state, STATE_HOLDS) != 0) {
 		snprintf(buf, size, "policy %s %s: %s", policy,
 			 strcmp(state, STATE_CANNOT_HOLD) == 0 ? "cannot hold" : state,
@@ -244,6 +249,22 @@ static void print_cpus(FILE *f, const struct status_input *in)
 	fputc(']', f);
 }
 
+static void print_locks(FILE *f, const struct status_input *in)
+{
+	fputs(",\"locks\":[", f);
+	for (size_t i = 0; i < in->n_lock_list; i++) {
+		const struct lock_info *l = &in->lock_list[i];
+
+		fprintf(f, "%s{\"id\":%" PRIu32 ",\"who\":", i ? "," : "", l->id);
+		jstr(f, l->who);
+		fputs(",\"why\":", f);
+		jstr(f, l->why);
+		fprintf(f, ",\"pid\":%d,\"uid\":%u,\"since_usec\":%" PRIu64 "}", (int)l->pid, (unsigned)l->uid,
+			l->since_usec);
+	}
+	fprintf(f, "],\"lock_waiting\":%u", in->locks ? in->locks->n_waiting : 0);
+}
+
 int status_json(const struct status_input *in, char **ret)
 {
 	const struct kvm_observation *k = in->kobs;
@@ -298,6 +319,7 @@ int status_json(const struct status_input *in, char **ret)
 		fputs("null", f);
 	fputs(",\"actions_failed\":", f);
 	jstr(f, in->actions_failed);
+	print_locks(f, in);
 	fputs("}", f);
 
 	if (fclose(f) != 0 || !buf) {

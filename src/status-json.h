@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "lock-meta.h"
 #include "observe.h"
 #include "policy.h"
 
@@ -15,6 +16,8 @@
 #define STATE_PENDING "pending"
 #define STATE_CANNOT_HOLD "cannot-hold"
 #define STATE_MISMATCH "mismatch"
+/* A foreign-hypervisor lock is held: the policy is suspended, KVM kept out. */
+#define STATE_LOCKED "locked"
 
 struct status_input {
 	const char *version;
@@ -25,6 +28,8 @@ struct status_input {
 	const char *applied_policy;
 	const struct kvm_observation *kobs;	/* NULL before the first observation */
 	const struct lock_holders *locks;	/* may be NULL */
+	const struct lock_info *lock_list;	/* the holders, n_lock_list of them */
+	size_t n_lock_list;
 	const struct policy_check *verify;	/* NULL when not verified */
 	const char *actions_failed;		/* NULL or the last failed action's message */
 };

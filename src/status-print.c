@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 #include "status-print.h"
@@ -160,6 +161,7 @@ static const struct state_look states[] = {
 	{ "cannot-hold", "cannot hold", ANSI_RED },
 	{ "mismatch", "does not hold (CPU state mismatch)", ANSI_RED },
 	{ "starting", "not applied yet", ANSI_YELLOW },
+	{ "locked", "is suspended: a foreign hypervisor holds the lock", ANSI_GREEN },
 };
 
 static const struct state_look *state_look(const char *state)
@@ -174,7 +176,7 @@ int status_exit_code(const json_value *doc)
 {
 	const char *state = str_of(doc, "state");
 
-	return state && strcmp(state, "holds") == 0 ? EXIT_OK : EXIT_NOT_HOLDING;
+	return state && (strcmp(state, "holds") == 0 || strcmp(state, "locked") == 0) ? EXIT_OK : EXIT_NOT_HOLDING;
 }
 
 static void print_verdict(struct ctx *c, const json_value *doc)
@@ -329,6 +331,76 @@ static void print_vms(struct ctx *c, const json_value *doc)
 		kv(c, "Pinned VM", NULL, "%s", b ? "yes (virtd's own KVM VM keeps virtualization on)" : "no");
 	else
 		kv(c, "Pinned VM", NULL, "-");
+}
+
+/* "5s ago", "3min 5s ago", "2h 3min ago", "4d 2h ago" */
+static const char *ago(struct ctx *c, uint64_t since_usec)
+{
+	uint64_t s;
+
+	if (c->o->now_usec == 0 || since_usec > c->o->now_usec)
+		return NULL;
+	s = (c->o->now_usec - since_usec) / 1000000;
+	if (s < 60)
+		return fmt(c, "%" PRIu64 "s ago", s);
+	if (s < 3600)
+		return fmt(c, "%" PRIu64 "min %" PRIu64 "s ago", s / 60, s % 60);
+	if (s < 86400)
+		return fmt(c, "%" PRIu64 "h %" PRIu64 "min ago", s / 3600, s / 60 % 60);
+	return fmt(c, "%" PRIu64 "d %" PRIu64 "h ago", s / 86400, s / 3600 % 24);
+}
+
+/* "virtualbox (pid 1234) since 12:00:03, 5s ago: VBoxHeadless --startvm win11" */
+static const char *lock_words(struct ctx *c, const json_value *l)
+{
+	const char *why = str_of(l, "why"), *line, *when;
+	uint64_t pid, since;
+
+	line = fmt(c, "%s (pid %s)", clean(c, str_of(l, "who"), 64),
+		   u64_of(l, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?");
+	if (u64_of(l, "since_usec", &since) && since > 0) {
+		time_t t = (time_t)(since / 1000000);
+		struct tm tm;
+		char hms[32];
+
+		if (localtime_r(&t, &tm) && strftime(hms, sizeof(hms), "%H:%M:%S", &tm) > 0) {
+			when = ago(c, since);
+			line = fmt(c, "%s since %s%s%s", line, hms, when ? ", " : "", when ? when : "");
+		}
+	}
+	if (why && *why)
+		line = fmt(c, "%s: %s", line, clean(c, why, c->o->full ? 0 : STATUS_CMDLINE_MAX));
+	return line;
+}
+
+static void print_locks(struct ctx *c, const json_value *doc)
+{
+	const json_value *locks = json_object_get(doc, "locks");
+	size_t n = json_array_size(locks);
+	const char *waiting = NULL;
+	uint64_t w;
+
+	if (!locks || locks->type != JSON_ARRAY)
+		return;
+	if (u64_of(doc, "lock_waiting", &w) && w > 0)
+		waiting = fmt(c, "%" PRIu64 " request%s waiting for KVM VMs to end", w, w == 1 ? "" : "s");
+	if (n == 0) {
+		if (waiting)
+			kv(c, "Locks", NULL, "none held, %s", waiting);
+		else
+			kv(c, "Locks", NULL, "none");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *line = lock_words(c, json_array_get(locks, i));
+
+		if (i == 0)
+			kv(c, "Locks", NULL, "%s", line);
+		else
+			kv_more(c, line);
+	}
+	if (waiting)
+		kv_more(c, waiting);
 }
 
 static void print_hardware(struct ctx *c, const json_value *doc)
@@ -546,6 +618,7 @@ int status_print(FILE *f, const json_value *doc, const struct status_print_optio
 
 	print_kvm(&c, doc);
 	print_vms(&c, doc);
+	print_locks(&c, doc);
 	print_hardware(&c, doc);
 	if (o->full && str_of(doc, "version"))
 		kv(&c, "Version", NULL, "virtd %s", clean(&c, str_of(doc, "version"), 32));

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "json.h"
@@ -11,6 +12,7 @@
 struct status_print_options {
 	bool full;              /* every KVM parameter, whole command lines, the config path */
 	bool color;             /* ANSI colours (the caller decides: tty and NO_COLOR) */
+	uint64_t now_usec;      /* CLOCK_REALTIME, for "5s ago" beside a lock's start; 0: left out */
 };
 
 /* Longest VM command line shown without --full, in characters. */
@@ -18,7 +20,8 @@ struct status_print_options {
 
 /*
  * virtctl's exit code for a status document: EXIT_OK when "state" is
- * "holds", EXIT_NOT_HOLDING for any other or a missing state (a script must
+ * "holds" or "locked" (a foreign hypervisor holds virtd's lock: the policy is
+ * suspended on purpose), EXIT_NOT_HOLDING for any other or a missing state (a script must
  * never take an unknown state for a holding policy).
  */
 int status_exit_code(const json_value *doc);

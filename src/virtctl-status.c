@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus-client.h"
 #include "log.h"
@@ -11,6 +12,15 @@
 #include "status-print.h"
 #include "virtctl-args.h"
 #include "virtctl.h"
+
+static uint64_t now_realtime_usec(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void status_help(FILE *f)
 {
@@ -25,7 +35,8 @@ static void status_help(FILE *f)
 		"  -l --full   Every KVM module parameter and whole VM command lines\n"
 		"  -h --help   Show this help\n"
 		"\n"
-		"Exit status: 0 the policy holds, 3 it does not (pending, cannot hold,\n"
+		"Exit status: 0 the policy holds, or is suspended by a foreign-hypervisor\n"
+		"lock (locked), 3 it does not (pending, cannot hold,\n"
 		"mismatch, starting), 4 virtd is not running, 1 other failure,\n"
 		"2 invalid command line.\n");
 }
@@ -100,6 +111,7 @@ int verb_status(int argc, char *argv[])
 	}
 
 	o.color = colors_enabled();
+	o.now_usec = now_realtime_usec();
 	r = status_print_text(stdout, json, strlen(json), &o, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);

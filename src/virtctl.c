@@ -15,6 +15,7 @@ static const struct verb {
 } verbs[] = {
 	{ "status", verb_status, "Show virtd's policy, whether it holds, and each CPU's state" },
 	{ "reload", verb_reload, "Make virtd re-read /etc/virtd.conf (needs root)" },
+	{ "lock", verb_lock, "Run an out-of-tree hypervisor with KVM kept off the CPUs (needs root)" },
 	{ "hw", verb_hw, "Show what the virthw module reads from the hardware" },
 };
 
@@ -37,7 +38,9 @@ static void help(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 failure (the message says what failed and\n"
 		"how to fix it), 2 invalid command line; status: 3 the policy does not\n"
-		"hold; status and reload: 4 virtd is not running.\n",
+		"hold; status, reload and lock: 4 virtd is not running; lock: COMMAND's\n"
+		"status, or 5 KVM VMs are running, 6 waiting for them timed out (see\n"
+		"virtctl lock --help).\n",
 		"help", "Show this help");
 }
 

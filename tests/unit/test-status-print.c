@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "output.h"
 #include "status-print.h"
@@ -15,7 +16,7 @@
  * (a host where policy boot holds on 2 AMD CPUs), OMIT leaves the key out. */
 struct doc {
 	const char *policy, *applied, *state, *reason, *config, *kvm, *vm_count, *vms, *pinned, *cpus,
-		*verify, *caps, *failed;
+		*verify, *caps, *failed, *locks, *lock_waiting;
 };
 
 #define CPU_ON(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
@@ -48,6 +49,8 @@ static char *build(const struct doc *d)
 			"\"cpuid_signature\":\"0x00a00f11\",\"cpuid_family\":25,\"cpuid_model\":1,"
 			"\"cpuid_stepping\":1,\"nr_cpus\":2}",
 		.failed = "null",
+		.locks = OMIT,
+		.lock_waiting = OMIT,
 	};
 	const struct {
 		const char *key, *v, *def;
@@ -65,6 +68,8 @@ static char *build(const struct doc *d)
 		{ "verify", d->verify, defaults.verify },
 		{ "caps", d->caps, defaults.caps },
 		{ "actions_failed", d->failed, defaults.failed },
+		{ "locks", d->locks, defaults.locks },
+		{ "lock_waiting", d->lock_waiting, defaults.lock_waiting },
 	};
 	char *buf = NULL;
 	size_t size = 0;
@@ -318,6 +323,107 @@ static void test_table(void)
 	}
 }
 
+#define CPU_LOCK(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
+		    "\"virt_on\":true,\"expected\":\"any\",\"owner\":\"lock\",\"ok\":true}"
+#define CPU_ANY_OFF(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
+		       "\"virt_on\":false,\"expected\":\"any\",\"owner\":\"none\",\"ok\":true}"
+/* 2023-11-14 22:13:20 UTC */
+#define SINCE "1700000000000000"
+
+/* The foreign-hypervisor lock: holders, waiting requests, the locked state (times in UTC). */
+static void test_locks(void)
+{
+	static const struct {
+		const char *name;
+		struct doc d;
+		uint64_t now;
+		bool full;
+		int exit_code;
+		const char *want[4];
+		const char *not_want[2];
+	} cases[] = {
+		{ "locked, one holder",
+		  { .state = "\"locked\"", .applied = "\"never\"", .vm_count = "0", .vms = "[]",
+		    .reason = "\"held by virtualbox (pid 1234): KVM is unloaded and blocked until the last holder releases\"",
+		    .cpus = "[" CPU_LOCK(0) "," CPU_ANY_OFF(1) "]",
+		    .locks = "[{\"id\":3,\"who\":\"virtualbox\",\"why\":\"VBoxHeadless --startvm win11\",\"pid\":1234,"
+			     "\"uid\":0,\"since_usec\":" SINCE "}]", .lock_waiting = "0" },
+		  UINT64_C(1700000005000000), false, EXIT_OK,
+		  { "\u25cf virtd: policy boot is suspended: a foreign hypervisor holds the lock \u2014 virtualization on, 1/2 CPUs\n",
+		    "      State: locked\n",
+		    "      Locks: virtualbox (pid 1234) since 22:13:20, 5s ago: VBoxHeadless --startvm win11\n",
+		    "0    yes     svm      enabled   yes  any       lock   PASS\n" },
+		  { "WARN", "FAIL" } },
+		{ "two holders, a request waiting, longer ago",
+		  { .state = "\"locked\"", .vm_count = "0", .vms = "[]", .cpus = "[" CPU_LOCK(0) "]",
+		    .locks = "[{\"id\":3,\"who\":\"virtualbox\",\"why\":\"\",\"pid\":1234,\"uid\":0,\"since_usec\":" SINCE "},"
+			     "{\"id\":4,\"who\":\"vmware\",\"why\":\"vmx \\u001b[2J\",\"pid\":99,\"uid\":0,"
+			     "\"since_usec\":1699996400000000}]", .lock_waiting = "1" },
+		  UINT64_C(1700000185000000), false, EXIT_OK,
+		  { "      Locks: virtualbox (pid 1234) since 22:13:20, 3min 5s ago\n"
+		    "             vmware (pid 99) since 21:13:20, 1h 3min ago: vmx ?[2J\n"
+		    "             1 request waiting for KVM VMs to end\n" },
+		  {} },
+		{ "no holders, no time known",
+		  { .locks = "[]", .lock_waiting = "0" },
+		  0, false, EXIT_OK,
+		  { "      Locks: none\n" },
+		  {} },
+		{ "a request waits while VMs run",
+		  { .state = "\"pending\"", .reason = "\"1 KVM VM running (pid 812); the lock is granted when they have exited\"",
+		    .locks = "[]", .lock_waiting = "1" },
+		  0, false, EXIT_NOT_HOLDING,
+		  { "      Locks: none held, 1 request waiting for KVM VMs to end\n" },
+		  {} },
+		{ "holder without a start time, days ago, long why cut",
+		  { .state = "\"locked\"", .locks = "[{\"who\":\"x\",\"pid\":5,\"why\":"
+		    "\"0123456789012345678901234567890123456789012345678901234567890123456789\"},"
+		    "{\"who\":\"y\",\"pid\":6,\"since_usec\":1699800000000000}]" },
+		  UINT64_C(1700000000000000), false, EXIT_OK,
+		  { "      Locks: x (pid 5): 012345678901234567890123456789012345678901234567890123456789...\n",
+		    "             y (pid 6) since 14:40:00, 2d 7h ago\n" },
+		  {} },
+		{ "wrong types in locks",
+		  { .locks = "[1,{\"who\":5}]", .lock_waiting = "\"x\"" },
+		  0, false, EXIT_OK,
+		  { "      Locks: - (pid ?)\n", "             - (pid ?)\n" },
+		  {} },
+		{ "locks not an array: no line",
+		  { .locks = "{}" },
+		  0, false, EXIT_OK,
+		  {},
+		  { "Locks" } },
+	};
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct status_print_options o = { .full = cases[i].full, .now_usec = cases[i].now };
+		_cleanup_free_ char *doc = build(&cases[i].d);
+		char *out = NULL, err[256] = "";
+		size_t size = 0;
+		FILE *f = open_memstream(&out, &size);
+		int r = -1;
+
+		if (f) {
+			r = status_print_text(f, doc, strlen(doc), &o, err, sizeof(err));
+			fclose(f);
+		}
+		CHECK(r == cases[i].exit_code, "%s: exit %d (got %d) %s", cases[i].name, cases[i].exit_code, r, err);
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].want) && cases[i].want[j]; j++) {
+			bool found = out && strstr(out, cases[i].want[j]);
+
+			CHECK(found, "%s: shows want[%zu]", cases[i].name, j);
+			if (!found)
+				printf("# output:\n%s", out ? out : "(null)\n");
+		}
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].not_want) && cases[i].not_want[j]; j++)
+			CHECK(out && !strstr(out, cases[i].not_want[j]), "%s: no \"%s\"", cases[i].name,
+			      cases[i].not_want[j]);
+		free(out);
+	}
+}
+
 static void test_malformed(void)
 {
 	static const struct {
@@ -415,6 +521,7 @@ int main(void)
 {
 	test_exact();
 	test_table();
+	test_locks();
 	test_malformed();
 	test_fuzz();
 	return tests_finish();

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lock.h: the foreign-hypervisor lock registry: FIFOs in /run/virtd/locks, hang-up watch, adoption, waiting requests. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "lock-meta.h"
+#include "macro.h"
+#include "policy.h"
+
+/*
+ * As logind's inhibitor locks: each holder gets the write end of a FIFO of
+ * its own and virtd keeps the read end, so the lock is held exactly while
+ * some process has a copy of that descriptor open.  When the last copy
+ * closes — the holder exits, SIGKILL included — the read end reports
+ * EPOLLHUP at once.  The FIFO and a metadata file (<id>.lock) stay in the
+ * directory while virtd is down, so that a restarted virtd adopts the locks
+ * still held and drops those whose holder went away meanwhile.
+ */
+typedef struct lock_registry lock_registry;
+
+/* A caller waiting for KVM to get out of the way; answered later. */
+struct lock_request {
+	struct lock_info info;		/* id 0: not granted yet */
+	uint64_t flags;			/* LOCK_FLAG_* */
+	uint64_t timeout_usec;		/* as asked; 0 with LOCK_FLAG_WAIT: for ever */
+	uint64_t deadline;		/* CLOCK_MONOTONIC; UINT64_MAX: none */
+	sd_bus_message *msg;		/* the AcquireForeign() call */
+	sd_event_source *timer;
+	sd_bus_track *track;		/* notices the caller leaving the bus */
+	lock_registry *registry;
+};
+
+struct lock_callbacks {
+	/* A holder's last descriptor closed; L is gone from the registry already. */
+	void (*released)(const struct lock_info *l, void *userdata);
+	/* REQ's deadline passed: answer it (lock_request_fail()). */
+	void (*timeout)(struct lock_request *req, void *userdata);
+	/* A waiting caller left the bus; the request is gone already. */
+	void (*withdrawn)(const struct lock_info *l, void *userdata);
+};
+
+int lock_registry_new(sd_event *e, const char *dir, const struct lock_callbacks *cb, void *userdata,
+		      lock_registry **ret);
+/* Closes the read ends but leaves the files: the locks outlive this virtd.  Waiting callers are told it stops. */
+lock_registry *lock_registry_free(lock_registry *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(lock_registry *, lock_registry_free);
+
+/*
+ * Start-up: takes over the locks a previous virtd granted.  Malformed
+ * metadata, FIFOs without metadata, and locks whose holder has gone are
+ * removed (and logged); the rest are watched again.  Returns how many are
+ * held, or a negative errno when the directory cannot be read or made.
+ */
+int lock_registry_adopt(lock_registry *r);
+
+struct lock_holders lock_registry_holders(const lock_registry *r);
+size_t lock_registry_n_held(const lock_registry *r);
+const struct lock_info *lock_registry_held(const lock_registry *r, size_t i);
+size_t lock_registry_n_waiting(const lock_registry *r);
+struct lock_request *lock_registry_request(const lock_registry *r, size_t i);
+
+/* A lock for INFO (id assigned here), not tied to a bus call: the write end in *ret_fd (O_CLOEXEC). */
+int lock_registry_grant(lock_registry *r, struct lock_info *info, int *ret_fd);
+
+/* Queues a waiting request for MSG (referenced), with its deadline armed. */
+int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, const struct lock_info *info, uint64_t flags,
+			      uint64_t timeout_usec, struct lock_request **ret);
+/* Grants REQ and answers its call with the descriptor; REQ is freed either way.  0 or a negative errno. */
+int lock_request_grant(struct lock_request *req, struct lock_info *ret_info);
+/* Answers REQ with the D-Bus error NAME and frees it. */
+void lock_request_fail(struct lock_request *req, const char *name, const char *fmt, ...) _printf_(3, 4);
