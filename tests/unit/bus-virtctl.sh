@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# bus-virtctl.sh: virtctl status/reload against a real private dbus-daemon on which virtd is absent.
+# bus-virtctl.sh: virtctl status/reload/lock against a real private dbus-daemon on which virtd is absent.
 #
 # The paths that need virtd itself are tested in the guest machines
 # (tests/vm/) with the real daemon; here only what a bus without virtd,
@@ -49,12 +49,27 @@ check "status, virtd not on the bus" 4 "virtd is not running (systemctl start vi
 check "status --json, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" status --json
 check "status --full, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" status -l
 check "reload, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" reload
+check "lock, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" lock -- true
+check "lock --wait, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" lock --wait=1 -- true
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/no-such-socket
 check "status, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" status
 check "reload, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" reload
 check "status, bad option" 2 "invalid option '--bogus'" -- "$virtctl" status --bogus
 check "status, stray argument" 2 "unexpected argument 'x'" -- "$virtctl" status x
 check "reload, stray argument" 2 "unexpected argument 'now'" -- "$virtctl" reload now
+check "lock, no command" 2 "missing the command to run" -- "$virtctl" lock
+check "lock, bad --wait" 2 "invalid --wait value '5m'" -- "$virtctl" lock --wait=5m -- true
+check "lock, empty --who" 2 "invalid --who: who is empty" -- "$virtctl" lock --who= -- true
+check "lock, --who with a newline" 2 "printable ASCII" -- "$virtctl" lock "--who=a
+b" -- true
+check "lock, overlong --why" 2 "at most 256" -- "$virtctl" lock --why="$(printf '%0300d' 0)" -- true
+check "lock, bad option" 2 "invalid option '--force'" -- "$virtctl" lock --force -- true
+# Looked up before the lock is taken: a typo must not unload KVM.
+check "lock, command not found" 127 "command not found; the lock was not taken" -- "$virtctl" lock -- no-such-command-virtd-test
+: >"$tmp/not-executable"
+chmod 0644 "$tmp/not-executable"
+check "lock, command not executable" 126 "not executable" -- "$virtctl" lock -- "$tmp/not-executable"
+check "lock --help" 0 "" -- "$virtctl" lock --help
 check "status --help" 0 "" -- "$virtctl" status --help
 check "reload --help" 0 "" -- "$virtctl" reload --help
 
