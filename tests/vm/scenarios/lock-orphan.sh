@@ -35,10 +35,18 @@ if [ "$_s" != holds ]; then
 else
 	fail not-holds "state holds while an unknown hypervisor has every CPU"
 fi
+# The reason and the journal name the cause: not KVM (unloaded), but an
+# unknown hypervisor.
+_r=$(st reason)
+if echo "$_r" | grep -qi 'unknown'; then
+	pass unknown-reason "$_r"
+else
+	fail unknown-reason "state '$_s', reason '$_r' does not say an unknown hypervisor holds the CPUs"
+fi
 if grep -qi 'unknown' "$VIRTD_LOG"; then
 	pass unknown-logged "$(grep -i unknown "$VIRTD_LOG" | tail -n 1)"
 else
-	fail unknown-logged "virtd's log does not mention an unknown hypervisor: $(virtd_log_tail 4)"
+	fail unknown-logged "virtd's log does not mention an unknown hypervisor: $(tail -n 3 "$VIRTD_LOG" | tr '\n' ';' | cut -c1-600)"
 fi
 # The hypervisor ends: boot is re-applied without anyone asking.
 kill -TERM "$F"
