@@ -1,5 +1,5 @@
 #!/bin/bash
-# The daemon benchmark: boots the daemon image with 4 vCPUs, runs bench/bench-daemon.sh, prints the figures and ratios.
+# The daemon benchmark: boots the daemon image with 4 vCPUs, runs bench/bench-daemon.sh and bench/bench-lock.sh, prints the figures and ratios.
 #
 # Usage: tests/vm/bench.sh [--kernel 6.1|6.12] [--smp N] [--runs N] [--update]
 #   (defaults: 6.12, 4 vCPUs, 25 runs per latency figure)
@@ -26,10 +26,10 @@ image_meta "$flavor" >/dev/null
 
 out=$VM_OUT/bench-$flavor.out
 "$VM_DIR/fetch-kernels.sh" "$flavor" >/dev/null
-log "booting $flavor with $smp vCPUs; the idle measurement alone takes 60 s"
+log "booting $flavor with $smp vCPUs; the idle measurement alone takes 60 s, the lock's runs a few minutes"
 set +e
-"$VM_DIR/run-qemu.sh" --kernel "$flavor" --smp "$smp" --timeout 900 \
-	--append "virtd.bench_runs=$runs" bench-daemon >"$out" 2>&1
+"$VM_DIR/run-qemu.sh" --kernel "$flavor" --smp "$smp" --timeout 1800 \
+	--append "virtd.bench_runs=$runs virtd.timeout=900" bench-daemon,bench-lock >"$out" 2>&1
 rc=$?
 set -e
 logf=$(sed -n 's/.*; log \(.*\.log\)$/\1/p' "$out" | tail -n 1)
@@ -77,6 +77,15 @@ report=$(
 	echo "| \`virtctl status --json\` round trip, median of 50 | $(ms status-json-roundtrip) | |"
 	echo "| \`dbus-send ... GetStatus\` round trip, median of 50 | $(ms getstatus-dbus-send) | |"
 	echo "| \`virtctl --version\` (exec and dynamic linking alone, no bus), median of 50 | $(ms virtctl-version) | |"
+	echo
+	echo "Foreign-hypervisor lock under policy boot, median of $(get runs) runs each (baselines with virtd stopped, same machine):"
+	echo
+	echo "| figure | median | ratio (target <= 1.2) |"
+	echo "| --- | --- | --- |"
+	echo "| grant: \`virtctl lock -- true\`, fork to exit (request, KVM dropped, every CPU verified off, descriptor back) | $(ms lock-grant) | $(ratio lock-grant modprobe-r-vendor)x the bare unload |"
+	echo "| bare \`modprobe -r kvm_amd\`, fork to exit | $(ms modprobe-r-vendor) | 1 |"
+	echo "| release: holder's exit to policy restored (/dev/kvm back, state holds: every CPU verified on) | $(ms lock-release-restored) | $(ratio lock-release-restored modprobe-vendor)x the bare load |"
+	echo "| bare \`modprobe kvm_amd\`, fork to exit | $(ms modprobe-vendor) | 1 |"
 )
 echo "$report"
 # Each kernel's last report is kept; --update writes them all.

@@ -1,0 +1,77 @@
+# Benchmark (guest side): the foreign lock's grant and release latency under policy boot against bare `modprobe -r` / `modprobe` of the KVM vendor module.
+# Prints "VIRTD-BENCH: NAME VALUE UNIT" lines; tests/vm/bench.sh collects them.
+
+RUNS=$(sed -n "s/.*virtd.bench_runs=\([0-9]*\).*/\1/p" /proc/cmdline)
+RUNS=${RUNS:-25}
+bench() { echo "VIRTD-BENCH: $1 $2 $3"; }
+median() {	# median FILE: of the integers in FILE, one a line
+	sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# once_us CMD...: one run of CMD timed by benchtool (fork to exit), in µs.
+once_us() {
+	benchtool repeat --count=1 -- "$@" >"$LIB_TMP/once.out" 2>&1 &&
+		grep -q 'failed=0' "$LIB_TMP/once.out" &&
+		sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/once.out"
+}
+restored() { [ -c /dev/kvm ] && virtd_state_is holds; }
+
+daemon_env || return 1
+need_prog benchtool && need_prog virtctl && need_virthw || return 1
+note "$(nr_online) CPUs, $(uname -r), $RUNS runs per figure"
+virtd_conf boot
+virtd_start start || return 1
+virtd_wait_state holds holds || return 1
+expect_virt boot-on on
+
+# Grant: `virtctl lock -- true` from fork to exit: the request, virtd
+# dropping KVM and verifying every CPU off, the descriptor back, `true`.
+# Release: from virtctl's exit (the last copy of the descriptor closed) to
+# the policy restored (/dev/kvm back and virtd's state holds again, which
+# virtd reaches only after verifying every CPU on); polled, so the figure
+# is an upper bound by one poll (a bus call under TCG).
+: >"$LIB_TMP/grant.us"
+: >"$LIB_TMP/release.ms"
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+	i=$((i + 1))
+	us=$(once_us virtctl lock --who=bench -- true) || {
+		fail grant "run $i: $(tr '\n' ';' <"$LIB_TMP/once.out")"
+		return 1
+	}
+	t0=$(now_ms)
+	echo "$us" >>"$LIB_TMP/grant.us"
+	while [ ! -c /dev/kvm ] && [ $(($(now_ms) - t0)) -lt 60000 ]; do :; done
+	wait_for 60 restored || { fail release "run $i: policy not restored: state $(virtd_state)"; return 1; }
+	echo $(($(now_ms) - t0)) >>"$LIB_TMP/release.ms"
+done
+expect_virt lock-end-on on
+m=$(median "$LIB_TMP/grant.us")
+bench lock-grant "$m" us
+pass lock-grant "median $m us of $RUNS"
+m=$(median "$LIB_TMP/release.ms")
+bench lock-release-restored "$((m * 1000))" us
+pass lock-release "median $m ms of $RUNS"
+check stop virtd_stop
+
+# Baselines on the same machine, virtd stopped, the host as boot left it
+# (6.12: kvm_amd loaded with enable_virt_at_load=1, every CPU on; 6.1: no
+# VM, every CPU off).
+rm -f "$VIRTD_DROPIN"
+: >"$LIB_TMP/rm.us"
+: >"$LIB_TMP/load.us"
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+	i=$((i + 1))
+	mod_loaded "$KVM_VENDOR_MOD" || modprobe "$KVM_VENDOR_MOD"
+	us=$(once_us /usr/sbin/modprobe -r "$KVM_VENDOR_MOD") || { fail baseline-rm "$(cat "$LIB_TMP/once.out")"; return 1; }
+	echo "$us" >>"$LIB_TMP/rm.us"
+	us=$(once_us /usr/sbin/modprobe "$KVM_VENDOR_MOD") || { fail baseline-load "$(cat "$LIB_TMP/once.out")"; return 1; }
+	echo "$us" >>"$LIB_TMP/load.us"
+done
+m=$(median "$LIB_TMP/rm.us")
+bench modprobe-r-vendor "$m" us
+pass baseline-rm "median $m us"
+m=$(median "$LIB_TMP/load.us")
+bench modprobe-vendor "$m" us
+pass baseline-load "median $m us"
+kvm_unload
