@@ -31,6 +31,9 @@
 
 #define ROUNDS_MAX 4
 
+/* How often CPUs held by an unknown hypervisor are looked at again. */
+#define RECHECK_USEC (2ULL * 1000 * 1000)
+
 static int connect_hw(struct manager *m, bool load);
 
 static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -264,6 +267,7 @@ struct manager *manager_free(struct manager *m)
 	bus_manager_done(m);
 	sd_event_source_unref(m->reconcile_source);
 	sd_event_source_unref(m->retry_source);
+	sd_event_source_unref(m->recheck_source);
 	sd_event_source_unref(m->hw_event_source);
 	kvm_events_free(m->events);
 	hw_client_free(m->hw);
@@ -378,6 +382,36 @@ static void arm_retry(struct manager *m)
 	r = sd_event_add_time(m->event, &m->retry_source, CLOCK_MONOTONIC, now + delay, 10000, on_retry, m);
 	if (r < 0)
 		log_warning_errno(r, "Failed to arm the retry timer: %m");
+}
+
+static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s;
+	(void)usec;
+	manager_queue_reconcile_full(userdata, "recheck: CPUs held by an unknown hypervisor", false);
+	return 0;
+}
+
+/*
+ * An unknown hypervisor sends no event when it lets go of the CPUs: look
+ * again now and then while one holds them, and only then.
+ */
+static void arm_recheck(struct manager *m, bool on)
+{
+	uint64_t now = 0;
+
+	if (!on) {
+		if (m->recheck_source)
+			(void)sd_event_source_set_enabled(m->recheck_source, SD_EVENT_OFF);
+		return;
+	}
+	(void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+	if (m->recheck_source) {
+		(void)sd_event_source_set_time(m->recheck_source, now + RECHECK_USEC);
+		(void)sd_event_source_set_enabled(m->recheck_source, SD_EVENT_ONESHOT);
+	} else if (sd_event_add_time(m->event, &m->recheck_source, CLOCK_MONOTONIC, now + RECHECK_USEC, 100000,
+				     on_recheck, m) < 0)
+		log_warning("Failed to arm the recheck timer; an unknown hypervisor's exit goes unnoticed until the next event");
 }
 
 static void disarm_retry(struct manager *m)
@@ -539,15 +573,21 @@ static void reconcile_once(struct manager *m, const char *why)
 	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
 		settling = true;
 		snprintf(settle_reason, sizeof(settle_reason), "waiting for the CPUs to follow: %s", check.message);
-	} else if (acts.verdict == POLICY_CANNOT_HOLD && cpus_unexplained(&k.obs, &holders, NULL, 0) > 0) {
+	} else if (acts.verdict == POLICY_CANNOT_HOLD && (k.obs.vendor == MODULE_LOADED || k.obs.vendor == MODULE_BUILTIN) &&
+		   cpus_unexplained(&k.obs, &holders, NULL, 0) > 0) {
 		/*
 		 * KVM's destroy uevent comes before it turns the CPUs off:
 		 * CPUs on with nothing to explain them look like a foreign
 		 * hypervisor until then.
 		 */
+		char cpus[96];
+
 		settling = true;
+		(void)cpus_unexplained(&k.obs, &holders, cpus, sizeof(cpus));
 		snprintf(settle_reason, sizeof(settle_reason),
-			 "waiting for KVM to finish turning virtualization off after the last VM");
+			 "virtualization is on on CPU %s, owned by neither KVM, virtd nor a lock holder: "
+			 "waiting for KVM to finish turning it off after the last VM, else an unknown hypervisor holds it",
+			 cpus);
 	}
 	if ((retry || settling) && m->retries < RETRY_MAX) {
 		if (settling) {
@@ -578,6 +618,13 @@ static void reconcile_once(struct manager *m, const char *why)
 
 	/* Once per transition, not per reconcile; never while KVM may still be turning CPUs off. */
 	n_unknown = cpus_unexplained(&k.obs, &holders, unknown, sizeof(unknown));
+	if (n_unknown > 0 && strcmp(m->state, STATE_CANNOT_HOLD) == 0 && !failed[0]) {
+		char old[sizeof(m->reason)];
+
+		memcpy(old, m->reason, sizeof(old));
+		snprintf(m->reason, sizeof(m->reason), "an unknown hypervisor holds virtualization on CPU %.60s: %.360s",
+			 unknown, old);
+	}
 	if (!(settling && strcmp(m->state, STATE_PENDING) == 0) && strcmp(unknown, m->unknown_cpus) != 0) {
 		if (n_unknown > 0)
 			log_warning("Virtualization is on on CPU %s, but neither KVM, virtd nor a lock holder owns it: "
@@ -586,6 +633,7 @@ static void reconcile_once(struct manager *m, const char *why)
 			log_info("No CPU is held by an unknown hypervisor any more");
 		snprintf(m->unknown_cpus, sizeof(m->unknown_cpus), "%s", unknown);
 	}
+	arm_recheck(m, n_unknown > 0);
 
 	kvm_observation_done(&m->kobs);
 	m->kobs = k;

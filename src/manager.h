@@ -33,6 +33,7 @@ struct manager {
 
 	sd_event_source *reconcile_source;	/* deferred: many events, one reconcile */
 	sd_event_source *retry_source;		/* one-shot, armed only while a transition settles */
+	sd_event_source *recheck_source;	/* one-shot, armed only while an unknown hypervisor holds CPUs */
 	unsigned retries;
 	char why[160];			/* what queued the next reconcile */
 	bool queued_news;		/* a queued event other than a module's */

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,14 +135,13 @@ static int run_child(char **argv, const sigset_t *old_mask)
 {
 	sigset_t mask;
 	int pipefd[2], err = 0, status;
-	pid_t pid, parent;
+	pid_t pid;
 	ssize_t n;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		log_error_errno(-errno, "Failed to create a pipe: %m");
 		return EXIT_FAILURE_RUNTIME;
 	}
-	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		log_error_errno(-errno, "Failed to fork: %m");
@@ -152,12 +150,6 @@ static int run_child(char **argv, const sigset_t *old_mask)
 	if (pid == 0) {
 		/* The lock's descriptor is O_CLOEXEC: the command never holds it, virtctl does. */
 		close(pipefd[0]);
-		/*
-		 * The lock lives as long as virtctl: should virtctl die first
-		 * (SIGKILL), the hypervisor must not run on without it.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-			_exit(EXIT_FAILURE_RUNTIME);
 		sigprocmask(SIG_SETMASK, old_mask, NULL);
 		execvp(argv[0], argv);
 		err = errno;
