@@ -18,9 +18,7 @@ SCENARIOS=vm-lifecycle,virt-at-load,hotplug,load-unload,badreq
 DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-reload,daemon-status,daemon-crash
 SYSTEMD_SCENARIOS=systemd-admin
 # The foreign-hypervisor lock (daemon image, with foreignhv.ko and foreign-hv).
-# lock-orphan is not in yet: virtd calls an orphaned hypervisor's CPUs KVM's
-# settling teardown in its state and journal, not an unknown hypervisor.
-LOCK_SCENARIOS=lock-foreignhv,lock-grant,lock-refuse,lock-release,lock-restart
+LOCK_SCENARIOS=lock-foreignhv,lock-grant,lock-refuse,lock-release,lock-restart,lock-orphan
 
 jobs=2 kernels=()
 while [ $# -gt 0 ]; do
