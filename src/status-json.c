@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dropin.h"
+#include "hw-json.h"
 #include "hw-parse.h"
 #include "output.h"
 #include "status-json.h"
@@ -152,33 +153,6 @@ static const char *jbool(bool b)
 	return b ? "true" : "false";
 }
 
-static void print_caps(FILE *f, const struct virthw_caps *c)
-{
-	struct hw_cpuid_decoded d = hw_cpuid_decode(c->cpuid_sig);
-
-	/* The keys of "virtctl hw --json", so that one parser reads both. */
-	fputs("{\"feature\":", f);
-	jstr(f, hw_feature_to_string(c->feature));
-	fprintf(f, ",\"tsc_khz\":%" PRIu32, c->tsc_khz);
-	if (c->has_vmx_misc)
-		fprintf(f, ",\"vmx_misc\":\"0x%016" PRIx64 "\"", c->vmx_misc);
-	else
-		fputs(",\"vmx_misc\":null", f);
-	if (c->has_timer_rate)
-		fprintf(f, ",\"timer_rate\":%u", c->timer_rate);
-	else
-		fputs(",\"timer_rate\":null", f);
-	fprintf(f, ",\"timer_pin_control\":%s", c->has_timer_pin_ctl ? jbool(c->timer_pin_ctl) : "null");
-	fprintf(f, ",\"timer_erratum\":%s", c->has_timer_erratum ? jbool(c->timer_erratum) : "null");
-	if (c->has_timer_max_ns)
-		fprintf(f, ",\"timer_max_delay_ns\":%" PRIu64, c->timer_max_ns);
-	else
-		fputs(",\"timer_max_delay_ns\":null", f);
-	fprintf(f, ",\"cpuid_signature\":\"0x%08" PRIx32 "\",\"cpuid_family\":%u,\"cpuid_model\":%u,"
-		"\"cpuid_stepping\":%u,\"nr_cpus\":%" PRIu32 "}",
-		c->cpuid_sig, d.family, d.model, d.stepping, c->nr_cpus);
-}
-
 static const char *feature_name(enum virt_feature f)
 {
 	return f == VIRT_FEATURE_VMX ? "vmx" : f == VIRT_FEATURE_SVM ? "svm" : "none";
@@ -314,7 +288,7 @@ int status_json(const struct status_input *in, char **ret)
 	}
 	fputs(",\"caps\":", f);
 	if (k && k->have_caps)
-		print_caps(f, &k->caps);
+		hw_caps_print_json(f, &k->caps);
 	else
 		fputs("null", f);
 	fputs(",\"actions_failed\":", f);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hw-client.h"
+#include "hw-json.h"
 #include "log.h"
 #include "output.h"
 #include "virtctl-args.h"
@@ -76,34 +77,6 @@ static void print_json_cpu(FILE *f, const struct virthw_cpu_state *s)
 		fprintf(f, ",\"fw_msr\":\"0x%016" PRIx64 "\"}", s->fw_msr);
 	else
 		fputs(",\"fw_msr\":null}", f);
-}
-
-static void print_json_caps(FILE *f, const struct virthw_caps *c)
-{
-	struct hw_cpuid_decoded d = hw_cpuid_decode(c->cpuid_sig);
-
-	fputs("{\"feature\":", f);
-	json_print_string(f, hw_feature_to_string(c->feature));
-	fprintf(f, ",\"tsc_khz\":%" PRIu32, c->tsc_khz);
-	if (c->has_vmx_misc)
-		fprintf(f, ",\"vmx_misc\":\"0x%016" PRIx64 "\"", c->vmx_misc);
-	else
-		fputs(",\"vmx_misc\":null", f);
-	if (c->has_timer_rate)
-		fprintf(f, ",\"timer_rate\":%u", c->timer_rate);
-	else
-		fputs(",\"timer_rate\":null", f);
-	fputs(",\"timer_pin_control\":", f);
-	print_json_bool(f, c->has_timer_pin_ctl, c->timer_pin_ctl);
-	fputs(",\"timer_erratum\":", f);
-	print_json_bool(f, c->has_timer_erratum, c->timer_erratum);
-	if (c->has_timer_max_ns)
-		fprintf(f, ",\"timer_max_delay_ns\":%" PRIu64, c->timer_max_ns);
-	else
-		fputs(",\"timer_max_delay_ns\":null", f);
-	fprintf(f, ",\"cpuid_signature\":\"0x%08" PRIx32 "\",\"cpuid_family\":%u,\"cpuid_model\":%u,"
-		"\"cpuid_stepping\":%u,\"nr_cpus\":%" PRIu32 "}",
-		c->cpuid_sig, d.family, d.model, d.stepping, c->nr_cpus);
 }
 
 #define KEY_WIDTH 15
@@ -266,7 +239,7 @@ static int hw_show(hw_client *c, const struct hw_args *a)
 
 	if (a->json) {
 		fputs("{\"caps\":", stdout);
-		print_json_caps(stdout, &caps);
+		hw_caps_print_json(stdout, &caps);
 		fputs(",\"cpus\":[", stdout);
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
