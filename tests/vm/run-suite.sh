@@ -48,7 +48,7 @@ tally() {	# tally KERNEL RUNLOG: print its lines prefixed, add its summary
 	fi
 	read -r p _ fl _ s _ <<<"$line"
 	passed=$((passed + p)) failed=$((failed + fl)) skipped=$((skipped + s))
-	grep -a '^run-qemu: .*qemu exit' "$f" | sed "s/^/[$k] /" || true
+	grep -aE '^(run-qemu: .*qemu exit|VIRTD-NOTE: )' "$f" | sed "s/^/[$k] /" || true
 }
 
 if ! "$VM_DIR/fetch-kernels.sh" "${kernels[@]}" >"$VM_OUT/fetch-kernels.log" 2>&1; then
