@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/filter.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
@@ -24,6 +25,7 @@ struct hw_client {
 	int family_id;
 	uint32_t version;
 	int group_id;           /* -1 when the module has no "events" group */
+	bool ev_settings;       /* ev_sk also receives settings events */
 	char *extack;
 	const char *parse_error;
 
@@ -456,23 +458,166 @@ int hw_client_dump_cpus(hw_client *c, struct virthw_cpu_state **ret, size_t *ret
 	return 0;
 }
 
+struct settings_reply {
+	hw_client *client;
+	struct virthw_settings settings;
+	bool got;
+};
+
+static int on_settings(const struct nlmsghdr *nlh, void *userdata)
+{
+	struct settings_reply *sr = userdata;
+	int r;
+
+	r = hw_parse_settings_msg(nlh, &sr->settings, &sr->client->parse_error);
+	if (r < 0)
+		return r;
+	sr->got = true;
+	return 0;
+}
+
+static int settings_request(hw_client *c, struct nl_msg *msg, struct virthw_settings *ret)
+{
+	struct settings_reply sr = { .client = c };
+	int r;
+
+	r = run_request(c, msg, on_settings, &sr);
+	if (r < 0)
+		return r;
+	if (!sr.got) {
+		c->parse_error = "the settings request returned no reply message";
+		return -EBADMSG;
+	}
+	if (ret)
+		*ret = sr.settings;
+	return 0;
+}
+
+int hw_client_get_settings(hw_client *c, struct virthw_settings *ret)
+{
+	struct nl_msg *msg;
+
+	msg = new_request(c, 0, VIRTHW_CMD_GET_SETTINGS);
+	if (!msg)
+		return -ENOMEM;
+	return settings_request(c, msg, ret);
+}
+
+int hw_client_set_settings(hw_client *c, enum virthw_timer_mode mode, uint64_t min_max_delay_ns,
+			   struct virthw_settings *ret)
+{
+	struct nl_msg *msg;
+	struct nlattr *nest;
+
+	msg = new_request(c, 0, VIRTHW_CMD_SET_SETTINGS);
+	if (!msg)
+		return -ENOMEM;
+	nest = nla_nest_start(msg, VIRTHW_A_SETTINGS | NLA_F_NESTED);
+	if (!nest || nla_put_u8(msg, VIRTHW_SET_A_TIMER_MODE, (uint8_t)mode) < 0 ||
+	    nla_put_u64(msg, VIRTHW_SET_A_MIN_MAX_DELAY_NS, min_max_delay_ns) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, nest);
+	return settings_request(c, msg, ret);
+}
+
+struct probe_reply {
+	hw_client *client;
+	struct virthw_probe probe;
+	bool got;
+};
+
+static int on_probe(const struct nlmsghdr *nlh, void *userdata)
+{
+	struct probe_reply *pr = userdata;
+	int r;
+
+	r = hw_parse_probe_msg(nlh, &pr->probe, &pr->client->parse_error);
+	if (r < 0)
+		return r;
+	pr->got = true;
+	return 0;
+}
+
+int hw_client_probe(hw_client *c, uint32_t cpu, uint32_t iterations, struct virthw_probe *ret)
+{
+	struct probe_reply pr = { .client = c };
+	struct nl_msg *msg;
+	int r;
+
+	msg = new_request(c, 0, VIRTHW_CMD_PROBE);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, VIRTHW_A_CPU_ID, cpu) < 0 ||
+	    (iterations > 0 && nla_put_u32(msg, VIRTHW_A_PROBE_ITERATIONS, iterations) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	/* The socket is blocking without a receive timeout (libnl sets
+	 * none), so a probe that takes seconds in an emulator is waited for. */
+	r = run_request(c, msg, on_probe, &pr);
+	if (r < 0)
+		return r;
+	if (!pr.got) {
+		c->parse_error = "PROBE returned no reply message";
+		return -EBADMSG;
+	}
+	if (pr.probe.cpu != cpu) {
+		c->parse_error = "PROBE replied for a different CPU than asked for";
+		return -EBADMSG;
+	}
+	*ret = pr.probe;
+	return 0;
+}
+
+/*
+ * A socket filter that drops settings events before they reach the socket,
+ * for subscribers that only know CPU events: their poll loop then never
+ * wakes for a message it would have to skip.  Each multicast datagram holds
+ * one message, whose generic netlink command is the byte right after the
+ * netlink header.
+ */
+static int filter_settings_events(int fd)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VIRTHW_CMD_SETTINGS_EVENT, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffU),
+	};
+	struct sock_fprog prog = { .len = ELEMENTSOF(code), .filter = code };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
 int hw_client_subscribe(hw_client *c)
+{
+	return hw_client_subscribe_full(c, false);
+}
+
+int hw_client_subscribe_full(hw_client *c, bool settings_events)
 {
 	int r;
 
 	if (c->ev_sk)
-		return 0;
+		return c->ev_settings == settings_events ? 0 : -EBUSY;
 	if (c->group_id < 0)
 		return -ENOPROTOOPT;
 	r = connect_socket(&c->ev_sk, false);
 	if (r < 0)
 		return r;
-	r = nl_socket_add_membership(c->ev_sk, c->group_id);
+	r = settings_events ? 0 : filter_settings_events(nl_socket_get_fd(c->ev_sk));
+	if (r >= 0)
+		r = nlerr_to_errno(nl_socket_add_membership(c->ev_sk, c->group_id));
 	if (r < 0) {
 		nl_socket_free(c->ev_sk);
 		c->ev_sk = NULL;
-		return nlerr_to_errno(r);
+		return r;
 	}
+	c->ev_settings = settings_events;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 /* hw-client.h: generic netlink client of the virthw kernel module. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,25 @@ int hw_client_get_cpu(hw_client *c, uint32_t cpu, struct virthw_cpu_state *ret);
 /* *ret is a malloc'd array of *ret_n CPUs in the module's (CPU) order. */
 int hw_client_dump_cpus(hw_client *c, struct virthw_cpu_state **ret, size_t *ret_n);
 
+/* The module's settings and its decision (VIRTHW_CMD_GET_SETTINGS). */
+int hw_client_get_settings(hw_client *c, struct virthw_settings *ret);
+/*
+ * Sets the timer mode and the minimum maximum delay (1 ns .. 3600 s); *ret,
+ * when not NULL, receives the settings and the decision now in force.  The
+ * module refuses out-of-range values with -EINVAL and an extended ACK.
+ */
+int hw_client_set_settings(hw_client *c, enum virthw_timer_mode mode, uint64_t min_max_delay_ns,
+			   struct virthw_settings *ret);
+/*
+ * Runs the module's own run path on one CPU (VIRTHW_CMD_PROBE); iterations
+ * 0 leaves the count to the module (VIRTHW_PROBE_DEFAULT_ITERATIONS).  It
+ * blocks until the module replies, seconds in an emulator; the socket has
+ * no receive timeout.  Besides the request errors: -ENXIO offline CPU,
+ * -ENODEV no VMX/SVM, -EACCES disabled by firmware, -EBUSY VMX/SVM already
+ * on or another probe runs, -ETIMEDOUT, -EIO (see the uapi header).
+ */
+int hw_client_probe(hw_client *c, uint32_t cpu, uint32_t iterations, struct virthw_probe *ret);
+
 /*
  * Sends a prepared message (its nlmsghdr type and seq are filled in here)
  * and collects the replies, calling on_reply for each data message.  For the
@@ -54,8 +74,15 @@ int hw_client_request(hw_client *c, struct nl_msg *msg, hw_reply_fn on_reply, vo
  * Joins the "events" multicast group on a second socket, so replies to
  * requests and events never interleave.  hw_client_event_fd() is then
  * pollable; hw_client_receive_event() blocks for the next event.
+ *
+ * hw_client_subscribe() receives CPU events only: a socket filter drops
+ * settings events in the kernel, so every event it returns has kind
+ * HW_EVENT_KIND_CPU.  hw_client_subscribe_full(c, true) also receives
+ * settings events, returned with kind HW_EVENT_KIND_SETTINGS.  Subscribing
+ * again with the other choice is -EBUSY.
  */
 int hw_client_subscribe(hw_client *c);
+int hw_client_subscribe_full(hw_client *c, bool settings_events);
 int hw_client_event_fd(const hw_client *c);
 int hw_client_event_group(const hw_client *c);
 int hw_client_receive_event(hw_client *c, struct virthw_event_msg *ret);

@@ -434,8 +434,375 @@ static void test_event(void)
 	}
 }
 
+/* Settings nest; a field set to -1 is left out. */
+struct settings_spec {
+	int64_t mode, delay, use, reason;
+	int delay_len;
+};
+
+static const struct settings_spec good_settings = {
+	.mode = VIRTHW_TIMER_MODE_AUTO, .delay = 10000000000LL, .use = 1, .reason = VIRTHW_TIMER_REASON_SAFE,
+};
+
+static void put_settings(struct nl_msg *m, const struct settings_spec *s)
+{
+	struct nlattr *n = nest(m, VIRTHW_A_SETTINGS);
+
+	put_sized(m, VIRTHW_SET_A_TIMER_MODE, s->mode, 0, 1);
+	put_sized(m, VIRTHW_SET_A_MIN_MAX_DELAY_NS, s->delay, s->delay_len, 8);
+	put_sized(m, VIRTHW_SET_A_TIMER_USE, s->use, 0, 1);
+	put_sized(m, VIRTHW_SET_A_TIMER_REASON, s->reason, 0, 1);
+	nla_nest_end(m, n);
+}
+
+static int parse_settings(const struct settings_spec *s, struct virthw_settings *st, const char **why)
+{
+	struct nl_msg *m = new_msg(VIRTHW_CMD_GET_SETTINGS);
+	int r;
+
+	if (s)
+		put_settings(m, s);
+	r = hw_parse_settings_msg(nlmsg_hdr(m), st, why);
+	nlmsg_free(m);
+	return r;
+}
+
+static void test_settings(void)
+{
+	struct virthw_settings st;
+	struct settings_spec s;
+	const char *why = NULL;
+	int r;
+
+	r = parse_settings(&good_settings, &st, &why);
+	CHECK(r == 0 && st.mode == VIRTHW_TIMER_MODE_AUTO && st.min_max_delay_ns == 10000000000ULL && st.timer_use &&
+	      st.reason == VIRTHW_TIMER_REASON_SAFE, "good settings: r=%d", r);
+
+	s = (struct settings_spec){ .mode = VIRTHW_TIMER_MODE_OFF, .delay = 1, .use = 0,
+				    .reason = VIRTHW_TIMER_REASON_MODE_OFF };
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == 0 && st.mode == VIRTHW_TIMER_MODE_OFF && !st.timer_use && st.reason == VIRTHW_TIMER_REASON_MODE_OFF,
+	      "settings off: r=%d", r);
+
+	s = (struct settings_spec){ .mode = VIRTHW_TIMER_MODE_ON, .delay = 60000000000LL, .use = 1,
+				    .reason = VIRTHW_TIMER_REASON_FORCED_UNSAFE };
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == 0 && st.mode == VIRTHW_TIMER_MODE_ON && st.timer_use, "settings forced on: r=%d", r);
+
+	r = parse_settings(NULL, &st, &why);
+	CHECK(r == -ENODATA, "reply without VIRTHW_A_SETTINGS: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.mode = VIRTHW_TIMER_MODE_OFF + 1;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "mode out of the enum: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.reason = VIRTHW_TIMER_REASON_UNKNOWN + 1;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "reason out of the enum: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.reason = VIRTHW_TIMER_REASON_UNSPEC;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "reason UNSPEC: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.reason = VIRTHW_TIMER_REASON_SHORT_MAX_DELAY;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "timer in use with a refusing reason: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.use = 0;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "timer unused with reason SAFE: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.use = 2;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "TIMER_USE 2: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.delay_len = 4;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -EBADMSG, "MIN_MAX_DELAY_NS as u32: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.mode = -1;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -ENODATA, "settings without TIMER_MODE: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.delay = -1;
+	r = parse_settings(&s, &st, &why);
+	CHECK(r == -ENODATA, "settings without MIN_MAX_DELAY_NS: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.use = -1;
+	r = parse_settings(&s, &st, NULL);
+	CHECK(r == -ENODATA, "settings without TIMER_USE, ret_why NULL: r=%d", r);
+}
+
+struct stat_spec {
+	int64_t count, min, median, mean, max;
+};
+
+static void put_stat(struct nl_msg *m, int type, const struct stat_spec *s)
+{
+	struct nlattr *n = nest(m, type);
+
+	put_sized(m, VIRTHW_STAT_A_COUNT, s->count, 0, 4);
+	put_sized(m, VIRTHW_STAT_A_MIN, s->min, 0, 8);
+	put_sized(m, VIRTHW_STAT_A_MEDIAN, s->median, 0, 8);
+	put_sized(m, VIRTHW_STAT_A_MEAN, s->mean, 0, 8);
+	put_sized(m, VIRTHW_STAT_A_MAX, s->max, 0, 8);
+	nla_nest_end(m, n);
+}
+
+/* A probe reply; the stats pointers, when NULL, leave the nest out. */
+struct probe_spec {
+	int64_t cpu, feature, iterations, tsc_khz, timer_use, method, rate, programmed, expected;
+	int64_t spurious, interrupted, duration;
+	const struct stat_spec *round_trip, *toggle, *immediate, *elapsed;
+};
+
+static const struct stat_spec good_rt = { 1000, 1200, 1500, 1600, 9000 };
+static const struct stat_spec good_toggle = { 1000, 2500, 3100, 3300, 12000 };
+static const struct stat_spec good_imm = { 1000, 1300, 1400, 1450, 5000 };
+static const struct stat_spec good_elapsed = { 1000, 99000, 100028, 100100, 130000 };
+
+static const struct probe_spec vmx_probe = {
+	.cpu = 1, .feature = VIRTHW_FEATURE_VMX, .iterations = 1000, .tsc_khz = 2000000, .timer_use = 1,
+	.method = VIRTHW_IMMEDIATE_TIMER_ZERO, .rate = 5, .programmed = 10000, .expected = 320000,
+	.spurious = 0, .interrupted = 3, .duration = 123456789,
+	.round_trip = &good_rt, .toggle = &good_toggle, .immediate = &good_imm, .elapsed = &good_elapsed,
+};
+
+static const struct probe_spec svm_probe = {
+	.cpu = 0, .feature = VIRTHW_FEATURE_SVM, .iterations = 1000, .tsc_khz = 0, .timer_use = -1,
+	.method = -1, .rate = -1, .programmed = -1, .expected = -1,
+	.spurious = 0, .interrupted = 0, .duration = 5000,
+	.round_trip = &good_rt,
+};
+
+static int parse_probe(const struct probe_spec *s, struct virthw_probe *p, const char **why)
+{
+	struct nl_msg *m = new_msg(VIRTHW_CMD_PROBE);
+	struct nlattr *n = nest(m, VIRTHW_A_PROBE);
+	int r;
+
+	put_sized(m, VIRTHW_PROBE_A_CPU, s->cpu, 0, 4);
+	put_sized(m, VIRTHW_PROBE_A_FEATURE, s->feature, 0, 1);
+	put_sized(m, VIRTHW_PROBE_A_ITERATIONS, s->iterations, 0, 4);
+	put_sized(m, VIRTHW_PROBE_A_TSC_KHZ, s->tsc_khz, 0, 4);
+	put_sized(m, VIRTHW_PROBE_A_TIMER_USE, s->timer_use, 0, 1);
+	if (s->round_trip)
+		put_stat(m, VIRTHW_PROBE_A_ROUND_TRIP, s->round_trip);
+	if (s->toggle)
+		put_stat(m, VIRTHW_PROBE_A_TOGGLE, s->toggle);
+	if (s->immediate)
+		put_stat(m, VIRTHW_PROBE_A_IMMEDIATE, s->immediate);
+	put_sized(m, VIRTHW_PROBE_A_IMMEDIATE_METHOD, s->method, 0, 1);
+	put_sized(m, VIRTHW_PROBE_A_TIMER_RATE, s->rate, 0, 1);
+	put_sized(m, VIRTHW_PROBE_A_TIMER_PROGRAMMED, s->programmed, 0, 4);
+	put_sized(m, VIRTHW_PROBE_A_TIMER_EXPECTED, s->expected, 0, 8);
+	if (s->elapsed)
+		put_stat(m, VIRTHW_PROBE_A_TIMER_ELAPSED, s->elapsed);
+	put_sized(m, VIRTHW_PROBE_A_SPURIOUS_TIMER_EXITS, s->spurious, 0, 4);
+	put_sized(m, VIRTHW_PROBE_A_INTERRUPTED, s->interrupted, 0, 4);
+	put_sized(m, VIRTHW_PROBE_A_DURATION_NS, s->duration, 0, 8);
+	nla_nest_end(m, n);
+	r = hw_parse_probe_msg(nlmsg_hdr(m), p, why);
+	nlmsg_free(m);
+	return r;
+}
+
+static void test_probe(void)
+{
+	struct stat_spec bad_stat;
+	struct virthw_probe p;
+	struct probe_spec s;
+	const char *why = NULL;
+	int r;
+
+	r = parse_probe(&vmx_probe, &p, &why);
+	CHECK(r == 0 && p.cpu == 1 && p.feature == VIRTHW_FEATURE_VMX && p.iterations == 1000 &&
+	      p.tsc_khz == 2000000 && p.has_timer_use && p.timer_use && p.round_trip.present &&
+	      p.round_trip.count == 1000 && p.round_trip.min == 1200 && p.round_trip.median == 1500 &&
+	      p.round_trip.mean == 1600 && p.round_trip.max == 9000 && p.toggle.present && p.toggle.median == 3100 &&
+	      p.immediate.present && p.immediate_method == VIRTHW_IMMEDIATE_TIMER_ZERO && p.has_timer_rate &&
+	      p.timer_rate == 5 && p.has_timer && p.timer_programmed == 10000 && p.timer_expected == 320000 &&
+	      p.timer_elapsed.present && p.timer_elapsed.median == 100028 && p.spurious_timer_exits == 0 &&
+	      p.interrupted == 3 && p.duration_ns == 123456789,
+	      "full VMX probe reply: r=%d (%s)", r, r ? why : "");
+
+	r = parse_probe(&svm_probe, &p, &why);
+	CHECK(r == 0 && p.feature == VIRTHW_FEATURE_SVM && !p.has_timer_use && p.round_trip.present &&
+	      !p.toggle.present && !p.immediate.present && !p.timer_elapsed.present &&
+	      p.immediate_method == VIRTHW_IMMEDIATE_NONE && !p.has_timer_rate && !p.has_timer,
+	      "SVM probe reply, round trips only: r=%d (%s)", r, r ? why : "");
+
+	s = vmx_probe;
+	s.elapsed = NULL;
+	s.programmed = s.expected = -1;
+	s.method = VIRTHW_IMMEDIATE_SELF_IPI;
+	s.timer_use = 0;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == 0 && !p.has_timer && !p.timer_elapsed.present && p.immediate_method == VIRTHW_IMMEDIATE_SELF_IPI &&
+	      p.has_timer_use && !p.timer_use, "VMX probe with the timer off: r=%d", r);
+
+	s = vmx_probe;
+	s.round_trip = NULL;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -ENODATA, "probe without ROUND_TRIP: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.cpu = -1;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -ENODATA, "probe without CPU: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.duration = -1;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -ENODATA, "probe without DURATION_NS: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.feature = VIRTHW_FEATURE_NONE;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "probe of feature none: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.iterations = 0;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "probe with 0 iterations: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.iterations = VIRTHW_PROBE_MAX_ITERATIONS + 1;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "probe with too many iterations: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.iterations = 999;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "stats count above the iterations: r=%d (%s)", r, why);
+
+	bad_stat = good_rt;
+	bad_stat.median = bad_stat.max + 1;
+	s = vmx_probe;
+	s.toggle = &bad_stat;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "median above max: r=%d (%s)", r, why);
+
+	bad_stat = good_rt;
+	bad_stat.mean = bad_stat.min - 1;
+	s = vmx_probe;
+	s.round_trip = &bad_stat;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "mean below min: r=%d (%s)", r, why);
+
+	bad_stat = good_rt;
+	bad_stat.mean = -1;
+	s = vmx_probe;
+	s.elapsed = &bad_stat;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -ENODATA, "stats without MEAN: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.method = -1;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "IMMEDIATE without a method: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.immediate = NULL;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "a method without IMMEDIATE: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.method = VIRTHW_IMMEDIATE_SELF_IPI + 1;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "method out of the enum: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.rate = 32;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -EBADMSG, "rate 32: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.expected = -1;
+	r = parse_probe(&s, &p, &why);
+	CHECK(r == -ENODATA, "PROGRAMMED without EXPECTED: r=%d (%s)", r, why);
+
+	s = vmx_probe;
+	s.timer_use = 3;
+	r = parse_probe(&s, &p, NULL);
+	CHECK(r == -EBADMSG, "TIMER_USE 3, ret_why NULL: r=%d", r);
+
+	{
+		struct nl_msg *m = new_msg(VIRTHW_CMD_PROBE);
+
+		r = hw_parse_probe_msg(nlmsg_hdr(m), &p, &why);
+		CHECK(r == -ENODATA, "reply without VIRTHW_A_PROBE: r=%d (%s)", r, why);
+		nlmsg_free(m);
+	}
+}
+
+static void test_settings_event(void)
+{
+	struct virthw_event_msg e;
+	struct settings_spec s;
+	const char *why = NULL;
+	struct nl_msg *m;
+	int r;
+
+	m = new_msg(VIRTHW_CMD_SETTINGS_EVENT);
+	put_settings(m, &good_settings);
+	r = hw_parse_event_msg(nlmsg_hdr(m), &e, &why);
+	nlmsg_free(m);
+	CHECK(r == 0 && e.kind == HW_EVENT_KIND_SETTINGS && e.settings.mode == VIRTHW_TIMER_MODE_AUTO &&
+	      e.settings.timer_use && e.event == VIRTHW_EVENT_UNSPEC && e.cpu.id == 0,
+	      "settings event: r=%d", r);
+
+	r = parse_event(VIRTHW_CMD_CPU_EVENT, VIRTHW_EVENT_CPU_ONLINE, &good_cpu, &e, &why);
+	CHECK(r == 0 && e.kind == HW_EVENT_KIND_CPU, "CPU event has kind CPU: r=%d", r);
+
+	m = new_msg(VIRTHW_CMD_SETTINGS_EVENT);
+	r = hw_parse_event_msg(nlmsg_hdr(m), &e, &why);
+	nlmsg_free(m);
+	CHECK(r == -ENODATA, "settings event without VIRTHW_A_SETTINGS: r=%d (%s)", r, why);
+
+	s = good_settings;
+	s.reason = 77;
+	m = new_msg(VIRTHW_CMD_SETTINGS_EVENT);
+	put_settings(m, &s);
+	r = hw_parse_event_msg(nlmsg_hdr(m), &e, &why);
+	nlmsg_free(m);
+	CHECK(r == -EBADMSG, "settings event with a bad reason: r=%d (%s)", r, why);
+}
+
 static void test_names(void)
 {
+	enum virthw_timer_mode mode;
+
+	CHECK_STR(hw_timer_mode_to_string(VIRTHW_TIMER_MODE_AUTO), "auto", "mode name auto");
+	CHECK_STR(hw_timer_mode_to_string(VIRTHW_TIMER_MODE_ON), "on", "mode name on");
+	CHECK_STR(hw_timer_mode_to_string(VIRTHW_TIMER_MODE_OFF), "off", "mode name off");
+	CHECK_STR(hw_timer_mode_to_string((enum virthw_timer_mode)9), "unknown", "mode name out of range");
+	CHECK(hw_timer_mode_from_string("on", &mode) == 0 && mode == VIRTHW_TIMER_MODE_ON, "mode from \"on\"");
+	CHECK(hw_timer_mode_from_string("auto", &mode) == 0 && mode == VIRTHW_TIMER_MODE_AUTO, "mode from \"auto\"");
+	CHECK(hw_timer_mode_from_string("Off", &mode) == -EINVAL, "mode from \"Off\" refused");
+	CHECK(hw_timer_mode_from_string(NULL, &mode) == -EINVAL, "mode from NULL refused");
+	CHECK_STR(hw_timer_reason_to_string(VIRTHW_TIMER_REASON_NOT_VMX), "not VMX", "reason not VMX");
+	CHECK_STR(hw_timer_reason_to_string(VIRTHW_TIMER_REASON_NO_PIN_CTL), "pin control unavailable",
+		  "reason no pin control");
+	CHECK_STR(hw_timer_reason_to_string(VIRTHW_TIMER_REASON_SHORT_MAX_DELAY), "maximum delay below the minimum",
+		  "reason short max delay");
+	CHECK_STR(hw_timer_reason_to_string(VIRTHW_TIMER_REASON_UNSPEC), "unknown", "reason unspec");
+	for (int i = VIRTHW_TIMER_REASON_SAFE; i <= VIRTHW_TIMER_REASON_UNKNOWN; i++)
+		CHECK(strcmp(hw_timer_reason_to_string(i), "unknown") != 0, "reason %d has a name", i);
+	CHECK_STR(hw_immediate_method_to_string(VIRTHW_IMMEDIATE_TIMER_ZERO), "timer-zero", "method timer-zero");
+	CHECK_STR(hw_immediate_method_to_string(VIRTHW_IMMEDIATE_SELF_IPI), "self-ipi", "method self-ipi");
+	CHECK_STR(hw_immediate_method_to_string(VIRTHW_IMMEDIATE_NONE), "none", "method none");
+
 	CHECK_STR(hw_feature_to_string(VIRTHW_FEATURE_VMX), "vmx", "feature name vmx");
 	CHECK_STR(hw_feature_to_string(VIRTHW_FEATURE_SVM), "svm", "feature name svm");
 	CHECK_STR(hw_feature_to_string(VIRTHW_FEATURE_NONE), "none", "feature name none");
@@ -475,6 +842,9 @@ int main(void)
 	test_cpu_odd_messages();
 	test_caps();
 	test_event();
+	test_settings();
+	test_probe();
+	test_settings_event();
 	test_names();
 	test_cpuid();
 	return tests_finish();
