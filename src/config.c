@@ -272,7 +272,23 @@ static int parse_timer_mode(const char *v, struct config *c, const char **why)
 
 static int parse_min_max_delay(const char *v, struct config *c, const char **why)
 {
-	return parse_duration(v, &c->timer_min_max_delay_ns, why);
+	uint64_t ns;
+	int r;
+
+	r = parse_duration(v, &ns, why);
+	if (r < 0)
+		return r;
+	/* virthw takes 1 ns .. 1 h; the same range here, so a file virtd accepts is one it can apply. */
+	if (ns == 0) {
+		*why = "must be longer than 0 (0 would trust any timer; use Mode=on for that)";
+		return -ERANGE;
+	}
+	if (ns > CONFIG_MIN_MAX_DELAY_MAX_NS) {
+		*why = "out of range, the longest is 60min (3600s)";
+		return -ERANGE;
+	}
+	c->timer_min_max_delay_ns = ns;
+	return 0;
 }
 
 /* Canonical spellings; see name_matches() for what else is accepted. */
@@ -285,7 +301,8 @@ static const struct key_def {
 	{ "Virtualization", "Policy", "boot, first-vm, never", parse_policy },
 	{ "PreemptionTimer", "Mode", "auto, on, off", parse_timer_mode },
 	{ "PreemptionTimer", "MinMaxDelay",
-	  "a whole number with unit s, ms, us or min (no unit: seconds), e.g. 10s", parse_min_max_delay },
+	  "a whole number with unit s, ms, us or min (no unit: seconds), from 1us to 60min, e.g. 10s",
+	  parse_min_max_delay },
 };
 
 /*

@@ -45,6 +45,8 @@ struct config {
 #define CONFIG_DEFAULT_TIMER_MODE TIMER_MODE_AUTO
 /* KVM's own hard-coded threshold for trusting the soft-disabled timer. */
 #define CONFIG_DEFAULT_MIN_MAX_DELAY_NS (10ULL * 1000 * 1000 * 1000)
+/* The longest MinMaxDelay= accepted: virthw's limit (VIRTHW_MIN_MAX_DELAY_MAX_NS). */
+#define CONFIG_MIN_MAX_DELAY_MAX_NS (3600ULL * 1000 * 1000 * 1000)
 
 enum config_severity {
 	CONFIG_WARNING,
