@@ -29,10 +29,12 @@ char *dropin_render(const struct policy_dropin *d, const char *policy_name)
 	r = asprintf(&s,
 		     "# %s: written by virtd(8) for policy %s.\n"
 		     "# virtd rewrites or removes this file as the policy requires; do not edit it.\n"
-		     "%s%s%s%s",
+		     "%s%s%s%s%s",
 		     DROPIN_PATH, policy_name ? policy_name : "(unknown)",
 		     d->enable_virt_at_load >= 0 ? "options kvm enable_virt_at_load=" : "",
 		     d->enable_virt_at_load == 0 ? "0\n" : d->enable_virt_at_load > 0 ? "1\n" : "",
+		     !d->has_preemption_timer ? "" :
+		     d->preemption_timer ? "options kvm_intel preemption_timer=Y\n" : "options kvm_intel preemption_timer=N\n",
 		     d->block_vendor ? BLOCK_CMD("kvm_intel") : "",
 		     d->block_vendor ? BLOCK_CMD("kvm_amd") : "");
 	return r < 0 ? NULL : s;
@@ -80,6 +82,19 @@ static const char *next_word(const char **p, size_t *len)
 	return w;
 }
 
+/* The value of the word W (LEN bytes) when it is KEY followed by a kernel boolean; else -EINVAL. */
+static int option_bool(const char *w, size_t len, const char *key)
+{
+	size_t klen = strlen(key);
+	char val[8];
+
+	if (len <= klen || strncmp(w, key, klen) != 0 || len - klen >= sizeof(val))
+		return -EINVAL;
+	memcpy(val, w + klen, len - klen);
+	val[len - klen] = '\0';
+	return parse_kernel_bool(val);
+}
+
 static void parse_line(const char *line, struct policy_dropin *ret)
 {
 	const char *p = line, *w, *mod;
@@ -96,20 +111,24 @@ static void parse_line(const char *line, struct policy_dropin *ret)
 			ret->block_vendor = true;
 		return;
 	}
-	if (len != 7 || strncmp(w, "options", 7) != 0 || !module_name_eq(mod, mlen, "kvm"))
+	if (len != 7 || strncmp(w, "options", 7) != 0)
 		return;
-	while ((w = next_word(&p, &len))) {
-		static const char key[] = "enable_virt_at_load=";
-		char val[8];
-		int b;
+	if (module_name_eq(mod, mlen, "kvm")) {
+		while ((w = next_word(&p, &len))) {
+			int b = option_bool(w, len, "enable_virt_at_load=");
 
-		if (len <= strlen(key) || strncmp(w, key, strlen(key)) != 0 || len - strlen(key) >= sizeof(val))
-			continue;
-		memcpy(val, w + strlen(key), len - strlen(key));
-		val[len - strlen(key)] = '\0';
-		b = parse_kernel_bool(val);
-		if (b >= 0)
-			ret->enable_virt_at_load = (signed char)b;
+			if (b >= 0)
+				ret->enable_virt_at_load = (signed char)b;
+		}
+	} else if (module_name_eq(mod, mlen, "kvm_intel")) {
+		while ((w = next_word(&p, &len))) {
+			int b = option_bool(w, len, "preemption_timer=");
+
+			if (b >= 0) {
+				ret->has_preemption_timer = true;
+				ret->preemption_timer = b;
+			}
+		}
 	}
 }
 

@@ -18,7 +18,8 @@ char *dropin_render(const struct policy_dropin *d, const char *policy_name);
 /*
  * What TEXT says, in the terms of struct policy_dropin: exists is set, an
  * "options kvm" line with enable_virt_at_load gives its value (the last such
- * line wins, as for modprobe), an "install" line for kvm_intel or kvm_amd
+ * line wins, as for modprobe), so does an "options kvm_intel" line with
+ * preemption_timer, an "install" line for kvm_intel or kvm_amd
  * means the vendor module is blocked.  Lines virtd does not write are
  * ignored: the file is virtd's, and a level-triggered rewrite replaces it.
  */

@@ -56,6 +56,20 @@ static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userd
 		manager_queue_reconcile(m, "virthw connection lost");
 		return 0;
 	}
+	if (ev.kind == HW_EVENT_KIND_SETTINGS) {
+		if (ev.settings.mode == timer_mode_to_virthw(m->cfg.timer_mode) &&
+		    ev.settings.min_max_delay_ns == m->cfg.timer_min_max_delay_ns) {
+			/* The echo of virtd's own push. */
+			timer_status_module(&m->timer, &ev.settings, NULL);
+			return 0;
+		}
+		log_warning("virthw's timer settings were changed behind virtd's back (mode %s, minimum maximum delay "
+			    "%" PRIu64 " ns); setting them back to %s's", hw_timer_mode_to_string(ev.settings.mode),
+			    ev.settings.min_max_delay_ns, m->config_path);
+		m->settings_pushed = false;
+		manager_queue_reconcile(m, "virthw settings changed");
+		return 0;
+	}
 	snprintf(what, sizeof(what), "virthw: CPU %u %s", ev.cpu.id, hw_event_to_string(ev.event));
 	manager_queue_reconcile(m, what);
 	return 0;
@@ -130,8 +144,10 @@ static int connect_hw(struct manager *m, bool load)
 	}
 	m->hw_error[0] = '\0';
 	m->hw_load_error[0] = '\0';
+	/* A (re)appeared module starts with its defaults: give it the configuration. */
+	m->settings_pushed = false;
 
-	r = hw_client_subscribe(m->hw);
+	r = hw_client_subscribe_full(m->hw, true);
 	if (r < 0) {
 		/* Status still works without it; CPU hotplug is then noticed on the next event. */
 		log_warning_errno(r, "Failed to subscribe to virthw events, CPU hotplug goes unnoticed: %m");
@@ -330,7 +346,13 @@ int manager_load_config(struct manager *m, bool initial, char **ret_errors)
 			 virt_policy_to_string(c.policy));
 	else
 		log_info("Configuration reloaded: policy %s unchanged", virt_policy_to_string(c.policy));
+	if (!initial && (c.timer_mode != m->cfg.timer_mode || c.timer_min_max_delay_ns != m->cfg.timer_min_max_delay_ns))
+		log_info("Configuration reloaded: preemption timer mode %s, minimum maximum delay %" PRIu64 " ns -> "
+			 "mode %s, %" PRIu64 " ns", timer_mode_to_string(m->cfg.timer_mode), m->cfg.timer_min_max_delay_ns,
+			 timer_mode_to_string(c.timer_mode), c.timer_min_max_delay_ns);
 	m->cfg = c;
+	/* Pushed on every start and reload, so virthw never runs on stale settings. */
+	m->settings_pushed = false;
 	return 0;
 }
 
@@ -482,6 +504,71 @@ static void join_plan(const struct actions *acts, const char *vendor, char *buf,
 	}
 }
 
+/*
+ * virthw gets the configuration's timer settings whenever it may not have
+ * them (start, reload, a module that appeared); its reply is its decision,
+ * which must be virtd's.  Then the journal hears what changed.
+ */
+static void timer_apply(struct manager *m, struct timer_status *ts)
+{
+	bool reloaded = m->timer.has_param && ts->has_param && m->timer.param != ts->param;
+	char line[sizeof(m->timer_line)];
+	int r;
+
+	if (!m->hw) {
+		timer_status_module(ts, NULL, m->hw_error[0] ? m->hw_error : "virthw is not connected");
+	} else if (!m->settings_pushed) {
+		struct virthw_settings reply;
+
+		r = hw_client_set_settings(m->hw, timer_mode_to_virthw(m->cfg.timer_mode), m->cfg.timer_min_max_delay_ns,
+					   &reply);
+		m->settings_pushed = true;
+		if (r < 0) {
+			const char *ext = hw_client_extack(m->hw);
+			char err[256];
+
+			errno = -r;
+			snprintf(err, sizeof(err), "virthw refused the timer settings: %m%s%s%s",
+				 ext ? " (" : "", ext ? ext : "", ext ? ")" : "");
+			if (r == -EOPNOTSUPP || r == -EINVAL)
+				snprintf(err + strlen(err), sizeof(err) - strlen(err),
+					 "; is the loaded virthw older than virtd?");
+			log_error("%s", err);
+			timer_status_module(ts, NULL, err);
+		} else {
+			timer_status_module(ts, &reply, NULL);
+			log_debug("virthw settings: mode %s, minimum maximum delay %" PRIu64 " ns; its decision: %s (%s)",
+				  hw_timer_mode_to_string(reply.mode), reply.min_max_delay_ns, reply.timer_use ? "on" : "off",
+				  hw_timer_reason_to_string(reply.reason));
+		}
+	} else {
+		/* The decision may have moved with the capabilities: compare again. */
+		timer_status_module(ts, ts->has_module ? &ts->module : NULL, ts->module_error);
+	}
+
+	if (reloaded && ts->decided)
+		snprintf(line, sizeof(line), "preemption timer: %s (%s); kvm_intel reloaded with preemption_timer=%c",
+			 ts->decision.use ? "on" : "off", ts->reason_text, ts->param ? 'Y' : 'N');
+	else
+		timer_status_words(ts, line, sizeof(line));
+	if (strcmp(line, m->timer_line) != 0) {
+		if (ts->module_mismatch || ts->decision.warning || strcmp(ts->kvm_state, TIMER_KVM_CANNOT_APPLY) == 0)
+			log_warning("%s", line);
+		else
+			log_info("%s", line);
+		/* The reload is news once; the steady state is what later lines compare with. */
+		if (reloaded)
+			timer_status_words(ts, line, sizeof(line));
+		snprintf(m->timer_line, sizeof(m->timer_line), "%s", line);
+	}
+	if (ts->module_mismatch && !m->timer.module_mismatch)
+		log_warning("virthw decided the preemption timer %s (%s), virtd %s (%s): check that virthw and virtd "
+			    "are the same version", ts->module.timer_use ? "on" : "off",
+			    hw_timer_reason_to_string(ts->module.reason), ts->decision.use ? "on" : "off",
+			    timer_reason_to_string(ts->decision.reason));
+	m->timer = *ts;
+}
+
 static void reconcile_once(struct manager *m, const char *why)
 {
 	const struct lock_holders holders = lock_registry_holders(m->locks);
@@ -497,6 +584,7 @@ static void reconcile_once(struct manager *m, const char *why)
 	unsigned old_vms = m->kobs.obs.n_vms;
 	bool old_pinned = m->kobs.obs.pinned_vm, changed, retry = false, settling = false, busy = false;
 	char settle_reason[sizeof(m->reason)] = "";
+	struct timer_status ts = m->timer;
 	int r;
 
 	snprintf(old_reason, sizeof(old_reason), "%s", m->reason);
@@ -520,6 +608,8 @@ static void reconcile_once(struct manager *m, const char *why)
 			log_error_errno(r, "Failed to observe the KVM state: %m");
 			return;
 		}
+		timer_status_fill(&m->cfg, &k, NULL, &ts);
+		timer_status_observed(&ts, &k);
 		r = policy_decide(&m->cfg, &k.obs, &holders, &acts);
 		if (r < 0) {
 			log_error_errno(r, "Policy engine refused the observed state: %m");
@@ -635,6 +725,10 @@ static void reconcile_once(struct manager *m, const char *why)
 	}
 	arm_recheck(m, n_unknown > 0);
 
+	timer_status_fill(&m->cfg, &k, failed[0] ? failed : NULL, &ts);
+	timer_status_observed(&ts, &k);
+	timer_apply(m, &ts);
+
 	kvm_observation_done(&m->kobs);
 	m->kobs = k;
 	m->observed = true;
@@ -717,6 +811,7 @@ int manager_status_json(struct manager *m, char **ret)
 		.locks = &holders,
 		.lock_list = list,
 		.n_lock_list = n,
+		.timer = m->observed ? &m->timer : NULL,
 	};
 
 	if (!list)

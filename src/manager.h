@@ -50,6 +50,11 @@ struct manager {
 	char actions_failed[512];
 	char status_line[600];
 
+	/* The preemption timer: virtd's decision, virthw's copy, kvm_intel's parameter (status-json.h). */
+	struct timer_status timer;
+	bool settings_pushed;		/* virthw has been given the running configuration's timer settings */
+	char timer_line[600];		/* what the journal said last about the timer */
+
 	/* Foreign-hypervisor locks: holders and waiting requests (lock.h). */
 	lock_registry *locks;
 	unsigned last_n_held;		/* what ForeignLocks said last */

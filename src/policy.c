@@ -164,7 +164,9 @@ static bool dropin_equal(const struct policy_dropin *a, const struct policy_drop
 {
 	if (a->exists != b->exists)
 		return false;
-	return !a->exists || (a->enable_virt_at_load == b->enable_virt_at_load && a->block_vendor == b->block_vendor);
+	return !a->exists || (a->enable_virt_at_load == b->enable_virt_at_load && a->block_vendor == b->block_vendor &&
+			      a->has_preemption_timer == b->has_preemption_timer &&
+			      (!a->has_preemption_timer || a->preemption_timer == b->preemption_timer));
 }
 
 /*
@@ -174,9 +176,11 @@ static bool dropin_equal(const struct policy_dropin *a, const struct policy_drop
 static void sync_dropin(const struct observed *obs, bool block, int eval, struct actions *out)
 {
 	struct policy_dropin want = {
-		.exists = block || eval >= 0,
+		.exists = block || eval >= 0 || obs->has_want_preemption_timer,
 		.enable_virt_at_load = (signed char)eval,
 		.block_vendor = block,
+		.has_preemption_timer = obs->has_want_preemption_timer,
+		.preemption_timer = obs->has_want_preemption_timer && obs->want_preemption_timer,
 	};
 	struct action *a;
 
@@ -227,7 +231,7 @@ static const char *feature_name(enum virt_feature f)
 }
 
 /* boot and first-vm: KVM present, virtualization on always or on demand. */
-static void decide_kvm_in(const struct config *cfg, const struct observed *obs, struct actions *out)
+static void decide_kvm_policy(const struct config *cfg, const struct observed *obs, struct actions *out)
 {
 	bool boot = cfg->policy == VIRT_POLICY_BOOT;
 	int want_eval = obs->has_enable_virt_at_load ? boot : -1;
@@ -319,6 +323,39 @@ static void decide_kvm_in(const struct config *cfg, const struct observed *obs, 
 		push_load(obs, want_eval, out);
 	if (!obs->pinned_vm)
 		push(out, ACTION_CREATE_PINNED_VM);
+}
+
+/*
+ * kvm_intel reads preemption_timer= only when it loads: reload it when the
+ * timer decision and the loaded value differ, but only with no VM to lose
+ * (virtd's own pinned VM is released and made again by the next round).
+ * With VMs, the drop-in already says the new value and the change waits;
+ * the manager reports it as pending.
+ */
+static void sync_vendor_params(const struct observed *obs, struct actions *out)
+{
+	if (!obs->has_want_preemption_timer || !obs->has_preemption_timer ||
+	    obs->want_preemption_timer == obs->preemption_timer)
+		return;
+	if (!out->vendor_module || strcmp(out->vendor_module, "kvm_intel") != 0)
+		return;
+	if (obs->vendor != MODULE_LOADED || obs->n_vms > 0 || out->verdict == POLICY_CANNOT_HOLD)
+		return;
+	if (pushed(out, ACTION_UNLOAD_VENDOR))
+		return;		/* reloaded anyway, with the drop-in's options */
+	/* A VM made now would only be released again. */
+	if (out->n > 0 && out->list[out->n - 1].kind == ACTION_CREATE_PINNED_VM)
+		out->n--;
+	if (obs->pinned_vm && !pushed(out, ACTION_RELEASE_PINNED_VM))
+		push(out, ACTION_RELEASE_PINNED_VM);
+	push(out, ACTION_UNLOAD_VENDOR);
+	push(out, ACTION_LOAD_VENDOR);
+}
+
+static void decide_kvm_in(const struct config *cfg, const struct observed *obs, struct actions *out)
+{
+	decide_kvm_policy(cfg, obs, out);
+	sync_vendor_params(obs, out);
 }
 
 /* never, or a foreign lock requested or held: KVM unloaded and kept out. */

@@ -40,6 +40,8 @@ struct policy_dropin {
 	bool exists;
 	signed char enable_virt_at_load;	/* "options kvm enable_virt_at_load=": 0, 1, or -1 for no line */
 	bool block_vendor;			/* "install" lines that make kvm_intel/kvm_amd unloadable */
+	bool has_preemption_timer;		/* an "options kvm_intel preemption_timer=" line ... */
+	bool preemption_timer;			/* ... and its value */
 };
 
 #define POLICY_MAX_PIDS 8
@@ -57,6 +59,15 @@ struct observed {
 	bool tdx_active;		/* the kernel's TDX host support keeps VMX on on every CPU */
 	const struct observed_cpu *cpus;
 	size_t n_cpus;
+	/*
+	 * kvm_intel's preemption_timer= (VMX only): what the timer decision
+	 * (timer.h) wants, and the loaded module's value.  A mismatch reloads
+	 * kvm_intel while no VM exists.
+	 */
+	bool has_want_preemption_timer;
+	bool want_preemption_timer;
+	bool has_preemption_timer;		/* kvm_intel is loaded and its parameter readable */
+	bool preemption_timer;
 };
 
 struct lock_holders {

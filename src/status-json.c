@@ -239,6 +239,8 @@ static void print_locks(FILE *f, const struct status_input *in)
 	fprintf(f, "],\"lock_waiting\":%u", in->locks ? in->locks->n_waiting : 0);
 }
 
+static void print_timer(FILE *f, const struct timer_status *t, const struct config *cfg);
+
 int status_json(const struct status_input *in, char **ret)
 {
 	const struct kvm_observation *k = in->kobs;
@@ -293,6 +295,7 @@ int status_json(const struct status_input *in, char **ret)
 		fputs("null", f);
 	fputs(",\"actions_failed\":", f);
 	jstr(f, in->actions_failed);
+	print_timer(f, in->timer, in->cfg);
 	print_locks(f, in);
 	fputs("}", f);
 
@@ -302,4 +305,226 @@ int status_json(const struct status_input *in, char **ret)
 	}
 	*ret = buf;
 	return 0;
+}
+
+/* --- the preemption timer ------------------------------------------------------ */
+
+static const char *find_param(const struct kvm_observation *k, const char *name)
+{
+	for (size_t i = 0; i < k->n_params; i++)
+		if (strcmp(k->params[i].name, name) == 0)
+			return k->params[i].value;
+	return NULL;
+}
+
+static void describe_vm_owners(const struct kvm_observation *k, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "%u KVM VM%s running", k->obs.n_vms, k->obs.n_vms == 1 ? "" : "s");
+
+	for (size_t i = 0; i < k->n_vm_owners && o < size; i++) {
+		const struct vm_owner *v = &k->vms[i];
+		const char *what = v->cmdline && *v->cmdline ? v->cmdline : v->comm;
+
+		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v->pid, what,
+				      strlen(what) > 60 ? "..." : "");
+	}
+}
+
+void timer_status_fill(const struct config *cfg, const struct kvm_observation *k, const char *actions_failed,
+		       struct timer_status *t)
+{
+	const struct observed *obs = &k->obs;
+	char yn, now, vms[320];
+	const char *v;
+	int b;
+
+	t->decided = k->have_caps;
+	t->caps = (struct timer_caps) {};
+	t->decision = (struct timer_decision) {};
+	t->reason_text[0] = '\0';
+	t->want_param = t->has_param = t->param = false;
+	if (k->have_caps) {
+		t->caps = (struct timer_caps) {
+			.feature = k->caps.feature,
+			.tsc_khz = k->caps.tsc_khz,
+			.has_rate = k->caps.has_timer_rate,
+			.rate = k->caps.timer_rate,
+			.has_pin_ctl = k->caps.has_timer_pin_ctl,
+			.pin_ctl = k->caps.timer_pin_ctl,
+			.has_erratum = k->caps.has_timer_erratum,
+			.erratum = k->caps.timer_erratum,
+		};
+		timer_decide(cfg->timer_mode, cfg->timer_min_max_delay_ns, &t->caps, &t->decision);
+		timer_reason_describe(&t->decision, cfg->timer_min_max_delay_ns, t->reason_text, sizeof(t->reason_text));
+		t->want_param = t->decision.use;
+	}
+
+	if (!k->have_caps) {
+		t->kvm_state = TIMER_KVM_UNKNOWN;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason), "no decision without virthw's capabilities: %s",
+			 k->hw_error[0] ? k->hw_error : "virthw did not report them");
+		return;
+	}
+	if (t->caps.feature != VIRTHW_FEATURE_VMX || !k->vendor_module || strcmp(k->vendor_module, "kvm_intel") != 0) {
+		t->kvm_state = TIMER_KVM_NOT_APPLICABLE;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason), "does not apply: not VMX");
+		return;
+	}
+
+	yn = t->want_param ? 'Y' : 'N';
+	v = find_param(k, "kvm_intel.preemption_timer");
+	b = v ? parse_kernel_bool(v) : -EINVAL;
+	if (present(obs->vendor) && b >= 0) {
+		t->has_param = true;
+		t->param = b;
+	}
+	now = t->param ? 'Y' : 'N';
+
+	switch (obs->vendor) {
+	case MODULE_MISSING:
+		t->kvm_state = TIMER_KVM_NOT_LOADED;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason), "kvm_intel is not available for this kernel");
+		return;
+	case MODULE_UNLOADED:
+		t->kvm_state = TIMER_KVM_NOT_LOADED;
+		if (obs->dropin.exists && obs->dropin.has_preemption_timer && obs->dropin.preemption_timer == t->want_param)
+			snprintf(t->kvm_reason, sizeof(t->kvm_reason),
+				 "kvm_intel is not loaded; %s gives it preemption_timer=%c when it loads", DROPIN_PATH, yn);
+		else
+			snprintf(t->kvm_reason, sizeof(t->kvm_reason),
+				 "kvm_intel is not loaded; it is to get preemption_timer=%c from %s", yn, DROPIN_PATH);
+		return;
+	case MODULE_BUILTIN:
+	case MODULE_LOADED:
+		break;
+	}
+	if (!t->has_param) {
+		t->kvm_state = TIMER_KVM_UNKNOWN;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason), "kvm_intel's preemption_timer parameter is unreadable");
+		return;
+	}
+	if (t->param == t->want_param) {
+		t->kvm_state = TIMER_KVM_APPLIED;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason), "kvm_intel has preemption_timer=%c", now);
+		return;
+	}
+	if (obs->vendor == MODULE_BUILTIN) {
+		t->kvm_state = TIMER_KVM_CANNOT_APPLY;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason),
+			 "kvm_intel is built into the kernel with preemption_timer=%c; boot with kvm_intel.preemption_timer=%c",
+			 now, yn);
+		return;
+	}
+	if (obs->n_vms > 0) {
+		describe_vm_owners(k, vms, sizeof(vms));
+		t->kvm_state = TIMER_KVM_PENDING;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason),
+			 "kvm_intel has preemption_timer=%c; it is reloaded with %c when the KVM VMs have exited: %s", now, yn,
+			 vms);
+		return;
+	}
+	if (actions_failed && *actions_failed) {
+		t->kvm_state = TIMER_KVM_CANNOT_APPLY;
+		snprintf(t->kvm_reason, sizeof(t->kvm_reason), "kvm_intel has preemption_timer=%c, wanted %c: %.300s", now,
+			 yn, actions_failed);
+		return;
+	}
+	t->kvm_state = TIMER_KVM_PENDING;
+	snprintf(t->kvm_reason, sizeof(t->kvm_reason), "kvm_intel has preemption_timer=%c; a reload with %c is due", now, yn);
+}
+
+void timer_status_module(struct timer_status *t, const struct virthw_settings *module, const char *error)
+{
+	t->has_module = module != NULL;
+	if (module)
+		t->module = *module;
+	snprintf(t->module_error, sizeof(t->module_error), "%s", module || !error ? "" : error);
+	t->module_mismatch = module && t->decided && module->timer_use != t->decision.use;
+}
+
+void timer_status_observed(const struct timer_status *t, struct kvm_observation *k)
+{
+	k->obs.has_want_preemption_timer = t->decided && strcmp(t->kvm_state, TIMER_KVM_NOT_APPLICABLE) != 0 &&
+					   t->caps.feature == VIRTHW_FEATURE_VMX;
+	k->obs.want_preemption_timer = t->want_param;
+	k->obs.has_preemption_timer = t->has_param;
+	k->obs.preemption_timer = t->param;
+}
+
+void timer_status_words(const struct timer_status *t, char *buf, size_t size)
+{
+	size_t o;
+
+	if (!t->decided) {
+		snprintf(buf, size, "preemption timer: undecided (%s)", t->kvm_reason);
+		return;
+	}
+	if (t->caps.feature != VIRTHW_FEATURE_VMX) {
+		snprintf(buf, size, "preemption timer: does not apply (not VMX)");
+		return;
+	}
+	o = (size_t)snprintf(buf, size, "preemption timer: %s (%s)", t->decision.use ? "on" : "off", t->reason_text);
+	if (o < size)
+		o += (size_t)snprintf(buf + o, size - o, "; %s", t->kvm_reason);
+	if (o < size && t->module_mismatch)
+		snprintf(buf + o, size - o, "; virthw decided otherwise: %s (%s)", t->module.timer_use ? "on" : "off",
+			 hw_timer_reason_to_string(t->module.reason));
+}
+
+static void print_timer(FILE *f, const struct timer_status *t, const struct config *cfg)
+{
+	const struct timer_decision *d;
+
+	fputs(",\"timer\":", f);
+	if (!t) {
+		fputs("null", f);
+		return;
+	}
+	d = &t->decision;
+	fputs("{\"mode\":", f);
+	jstr(f, timer_mode_to_string(cfg->timer_mode));
+	fprintf(f, ",\"min_max_delay_ns\":%" PRIu64 ",\"decided\":%s", cfg->timer_min_max_delay_ns, jbool(t->decided));
+	if (t->decided) {
+		fprintf(f, ",\"applies\":%s,\"feature\":", jbool(t->caps.feature == VIRTHW_FEATURE_VMX));
+		jstr(f, hw_feature_to_string(t->caps.feature));
+		fprintf(f, ",\"tsc_khz\":%" PRIu32 ",\"tsc_assumed\":%s", t->caps.tsc_khz, jbool(d->tsc_assumed));
+		if (t->caps.has_rate && t->caps.feature == VIRTHW_FEATURE_VMX)
+			fprintf(f, ",\"rate\":%u", (unsigned)t->caps.rate);
+		else
+			fputs(",\"rate\":null", f);
+		fprintf(f, ",\"pin_control\":%s,\"erratum\":%s",
+			t->caps.has_pin_ctl ? jbool(t->caps.pin_ctl) : "null",
+			t->caps.has_erratum ? jbool(t->caps.erratum) : "null");
+		if (d->has_max_delay)
+			fprintf(f, ",\"max_delay_ns\":%" PRIu64, d->max_delay_ns);
+		else
+			fputs(",\"max_delay_ns\":null", f);
+		fprintf(f, ",\"use\":%s,\"reason\":", jbool(d->use));
+		jstr(f, timer_reason_to_string(d->reason));
+		fputs(",\"reason_text\":", f);
+		jstr(f, t->reason_text);
+		fprintf(f, ",\"warning\":%s", jbool(d->warning));
+	} else {
+		fputs(",\"applies\":null,\"feature\":null,\"tsc_khz\":null,\"tsc_assumed\":null,\"rate\":null,"
+		      "\"pin_control\":null,\"erratum\":null,\"max_delay_ns\":null,\"use\":null,\"reason\":null,"
+		      "\"reason_text\":null,\"warning\":false", f);
+	}
+	fputs(",\"module\":", f);
+	if (t->has_module) {
+		fprintf(f, "{\"mode\":\"%s\",\"min_max_delay_ns\":%" PRIu64 ",\"use\":%s,\"reason\":",
+			hw_timer_mode_to_string(t->module.mode), t->module.min_max_delay_ns, jbool(t->module.timer_use));
+		jstr(f, timer_reason_to_string(t->module.reason));
+		fprintf(f, ",\"matches\":%s}", jbool(!t->module_mismatch));
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"module_error\":", f);
+	jstr(f, t->module_error[0] ? t->module_error : NULL);
+	fputs(",\"kvm_intel\":{\"state\":", f);
+	jstr(f, t->kvm_state);
+	fprintf(f, ",\"want\":%s,\"current\":%s,\"reason\":",
+		t->decided && t->caps.feature == VIRTHW_FEATURE_VMX ? jbool(t->want_param) : "null",
+		t->has_param ? jbool(t->param) : "null");
+	jstr(f, t->kvm_reason);
+	fputs("}}", f);
 }

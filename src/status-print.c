@@ -403,6 +403,94 @@ static void print_locks(struct ctx *c, const json_value *doc)
 		kv_more(c, waiting);
 }
 
+/* The "timer" object of a virtd that decides the preemption timer; false when there is none. */
+static bool print_timer(struct ctx *c, const json_value *doc)
+{
+	const json_value *t = json_object_get(doc, "timer");
+	const json_value *mod, *kvm;
+	const char *mode, *why, *state, *reason, *err;
+	char dur[DURATION_MAX], dur2[DURATION_MAX];
+	const char *line;
+	uint64_t u, min = 0;
+	bool b, decided = false, applies = true, use = false, warning = false, has_min;
+
+	if (!t || t->type != JSON_OBJECT)
+		return false;
+	mode = clean(c, str_of(t, "mode"), 16);
+	has_min = u64_of(t, "min_max_delay_ns", &min);
+	(void)bool_of(t, "decided", &decided);
+	(void)bool_of(t, "applies", &applies);
+	kvm = json_object_get(t, "kvm_intel");
+	state = str_of(kvm, "state");
+	reason = str_of(kvm, "reason");
+
+	if (!decided) {
+		kv(c, "Timer", ANSI_YELLOW, "undecided: %s (mode %s)", clean(c, reason, 0), mode);
+		return true;
+	}
+	if (!applies) {
+		if (has_min)
+			kv(c, "Timer", NULL, "does not apply: not VMX (mode %s, min-max-delay %s)", mode,
+			   format_duration_ns(dur, sizeof(dur), min));
+		else
+			kv(c, "Timer", NULL, "does not apply: not VMX (mode %s)", mode);
+		return true;
+	}
+
+	(void)bool_of(t, "use", &use);
+	(void)bool_of(t, "warning", &warning);
+	why = str_of(t, "reason_text");
+	kv(c, "Timer", warning ? ANSI_YELLOW : NULL, "%s: %s (mode %s)", use ? "used" : "not used",
+	   why ? clean(c, why, 0) : clean(c, str_of(t, "reason"), 32), mode);
+
+	if (u64_of(t, "rate", &u))
+		line = fmt(c, "rate %" PRIu64, u);
+	else
+		line = "rate unknown";
+	if (bool_of(t, "tsc_assumed", &b) && b)
+		line = fmt(c, "%s, TSC kHz unknown (5 GHz assumed)", line);
+	else if (u64_of(t, "tsc_khz", &u))
+		line = fmt(c, "%s, TSC %" PRIu64 " kHz", line, u);
+	if (u64_of(t, "max_delay_ns", &u))
+		line = fmt(c, "%s, maximum delay %s", line,
+			   u == UINT64_MAX ? "beyond 584 years" : format_duration_ns(dur, sizeof(dur), u));
+	if (has_min)
+		line = fmt(c, "%s, threshold %s", line, format_duration_ns(dur2, sizeof(dur2), min));
+	kv_more(c, line);
+	line = NULL;
+	if (bool_of(t, "pin_control", &b))
+		line = fmt(c, "pin control %s", b ? "yes" : "no");
+	if (bool_of(t, "erratum", &b))
+		line = fmt(c, "%s%s", line ? fmt(c, "%s, ", line) : "", b ? "on the errata list" : "no erratum");
+	if (line)
+		kv_more(c, line);
+
+	mod = json_object_get(t, "module");
+	err = str_of(t, "module_error");
+	if (mod && mod->type == JSON_OBJECT) {
+		bool m_use = false, matches = true;
+
+		(void)bool_of(mod, "use", &m_use);
+		(void)bool_of(mod, "matches", &matches);
+		line = fmt(c, "virthw: %s (%s)%s", m_use ? "used" : "not used", clean(c, str_of(mod, "reason"), 32),
+			   matches ? ", as virtd decided" : ", NOT as virtd decided");
+		if (!matches)
+			kv(c, "Mismatch", ANSI_RED, "%s", line);
+		else
+			kv_more(c, line);
+	} else if (err) {
+		kv_more(c, fmt(c, "virthw: %s", clean(c, err, 0)));
+	}
+
+	if (state) {
+		const char *color = strcmp(state, "applied") == 0 || strcmp(state, "not-loaded") == 0 ? NULL :
+				    strcmp(state, "pending") == 0 ? ANSI_YELLOW : ANSI_RED;
+
+		kv(c, "KVM timer", color, "%s: %s", clean(c, state, 32), clean(c, reason, 0));
+	}
+	return true;
+}
+
 static void print_hardware(struct ctx *c, const json_value *doc)
 {
 	const json_value *caps = json_object_get(doc, "caps");
@@ -431,7 +519,9 @@ static void print_hardware(struct ctx *c, const json_value *doc)
 		kv(c, "Hardware", NULL, "%s", line);
 
 		/* The preemption timer is VMX's: on SVM these are all null. */
-		if (u64_of(caps, "timer_max_delay_ns", &u)) {
+		if (print_timer(c, doc)) {
+			/* virtd's own decision says it all. */
+		} else if (u64_of(caps, "timer_max_delay_ns", &u)) {
 			line = fmt(c, "max delay %s", format_duration_ns(dur, sizeof(dur), u));
 			if (u64_of(caps, "timer_rate", &u))
 				line = fmt(c, "%s (rate %" PRIu64 ")", line, u);
@@ -443,9 +533,14 @@ static void print_hardware(struct ctx *c, const json_value *doc)
 		}
 	}
 
+	else
+		(void)print_timer(c, doc);
+
 	/* The timer settings matter only where there is a VMX preemption timer. */
 	mode = str_of(config, "timer_mode");
-	if (mode && (c->o->full || !feature || strcmp(feature, "vmx") == 0)) {
+	if (json_object_get(doc, "timer") && json_object_get(doc, "timer")->type == JSON_OBJECT) {
+		/* Printed with the decision. */
+	} else if (mode && (c->o->full || !feature || strcmp(feature, "vmx") == 0)) {
 		if (u64_of(config, "min_max_delay_ns", &u))
 			kv(c, "Timer mode", NULL, "%s (min-max-delay %s)", clean(c, mode, 16),
 			   format_duration_ns(dur, sizeof(dur), u));

@@ -29,6 +29,10 @@ static void test_dropin_roundtrip(void)
 		{ .exists = true, .enable_virt_at_load = -1, .block_vendor = true },
 		{ .exists = true, .enable_virt_at_load = 0, .block_vendor = true },
 		{ .exists = true, .enable_virt_at_load = 1, .block_vendor = true },
+		{ .exists = true, .enable_virt_at_load = -1, .has_preemption_timer = true, .preemption_timer = false },
+		{ .exists = true, .enable_virt_at_load = 0, .has_preemption_timer = true, .preemption_timer = true },
+		{ .exists = true, .enable_virt_at_load = 1, .block_vendor = true, .has_preemption_timer = true,
+		  .preemption_timer = false },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -43,6 +47,10 @@ static void test_dropin_roundtrip(void)
 		      back.block_vendor == cases[i].block_vendor,
 		      "case %zu round-trips (eval %d block %d -> eval %d block %d)", i, cases[i].enable_virt_at_load,
 		      cases[i].block_vendor, back.enable_virt_at_load, back.block_vendor);
+		CHECK(back.has_preemption_timer == cases[i].has_preemption_timer &&
+		      back.preemption_timer == cases[i].preemption_timer, "case %zu: preemption_timer round-trips", i);
+		CHECK((strstr(t, "options kvm_intel preemption_timer=") != NULL) == cases[i].has_preemption_timer,
+		      "case %zu: a kvm_intel line iff the timer decision is there", i);
 		CHECK(strstr(t, "policy never") != NULL, "case %zu names the policy", i);
 		CHECK((strstr(t, "install kvm_amd ") != NULL) == cases[i].block_vendor &&
 		      (strstr(t, "install kvm_intel ") != NULL) == cases[i].block_vendor,
@@ -61,6 +69,40 @@ static void test_dropin_render_exact(void)
 		  "# virtd rewrites or removes this file as the policy requires; do not edit it.\n"
 		  "options kvm enable_virt_at_load=0\n",
 		  "first-vm drop-in text");
+}
+
+static void test_dropin_timer(void)
+{
+	_cleanup_free_ char *t = dropin_render(&(struct policy_dropin) { .exists = true, .enable_virt_at_load = 0,
+									 .has_preemption_timer = true },
+					       "first-vm");
+	static const struct {
+		const char *text;
+		bool has, value;
+	} cases[] = {
+		{ "options kvm_intel preemption_timer=Y\n", true, true },
+		{ "options kvm-intel foo=1 preemption_timer=0\n", true, false },
+		{ "options kvm_intel preemption_timer=N\noptions kvm_intel preemption_timer=1\n", true, true },
+		{ "options kvm_intel preemption_timer=maybe\n", false, false },
+		{ "options kvm_amd preemption_timer=Y\n", false, false },
+		{ "options kvm preemption_timer=Y\n", false, false },
+		{ "# options kvm_intel preemption_timer=Y\n", false, false },
+	};
+
+	CHECK_STR(t,
+		  "# /run/modprobe.d/virtd.conf: written by virtd(8) for policy first-vm.\n"
+		  "# virtd rewrites or removes this file as the policy requires; do not edit it.\n"
+		  "options kvm enable_virt_at_load=0\n"
+		  "options kvm_intel preemption_timer=N\n",
+		  "drop-in text with the timer off");
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct policy_dropin d;
+
+		dropin_parse(cases[i].text, &d);
+		CHECK(d.has_preemption_timer == cases[i].has && d.preemption_timer == cases[i].value &&
+		      d.enable_virt_at_load == -1, "parse \"%s\": timer %d/%d", cases[i].text, d.has_preemption_timer,
+		      d.preemption_timer);
+	}
 }
 
 static void test_dropin_parse(void)
@@ -385,7 +427,7 @@ static void test_json(void)
 		  "{\"cpu\":2,\"online\":false,\"feature\":null,\"firmware_enabled\":null,\"virt_on\":null,"
 		  "\"expected\":\"skip\",\"owner\":null,\"ok\":true}],"
 		  "\"verify\":{\"ok\":true,\"checked\":2,\"mismatched\":0,\"message\":\"\"},"
-		  "\"caps\":null,\"actions_failed\":null,\"locks\":[],\"lock_waiting\":0}",
+		  "\"caps\":null,\"actions_failed\":null,\"timer\":null,\"locks\":[],\"lock_waiting\":0}",
 		  "full status JSON");
 
 	in.kobs = NULL;
@@ -397,6 +439,113 @@ static void test_json(void)
 	CHECK(j2 && strstr(j2, "\"kvm\":null,\"vm_count\":0,\"vms\":[],\"pinned_vm\":false,\"cpus\":[]") &&
 	      strstr(j2, "\"applied_policy\":null") && strstr(j2, "\"verify\":null") &&
 	      strstr(j2, "\"actions_failed\":\"Failed to load kvm_amd: \\u0001\""), "starting JSON: %s", j2 ? j2 : "");
+}
+
+static void test_timer_status(void)
+{
+	struct config cfg;
+	struct vm_owner vms[] = { { .pid = 812, .n_vms = 1, .comm = "qemu", .cmdline = (char *)"qemu-system-x86_64" } };
+	struct module_param params[] = { { .name = (char *)"kvm_intel.preemption_timer", .value = (char *)"Y" } };
+	struct kvm_observation k = {
+		.obs = { .kvm = MODULE_LOADED, .vendor = MODULE_LOADED, .n_vms = 1, .cpus = cpus_on, .n_cpus = 3 },
+		.vendor_module = "kvm_intel",
+		.vms = vms, .n_vm_owners = 1,
+		.params = params, .n_params = 1,
+		.have_caps = true,
+		.caps = { .feature = VIRTHW_FEATURE_VMX, .tsc_khz = 100000, .has_timer_rate = true, .timer_rate = 0,
+			  .has_timer_pin_ctl = true, .timer_pin_ctl = true, .has_timer_erratum = true },
+	};
+	struct virthw_settings mod = { .mode = VIRTHW_TIMER_MODE_AUTO, .min_max_delay_ns = 60000000000ULL,
+				       .timer_use = false, .reason = VIRTHW_TIMER_REASON_SHORT_MAX_DELAY };
+	struct timer_status t = {};
+	struct status_input in = { .version = "0.1", .config_path = "/etc/virtd.conf", .cfg = &cfg, .state = "holds",
+				   .reason = "", .kobs = &k, .timer = &t };
+	_cleanup_free_ char *j = NULL;
+	char buf[600];
+
+	config_init_defaults(&cfg);
+	cfg.timer_min_max_delay_ns = 60000000000ULL;
+
+	/* Bochs-like: 42.95 s < 60 s → off; kvm_intel has Y with a VM running → pending. */
+	timer_status_fill(&cfg, &k, NULL, &t);
+	CHECK(t.decided && !t.decision.use && t.decision.reason == VIRTHW_TIMER_REASON_SHORT_MAX_DELAY,
+	      "timer status: off for a short maximum delay");
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_PENDING) == 0 && t.has_param && t.param && !t.want_param,
+	      "timer status: kvm_intel Y with a VM: pending (%s)", t.kvm_state);
+	CHECK(strstr(t.kvm_reason, "reloaded with N when the KVM VMs have exited: 1 KVM VM running: pid 812 "
+				   "(qemu-system-x86_64)") != NULL, "timer status: pending names the VM: %s", t.kvm_reason);
+	timer_status_observed(&t, &k);
+	CHECK(k.obs.has_want_preemption_timer && !k.obs.want_preemption_timer && k.obs.has_preemption_timer &&
+	      k.obs.preemption_timer, "timer status: the policy engine sees wanted N, loaded Y");
+	timer_status_module(&t, &mod, NULL);
+	CHECK(t.has_module && !t.module_mismatch, "timer status: virthw agrees");
+	timer_status_words(&t, buf, sizeof(buf));
+	CHECK(strncmp(buf, "preemption timer: off (maximum delay 42.9 s < minimum 60 s); kvm_intel has preemption_timer=Y; "
+			   "it is reloaded with N", strlen("preemption timer: off (maximum delay 42.9 s < minimum 60 s); "
+							   "kvm_intel has preemption_timer=Y; it is reloaded with N")) == 0,
+	      "timer words: %s", buf);
+	CHECK(status_json(&in, &j) == 0, "timer JSON built");
+	CHECK(j && strstr(j, ",\"timer\":{\"mode\":\"auto\",\"min_max_delay_ns\":60000000000,\"decided\":true,"
+			     "\"applies\":true,\"feature\":\"vmx\",\"tsc_khz\":100000,\"tsc_assumed\":false,\"rate\":0,"
+			     "\"pin_control\":true,\"erratum\":false,\"max_delay_ns\":42949672960,\"use\":false,"
+			     "\"reason\":\"short-max-delay\",\"reason_text\":\"maximum delay 42.9 s < minimum 60 s\","
+			     "\"warning\":false,\"module\":{\"mode\":\"auto\",\"min_max_delay_ns\":60000000000,"
+			     "\"use\":false,\"reason\":\"short-max-delay\",\"matches\":true},\"module_error\":null,"
+			     "\"kvm_intel\":{\"state\":\"pending\",\"want\":false,\"current\":true,\"reason\":"),
+	      "timer JSON: %s", j ? strstr(j, "\"timer\"") : "");
+
+	/* VM gone: pending until the reload; after it, applied. */
+	k.obs.n_vms = 0;
+	k.n_vm_owners = 0;
+	timer_status_fill(&cfg, &k, NULL, &t);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_PENDING) == 0 && strstr(t.kvm_reason, "a reload with N is due"),
+	      "timer status: no VM, reload due");
+	timer_status_fill(&cfg, &k, "Failed to unload kvm_intel: busy", &t);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_CANNOT_APPLY) == 0 && strstr(t.kvm_reason, "busy"),
+	      "timer status: a failed reload cannot apply");
+	params[0].value = (char *)"N";
+	timer_status_fill(&cfg, &k, NULL, &t);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_APPLIED) == 0, "timer status: N loaded: applied");
+	k.obs.vendor = MODULE_BUILTIN;
+	params[0].value = (char *)"Y";
+	timer_status_fill(&cfg, &k, NULL, &t);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_CANNOT_APPLY) == 0 &&
+	      strstr(t.kvm_reason, "boot with kvm_intel.preemption_timer=N"), "timer status: built in: cannot apply");
+	k.obs.vendor = MODULE_UNLOADED;
+	timer_status_fill(&cfg, &k, NULL, &t);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_NOT_LOADED) == 0 && !t.has_param, "timer status: not loaded");
+
+	/* virthw decided otherwise. */
+	mod.timer_use = true;
+	timer_status_module(&t, &mod, NULL);
+	CHECK(t.module_mismatch, "timer status: a different decision from virthw is a mismatch");
+	timer_status_module(&t, NULL, "virthw module is not loaded");
+	CHECK(!t.has_module && !t.module_mismatch && strcmp(t.module_error, "virthw module is not loaded") == 0,
+	      "timer status: no virthw");
+
+	/* AMD: not applicable; the policy engine gets no kvm_intel wish. */
+	k.caps = (struct virthw_caps) { .feature = VIRTHW_FEATURE_SVM, .tsc_khz = 2994374 };
+	k.vendor_module = "kvm_amd";
+	k.obs.vendor = MODULE_LOADED;
+	timer_status_fill(&cfg, &k, NULL, &t);
+	timer_status_observed(&t, &k);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_NOT_APPLICABLE) == 0 && !k.obs.has_want_preemption_timer &&
+	      t.decision.reason == VIRTHW_TIMER_REASON_NOT_VMX, "timer status: SVM does not apply");
+	timer_status_words(&t, buf, sizeof(buf));
+	CHECK_STR(buf, "preemption timer: does not apply (not VMX)", "timer words on SVM");
+	free(j);
+	j = NULL;
+	CHECK(status_json(&in, &j) == 0 && strstr(j, "\"applies\":false,\"feature\":\"svm\"") &&
+	      strstr(j, "\"kvm_intel\":{\"state\":\"not-applicable\",\"want\":null,\"current\":null,"
+			"\"reason\":\"does not apply: not VMX\"}"), "timer JSON on SVM");
+
+	/* No capabilities: undecided, nothing pushed to kvm_intel. */
+	k.have_caps = false;
+	snprintf(k.hw_error, sizeof(k.hw_error), "virthw module is not loaded");
+	timer_status_fill(&cfg, &k, NULL, &t);
+	timer_status_observed(&t, &k);
+	CHECK(!t.decided && strcmp(t.kvm_state, TIMER_KVM_UNKNOWN) == 0 && !k.obs.has_want_preemption_timer &&
+	      strstr(t.kvm_reason, "virthw module is not loaded"), "timer status: undecided without virthw");
 }
 
 static void test_hints(void)
@@ -430,6 +579,7 @@ int main(void)
 	}
 	test_dropin_roundtrip();
 	test_dropin_render_exact();
+	test_dropin_timer();
 	test_dropin_parse();
 	test_uevent();
 	test_cmdline();
@@ -437,6 +587,7 @@ int main(void)
 	test_owner_and_applied();
 	test_words();
 	test_json();
+	test_timer_status();
 	test_hints();
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tests_finish();

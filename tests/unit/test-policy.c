@@ -613,6 +613,110 @@ static void test_exhaustive(const struct config *base)
 	CHECK(n_broken == 0, "exhaustive: a holding state keeps the policy's promise on every CPU (%u did not)", n_broken);
 }
 
+/* kvm_intel's preemption_timer= follows the timer decision: drop-in line, reload only without VMs. */
+static void kinds(const struct actions *a, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? " " : "", action_kind_to_string(a->list[i].kind));
+}
+
+static void test_preemption_timer(const struct config *base)
+{
+	struct observed_cpu cpus[2] = {
+		{ .id = 0, .online = true, .feature = VIRT_FEATURE_VMX, .fw_enabled = true, .virt_on = false },
+		{ .id = 1, .online = true, .feature = VIRT_FEATURE_VMX, .fw_enabled = true, .virt_on = false },
+	};
+	struct observed obs = {
+		.kvm = MODULE_LOADED, .vendor = MODULE_LOADED, .cpus = cpus, .n_cpus = 2,
+		.dropin = { .exists = true, .enable_virt_at_load = -1, .has_preemption_timer = true },
+		.has_want_preemption_timer = true, .want_preemption_timer = false,
+		.has_preemption_timer = true, .preemption_timer = true,
+	};
+	struct config cfg = *base;
+	struct actions a;
+	char buf[256];
+
+	/* first-vm on 6.1, kvm_intel loaded with Y, the decision says N, no VMs: reload the vendor module. */
+	CHECK(policy_decide(&cfg, &obs, NULL, &a) == 0, "timer: decides");
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "unload-vendor load-vendor", "timer: Y loaded, N wanted, no VMs: kvm_intel reloaded");
+	CHECK(a.verdict == POLICY_HOLDS, "timer: the policy itself holds");
+
+	/* The drop-in lacks the line: written first, so the load reads it. */
+	obs.dropin = (struct policy_dropin) { .enable_virt_at_load = -1 };
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "write-dropin unload-vendor load-vendor", "timer: drop-in first, then the reload");
+	CHECK(a.n > 0 && a.list[0].dropin.has_preemption_timer && !a.list[0].dropin.preemption_timer,
+	      "timer: the drop-in says preemption_timer=N");
+
+	/* VMs running: only the drop-in; the change waits. */
+	obs.n_vms = 1;
+	obs.vm_pids[0] = 812;
+	cpus[0].virt_on = cpus[1].virt_on = true;
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "write-dropin", "timer: with a VM only the drop-in changes");
+	CHECK(a.verdict == POLICY_HOLDS, "timer: a pending timer change does not make the policy pending");
+	obs.n_vms = 0;
+	cpus[0].virt_on = cpus[1].virt_on = false;
+	obs.dropin = (struct policy_dropin) { .exists = true, .enable_virt_at_load = -1, .has_preemption_timer = true };
+
+	/* boot without the parameter: the pinned VM is released, the reload done, the VM made again next round. */
+	cfg.policy = VIRT_POLICY_BOOT;
+	obs.pinned_vm = true;
+	cpus[0].virt_on = cpus[1].virt_on = true;
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "release-pinned-vm unload-vendor load-vendor", "timer: boot: pinned VM dropped for the reload");
+	obs.pinned_vm = false;
+	obs.preemption_timer = false;
+	cpus[0].virt_on = cpus[1].virt_on = false;
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "create-pinned-vm", "timer: boot: after the reload the VM is pinned again");
+	cfg.policy = base->policy;
+
+	/* Matching value: nothing. */
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	CHECK(a.n == 0, "timer: N loaded, N wanted: no actions");
+
+	/* Built in: cannot be reloaded, no action. */
+	obs.preemption_timer = true;
+	obs.vendor = MODULE_BUILTIN;
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "", "timer: a built-in kvm_intel is never reloaded");
+	obs.vendor = MODULE_LOADED;
+
+	/* AMD: no kvm_intel line, no reload, whatever the fields say. */
+	cpus[0].feature = cpus[1].feature = VIRT_FEATURE_SVM;
+	obs.has_want_preemption_timer = false;
+	obs.dropin = (struct policy_dropin) { .enable_virt_at_load = -1 };
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	CHECK(a.n == 0, "timer: SVM without a decision: no drop-in, no reload");
+	obs.has_want_preemption_timer = true;
+	obs.dropin = (struct policy_dropin) { .exists = true, .enable_virt_at_load = -1, .has_preemption_timer = true };
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK(strstr(buf, "unload-vendor") == NULL, "timer: never reloads kvm_amd for the timer (%s)", buf);
+	cpus[0].feature = cpus[1].feature = VIRT_FEATURE_VMX;
+
+	/* never: kvm_intel unloaded and blocked; the drop-in keeps the line for the return. */
+	cfg.policy = VIRT_POLICY_NEVER;
+	obs.vendor = MODULE_UNLOADED;
+	obs.has_preemption_timer = false;
+	obs.dropin = (struct policy_dropin) { .exists = true, .enable_virt_at_load = -1, .block_vendor = true };
+	(void)policy_decide(&cfg, &obs, NULL, &a);
+	kinds(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "write-dropin", "timer: never: the drop-in gains the line");
+	CHECK(a.n == 1 && a.list[0].dropin.block_vendor && a.list[0].dropin.has_preemption_timer,
+	      "timer: never: blocked, with preemption_timer=N for the next load");
+}
+
 int main(void)
 {
 	struct config base;
@@ -623,6 +727,7 @@ int main(void)
 	test_verify(&base);
 	test_pids(&base);
 	test_exhaustive(&base);
+	test_preemption_timer(&base);
 
 	CHECK(strcmp(action_kind_to_string(ACTION_CREATE_PINNED_VM), "create-pinned-vm") == 0, "action names");
 	CHECK(action_kind_to_string(_ACTION_KIND_MAX) == NULL, "no name past the last action");

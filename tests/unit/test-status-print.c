@@ -16,7 +16,7 @@
  * (a host where policy boot holds on 2 AMD CPUs), OMIT leaves the key out. */
 struct doc {
 	const char *policy, *applied, *state, *reason, *config, *kvm, *vm_count, *vms, *pinned, *cpus,
-		*verify, *caps, *failed, *locks, *lock_waiting;
+		*verify, *caps, *failed, *locks, *lock_waiting, *timer;
 };
 
 #define CPU_ON(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
@@ -51,6 +51,7 @@ static char *build(const struct doc *d)
 		.failed = "null",
 		.locks = OMIT,
 		.lock_waiting = OMIT,
+		.timer = OMIT,
 	};
 	const struct {
 		const char *key, *v, *def;
@@ -70,6 +71,7 @@ static char *build(const struct doc *d)
 		{ "actions_failed", d->failed, defaults.failed },
 		{ "locks", d->locks, defaults.locks },
 		{ "lock_waiting", d->lock_waiting, defaults.lock_waiting },
+		{ "timer", d->timer, defaults.timer },
 	};
 	char *buf = NULL;
 	size_t size = 0;
@@ -151,6 +153,98 @@ static void test_exact(void)
 	CHECK(colored && strstr(colored, "      State: " ANSI_GREEN "holds" ANSI_NORMAL "\n"), "colour: state");
 	CHECK(colored && strstr(colored, ANSI_GREEN "PASS" ANSI_NORMAL "\n"), "colour: PASS verdict");
 	CHECK(out && !strchr(out, '\x1b'), "no escape sequences without colour");
+}
+
+#define VMX_CAPS "{\"feature\":\"vmx\",\"tsc_khz\":100000,\"vmx_misc\":\"0x00000000200401e0\",\"timer_rate\":0," \
+	"\"timer_pin_control\":true,\"timer_erratum\":false,\"timer_max_delay_ns\":42949672960," \
+	"\"cpuid_signature\":\"0x000306c3\",\"cpuid_family\":6,\"cpuid_model\":60,\"cpuid_stepping\":3,\"nr_cpus\":1}"
+
+/* The timer section as virtd writes it (status-json.c's "timer" object). */
+static void test_timer(void)
+{
+	static const struct {
+		const char *name;
+		const char *caps, *timer;
+		const char *want[4];
+		const char *not[3];
+	} cases[] = {
+		{ "Bochs, threshold above the maximum delay: off, kvm_intel applied",
+		  VMX_CAPS,
+		  "{\"mode\":\"auto\",\"min_max_delay_ns\":60000000000,\"decided\":true,\"applies\":true,\"feature\":\"vmx\","
+		  "\"tsc_khz\":100000,\"tsc_assumed\":false,\"rate\":0,\"pin_control\":true,\"erratum\":false,"
+		  "\"max_delay_ns\":42949672960,\"use\":false,\"reason\":\"short-max-delay\","
+		  "\"reason_text\":\"maximum delay 42.9 s < minimum 60 s\",\"warning\":false,"
+		  "\"module\":{\"mode\":\"auto\",\"min_max_delay_ns\":60000000000,\"use\":false,\"reason\":\"short-max-delay\","
+		  "\"matches\":true},\"module_error\":null,"
+		  "\"kvm_intel\":{\"state\":\"applied\",\"want\":false,\"current\":false,"
+		  "\"reason\":\"kvm_intel has preemption_timer=N\"}}",
+		  { "      Timer: not used: maximum delay 42.9 s < minimum 60 s (mode auto)\n"
+		    "             rate 0, TSC 100000 kHz, maximum delay 42.950 s, threshold 60.000 s\n"
+		    "             pin control yes, no erratum\n"
+		    "             virthw: not used (short-max-delay), as virtd decided\n"
+		    "  KVM timer: applied: kvm_intel has preemption_timer=N\n" },
+		  { "Timer mode", "max delay 42.950 s (rate 0)" } },
+		{ "TSC unknown, pending reload, forced",
+		  VMX_CAPS,
+		  "{\"mode\":\"on\",\"min_max_delay_ns\":10000000000,\"decided\":true,\"applies\":true,\"feature\":\"vmx\","
+		  "\"tsc_khz\":0,\"tsc_assumed\":true,\"rate\":0,\"pin_control\":true,\"erratum\":false,"
+		  "\"max_delay_ns\":858993459,\"use\":true,\"reason\":\"forced-unsafe\","
+		  "\"reason_text\":\"forced by Mode=on\",\"warning\":true,\"module\":null,"
+		  "\"module_error\":\"virthw module is not loaded\","
+		  "\"kvm_intel\":{\"state\":\"pending\",\"want\":true,\"current\":false,"
+		  "\"reason\":\"kvm_intel has preemption_timer=N; it is reloaded with Y when the KVM VMs have exited\"}}",
+		  { "      Timer: used: forced by Mode=on (mode on)\n",
+		    "             rate 0, TSC kHz unknown (5 GHz assumed), maximum delay 858.993 ms, threshold 10.000 s\n",
+		    "             virthw: virthw module is not loaded\n",
+		    "  KVM timer: pending: kvm_intel has preemption_timer=N; it is reloaded with Y when the KVM VMs have exited\n" },
+		  {} },
+		{ "module decided otherwise",
+		  VMX_CAPS,
+		  "{\"mode\":\"auto\",\"min_max_delay_ns\":10000000000,\"decided\":true,\"applies\":true,"
+		  "\"rate\":0,\"tsc_khz\":100000,\"use\":true,\"reason\":\"safe\",\"reason_text\":\"maximum delay 42.9 s >= minimum 10 s\","
+		  "\"module\":{\"use\":false,\"reason\":\"erratum\",\"matches\":false},"
+		  "\"kvm_intel\":{\"state\":\"cannot-apply\",\"reason\":\"kvm_intel is built into the kernel\"}}",
+		  { "   Mismatch: virthw: not used (erratum), NOT as virtd decided\n",
+		    "  KVM timer: cannot-apply: kvm_intel is built into the kernel\n" },
+		  {} },
+		{ "AMD: does not apply",
+		  NULL,
+		  "{\"mode\":\"auto\",\"min_max_delay_ns\":10000000000,\"decided\":true,\"applies\":false,\"feature\":\"svm\","
+		  "\"tsc_khz\":2994374,\"tsc_assumed\":false,\"rate\":null,\"pin_control\":null,\"erratum\":null,"
+		  "\"max_delay_ns\":null,\"use\":false,\"reason\":\"not-vmx\",\"reason_text\":\"does not apply: not VMX\","
+		  "\"warning\":false,\"module\":null,\"module_error\":null,\"kvm_intel\":{\"state\":\"not-applicable\","
+		  "\"want\":null,\"current\":null,\"reason\":\"does not apply: not VMX\"}}",
+		  { "   Hardware: SVM (AMD), TSC 2994374 kHz, family 25 model 1 stepping 1\n"
+		    "      Timer: does not apply: not VMX (mode auto, min-max-delay 10.000 s)\n" },
+		  { "KVM timer", "Timer mode" } },
+		{ "no virthw: undecided",
+		  "null",
+		  "{\"mode\":\"auto\",\"min_max_delay_ns\":10000000000,\"decided\":false,"
+		  "\"kvm_intel\":{\"state\":\"unknown\",\"reason\":\"no decision without virthw's capabilities: x\"}}",
+		  { "      Timer: undecided: no decision without virthw's capabilities: x (mode auto)\n" },
+		  { "Hardware" } },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *doc = build(&(struct doc) { .caps = cases[i].caps, .timer = cases[i].timer });
+		_cleanup_free_ char *out = NULL, *colored = NULL;
+		int r;
+
+		out = render(doc, false, false, &r);
+		CHECK(r == EXIT_OK, "timer: %s: exit 0 (got %d)", cases[i].name, r);
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].want) && cases[i].want[j]; j++) {
+			CHECK(out && strstr(out, cases[i].want[j]), "timer: %s: shows \"%s\"", cases[i].name, cases[i].want[j]);
+			if (!out || !strstr(out, cases[i].want[j]))
+				printf("# got:\n%s", out ? out : "(null)\n");
+		}
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].not) && cases[i].not[j]; j++)
+			CHECK(out && !strstr(out, cases[i].not[j]), "timer: %s: no \"%s\"", cases[i].name, cases[i].not[j]);
+		colored = render(doc, false, true, &r);
+		if (strstr(cases[i].name, "pending"))
+			CHECK(colored && strstr(colored, "  KVM timer: " ANSI_YELLOW "pending: "), "timer: pending in yellow");
+		if (strstr(cases[i].name, "otherwise"))
+			CHECK(colored && strstr(colored, "   Mismatch: " ANSI_RED), "timer: a mismatch in red");
+	}
 }
 
 /* Each case: a document, the exit code, lines the view must contain and must not. */
@@ -520,6 +614,7 @@ static void test_fuzz(void)
 int main(void)
 {
 	test_exact();
+	test_timer();
 	test_table();
 	test_locks();
 	test_malformed();
