@@ -1,12 +1,13 @@
 #!/bin/bash
 # Owns booting a real kernel in Bochs (Intel VMX) and judging its guest test verdict.
 #
-# Usage: run-bochs.sh [--kernel 6.1|6.12] [--console] [--initramfs FILE]
+# Usage: run-bochs.sh [--kernel 6.1|6.12] [--console] [--initramfs FILE] [--daemon]
 #                     [--missing-ok] [--append 'ARGS'] [--timeout SECONDS] TEST...
 #
 # Boots the kernel flavor (from $VIRTD_TEST_CACHE/kernels/, see
 # tests/vm/fetch-kernels.sh) with an Intel initramfs (tests/vm/mkinitramfs.sh,
-# passed --missing-ok if given; or --initramfs FILE) in Bochs, runs the guest
+# passed --missing-ok if given; --daemon: the daemon's image, with virtd as
+# installed, dbus-daemon, udevd and kmod; or --initramfs FILE) in Bochs, runs the guest
 # scenarios TEST... in that one boot, prints their VIRTD-TEST lines and ends with "N passed, N failed, N skipped".
 # Exits 0 only when the guest's VIRTD-VERDICT line was seen and nothing failed.
 # Outputs (serial log, Bochs log, disk image) stay in tests/vm/out/bochs/.
@@ -61,7 +62,7 @@ usage() {
 	exit 0
 }
 
-flavor=$DEFAULT_FLAVOR console=0 initramfs='' missing_ok=() extra='' limit=900
+flavor=$DEFAULT_FLAVOR console=0 initramfs='' missing_ok=() extra='' limit=900 daemon=()
 tests=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -69,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--console) console=1; shift ;;
 	--initramfs) initramfs=${2:?--initramfs needs a file}; shift 2 ;;
 	--missing-ok) missing_ok=(--missing-ok); shift ;;
+	--daemon) daemon=(--daemon); shift ;;
 	--append) extra=${2?--append needs kernel arguments}; shift 2 ;;
 	--timeout) limit=${2:?--timeout needs seconds}; shift 2 ;;
 	-h|--help) usage ;;
@@ -114,9 +116,9 @@ kernel=$kdir/vmlinuz
 if [ -z "$initramfs" ]; then
 	mk=$root/tests/vm/mkinitramfs.sh
 	[ -x "$mk" ] || die "$mk is missing; pass --initramfs FILE until the QEMU harness provides it"
-	initramfs=$out/initramfs-$flavor.img
-	"$mk" --kernel "$flavor" --vendor intel "${missing_ok[@]}" --out "$initramfs" >&2 \
-		|| die "tests/vm/mkinitramfs.sh --kernel $flavor --vendor intel failed"
+	initramfs=$out/initramfs-$flavor${daemon:+-daemon}.img
+	"$mk" --kernel "$flavor" --vendor intel "${missing_ok[@]}" "${daemon[@]}" --out "$initramfs" >&2 \
+		|| die "tests/vm/mkinitramfs.sh --kernel $flavor --vendor intel ${daemon[*]} failed"
 fi
 [ -r "$initramfs" ] || die "initramfs '$initramfs' is not readable"
 
