@@ -7,6 +7,7 @@
 #include <linux/kernel.h>
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
@@ -34,6 +35,80 @@ static const struct nla_policy virthw_get_caps_policy[VIRTHW_A_CPU_ID + 1] = {
 		.reject_message = "GET_CAPS takes no attributes",
 	},
 };
+
+static const struct nla_policy virthw_get_settings_policy[VIRTHW_A_CPU_ID + 1] = {
+	[VIRTHW_A_CPU_ID] = {
+		.type = NLA_REJECT,
+		.reject_message = "GET_SETTINGS takes no attributes",
+	},
+};
+
+/* SET_SETTINGS: the nest is checked here, the values in the handler, so
+ * that each refusal names its attribute. */
+static const struct nla_policy virthw_settings_policy[VIRTHW_SET_A_MAX + 1] = {
+	[VIRTHW_SET_A_TIMER_MODE] = { .type = NLA_U8 },
+	[VIRTHW_SET_A_MIN_MAX_DELAY_NS] = { .type = NLA_U64 },
+	[VIRTHW_SET_A_TIMER_USE] = {
+		.type = NLA_REJECT,
+		.reject_message = "VIRTHW_SET_A_TIMER_USE is the module's decision, not a setting",
+	},
+	[VIRTHW_SET_A_TIMER_REASON] = {
+		.type = NLA_REJECT,
+		.reject_message = "VIRTHW_SET_A_TIMER_REASON is the module's decision, not a setting",
+	},
+	[VIRTHW_SET_A_PAD] = {
+		.type = NLA_REJECT,
+		.reject_message = "VIRTHW_SET_A_PAD is not a setting",
+	},
+};
+
+static const struct nla_policy virthw_set_settings_policy[VIRTHW_A_SETTINGS + 1] = {
+	[VIRTHW_A_CPU_ID] = {
+		.type = NLA_REJECT,
+		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
+	},
+	[VIRTHW_A_CPU] = {
+		.type = NLA_REJECT,
+		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
+	},
+	[VIRTHW_A_CAPS] = {
+		.type = NLA_REJECT,
+		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
+	},
+	[VIRTHW_A_EVENT] = {
+		.type = NLA_REJECT,
+		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
+	},
+	[VIRTHW_A_SETTINGS] = NLA_POLICY_NESTED(virthw_settings_policy),
+};
+
+static const struct nla_policy virthw_probe_policy[VIRTHW_A_PROBE_ITERATIONS + 1] = {
+	[VIRTHW_A_CPU_ID] = { .type = NLA_U32 },
+	[VIRTHW_A_CPU] = {
+		.type = NLA_REJECT,
+		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
+	},
+	[VIRTHW_A_CAPS] = {
+		.type = NLA_REJECT,
+		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
+	},
+	[VIRTHW_A_EVENT] = {
+		.type = NLA_REJECT,
+		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
+	},
+	[VIRTHW_A_SETTINGS] = {
+		.type = NLA_REJECT,
+		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
+	},
+	[VIRTHW_A_PROBE_ITERATIONS] = { .type = NLA_U32 },
+};
+
+static size_t virthw_settings_nest_size(void)
+{
+	return nla_total_size(0) +			/* VIRTHW_A_SETTINGS */
+	       3 * nla_total_size(sizeof(u8)) +		/* MODE, USE, REASON */
+	       nla_total_size_64bit(sizeof(u64));	/* MIN_MAX_DELAY_NS */
+}
 
 static size_t virthw_cpu_nest_size(void)
 {
@@ -117,6 +192,98 @@ static int virthw_put_caps(struct sk_buff *skb, const struct virthw_caps *caps)
 	    nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_PIN_CTL, caps->pin_ctl))
 		goto cancel;
 
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int virthw_put_settings(struct sk_buff *skb,
+			       const struct virthw_settings *set)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VIRTHW_A_SETTINGS);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, VIRTHW_SET_A_TIMER_MODE, set->mode) ||
+	    nla_put_u64_64bit(skb, VIRTHW_SET_A_MIN_MAX_DELAY_NS,
+			      set->min_max_delay_ns, VIRTHW_SET_A_PAD) ||
+	    nla_put_u8(skb, VIRTHW_SET_A_TIMER_USE, set->timer_use) ||
+	    nla_put_u8(skb, VIRTHW_SET_A_TIMER_REASON, set->reason)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int virthw_put_stat(struct sk_buff *skb, int type,
+			   const struct virthw_stat *st)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VIRTHW_STAT_A_COUNT, st->count) ||
+	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MIN, st->min, VIRTHW_STAT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MEDIAN, st->median, VIRTHW_STAT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MEAN, st->mean, VIRTHW_STAT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MAX, st->max, VIRTHW_STAT_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static const int virthw_stat_attr[VIRTHW_M_COUNT] = {
+	[VIRTHW_M_ROUND_TRIP] = VIRTHW_PROBE_A_ROUND_TRIP,
+	[VIRTHW_M_TOGGLE] = VIRTHW_PROBE_A_TOGGLE,
+	[VIRTHW_M_IMMEDIATE] = VIRTHW_PROBE_A_IMMEDIATE,
+	[VIRTHW_M_TIMER] = VIRTHW_PROBE_A_TIMER_ELAPSED,
+};
+
+static int virthw_put_probe(struct sk_buff *skb,
+			    const struct virthw_probe_result *res)
+{
+	bool vmx = res->feature == VIRTHW_FEATURE_VMX;
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, VIRTHW_A_PROBE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VIRTHW_PROBE_A_CPU, res->cpu) ||
+	    nla_put_u8(skb, VIRTHW_PROBE_A_FEATURE, res->feature) ||
+	    nla_put_u32(skb, VIRTHW_PROBE_A_ITERATIONS, res->iterations) ||
+	    nla_put_u32(skb, VIRTHW_PROBE_A_TSC_KHZ, res->tsc_khz))
+		goto cancel;
+	if (vmx && nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_USE, res->timer_use))
+		goto cancel;
+	for (i = 0; i < VIRTHW_M_COUNT; i++)
+		if (res->measured[i] &&
+		    virthw_put_stat(skb, virthw_stat_attr[i], &res->stat[i]))
+			goto cancel;
+	if (res->measured[VIRTHW_M_IMMEDIATE] &&
+	    nla_put_u8(skb, VIRTHW_PROBE_A_IMMEDIATE_METHOD, res->method))
+		goto cancel;
+	if (res->has_rate &&
+	    nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_RATE, res->timer_rate))
+		goto cancel;
+	if (res->measured[VIRTHW_M_TIMER] &&
+	    (nla_put_u32(skb, VIRTHW_PROBE_A_TIMER_PROGRAMMED, res->programmed) ||
+	     nla_put_u64_64bit(skb, VIRTHW_PROBE_A_TIMER_EXPECTED, res->expected,
+			       VIRTHW_PROBE_A_PAD)))
+		goto cancel;
+	if (nla_put_u32(skb, VIRTHW_PROBE_A_SPURIOUS_TIMER_EXITS, res->spurious) ||
+	    nla_put_u32(skb, VIRTHW_PROBE_A_INTERRUPTED, res->interrupted) ||
+	    nla_put_u64_64bit(skb, VIRTHW_PROBE_A_DURATION_NS, res->duration_ns,
+			      VIRTHW_PROBE_A_PAD))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
 
@@ -268,6 +435,167 @@ too_big:
 	return -EMSGSIZE;
 }
 
+static int virthw_settings_reply(struct genl_info *info, u8 cmd,
+				 const struct virthw_settings *set)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(virthw_settings_nest_size(), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0, cmd);
+	if (!hdr || virthw_put_settings(msg, set)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int virthw_get_settings_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct virthw_settings set;
+	int ret;
+
+	ret = virthw_settings_get(&set);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities for the timer decision");
+		return ret;
+	}
+	return virthw_settings_reply(info, VIRTHW_CMD_GET_SETTINGS, &set);
+}
+
+static int virthw_set_settings_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[VIRTHW_SET_A_MAX + 1];
+	struct virthw_settings set;
+	struct nlattr *nest;
+	bool changed;
+	u64 min_ns;
+	u8 mode;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VIRTHW_A_SETTINGS)) {
+		NL_SET_ERR_MSG(info->extack, "VIRTHW_A_SETTINGS is required");
+		return -EINVAL;
+	}
+	nest = info->attrs[VIRTHW_A_SETTINGS];
+	ret = nla_parse_nested(tb, VIRTHW_SET_A_MAX, nest,
+			       virthw_settings_policy, info->extack);
+	if (ret)
+		return ret;
+	if (!tb[VIRTHW_SET_A_TIMER_MODE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, nest,
+				    "VIRTHW_SET_A_TIMER_MODE is required");
+		return -EINVAL;
+	}
+	if (!tb[VIRTHW_SET_A_MIN_MAX_DELAY_NS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, nest,
+				    "VIRTHW_SET_A_MIN_MAX_DELAY_NS is required");
+		return -EINVAL;
+	}
+	mode = nla_get_u8(tb[VIRTHW_SET_A_TIMER_MODE]);
+	if (mode > VIRTHW_TIMER_MODE_OFF) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[VIRTHW_SET_A_TIMER_MODE],
+				    "VIRTHW_SET_A_TIMER_MODE is not auto (0), on (1) or off (2)");
+		return -EINVAL;
+	}
+	min_ns = nla_get_u64(tb[VIRTHW_SET_A_MIN_MAX_DELAY_NS]);
+	if (!min_ns || min_ns > VIRTHW_MIN_MAX_DELAY_MAX_NS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[VIRTHW_SET_A_MIN_MAX_DELAY_NS],
+				    "VIRTHW_SET_A_MIN_MAX_DELAY_NS must be 1 ns .. 3600 s");
+		return -EINVAL;
+	}
+
+	ret = virthw_settings_set(mode, min_ns, &set, &changed);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities for the timer decision");
+		return ret;
+	}
+	if (changed)
+		virthw_netlink_settings_event(&set);
+	return virthw_settings_reply(info, VIRTHW_CMD_SET_SETTINGS, &set);
+}
+
+static int virthw_probe_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct virthw_probe_result *res;
+	u32 cpu, iterations = VIRTHW_PROBE_DEFAULT_ITERATIONS;
+	struct nlattr *attr;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VIRTHW_A_CPU_ID)) {
+		NL_SET_ERR_MSG(info->extack, "VIRTHW_A_CPU_ID is required");
+		return -EINVAL;
+	}
+	attr = info->attrs[VIRTHW_A_CPU_ID];
+	cpu = nla_get_u32(attr);
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "VIRTHW_A_CPU_ID is not a possible CPU");
+		return -ERANGE;
+	}
+	attr = info->attrs[VIRTHW_A_PROBE_ITERATIONS];
+	if (attr) {
+		iterations = nla_get_u32(attr);
+		if (!iterations || iterations > VIRTHW_PROBE_MAX_ITERATIONS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "VIRTHW_A_PROBE_ITERATIONS must be 1 .. 100000");
+			return -EINVAL;
+		}
+	}
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	ret = virthw_probe(cpu, iterations, res, info->extack);
+	if (ret)
+		goto out;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0, VIRTHW_CMD_PROBE);
+	if (!hdr || virthw_put_probe(msg, res)) {
+		nlmsg_free(msg);
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+out:
+	kfree(res);
+	return ret;
+}
+
+/* Sent after SET_SETTINGS changed anything; a lost event only costs a
+ * listener its next GET_SETTINGS. */
+void virthw_netlink_settings_event(const struct virthw_settings *set)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&virthw_family, &init_net,
+				VIRTHW_MCGRP_EVENTS_IDX))
+		return;
+	msg = genlmsg_new(virthw_settings_nest_size(), GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &virthw_family, 0,
+			  VIRTHW_CMD_SETTINGS_EVENT);
+	if (!hdr || virthw_put_settings(msg, set)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&virthw_family, msg, 0, VIRTHW_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+}
+
 /*
  * The hotplug callbacks call this; it never fails the CPU transition, so a
  * lost event only costs a listener its next dump.
@@ -317,6 +645,27 @@ static const struct genl_ops virthw_ops[] = {
 		.maxattr = ARRAY_SIZE(virthw_get_caps_policy) - 1,
 		.doit = virthw_get_caps_doit,
 	},
+	{
+		.cmd = VIRTHW_CMD_GET_SETTINGS,
+		.flags = GENL_ADMIN_PERM,
+		.policy = virthw_get_settings_policy,
+		.maxattr = ARRAY_SIZE(virthw_get_settings_policy) - 1,
+		.doit = virthw_get_settings_doit,
+	},
+	{
+		.cmd = VIRTHW_CMD_SET_SETTINGS,
+		.flags = GENL_ADMIN_PERM,
+		.policy = virthw_set_settings_policy,
+		.maxattr = ARRAY_SIZE(virthw_set_settings_policy) - 1,
+		.doit = virthw_set_settings_doit,
+	},
+	{
+		.cmd = VIRTHW_CMD_PROBE,
+		.flags = GENL_ADMIN_PERM,
+		.policy = virthw_probe_policy,
+		.maxattr = ARRAY_SIZE(virthw_probe_policy) - 1,
+		.doit = virthw_probe_doit,
+	},
 };
 
 /*
@@ -337,7 +686,8 @@ static const struct genl_multicast_group virthw_mcgrps[] = {
  * resv_start_op stays 0: every command is new, so the core also checks
  * the reserved header byte and never falls back to lax validation.
  * netnsok stays false: the state is the host's, visible in init_net only.
- * The handlers keep no shared state, so they need no genl_mutex.
+ * The handlers need no genl_mutex: the settings have their own lock, and
+ * probes their own (a long probe must not stall every other request).
  */
 static struct genl_family virthw_family __ro_after_init = {
 	.name = VIRTHW_GENL_NAME,

@@ -37,7 +37,7 @@ exec 9>"$build.lock"
 flock 9
 # Mirror the sources, keeping mtimes so that kbuild rebuilds only what changed;
 # sources removed from kmod/ are removed from the copy.
-(cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild -o -name Makefile \)) |
+(cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name '*.S' -o -name Kbuild -o -name Makefile \)) |
 	sort >"$build/.sources.new"
 while IFS= read -r f; do
 	if ! cmp -s "$src/$f" "$build/$f"; then

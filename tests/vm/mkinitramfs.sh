@@ -19,7 +19,7 @@
 #   --gzip         compress the archive (default: uncompressed, which boots
 #                  faster under TCG than a gzip the kernel has to inflate)
 # BUILDDIR (default: the repository root) is where src/virtctl and
-# tests/vm/progs/{kvm-vm,virthw-badreq} are taken from.  An archive newer than
+# tests/vm/progs/{kvm-vm,virthw-badreq,virthw-probe} are taken from.  An archive newer than
 # all of its inputs (and built with the same options) is kept as it is.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -112,7 +112,7 @@ real_binary() {
 	echo "$f"
 }
 binaries=()
-project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq)
+project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq tests/vm/progs/virthw-probe)
 [ "$daemon" = 1 ] && project_bins+=(src/virtd tests/vm/progs/benchtool tests/vm/progs/foreign-hv)
 for b in "${project_bins[@]}"; do
 	f=$(real_binary "$builddir/$b")

@@ -1,0 +1,157 @@
+# Scenario: virthw's own SVM run path (PROBE) on every CPU, its refusals, the timer settings on AMD, and EFER.SVME (read through /dev/cpu/N/msr) the same after every probe as before it.
+
+if [ "$VENDOR" != amd ]; then
+	skip probe-svm "not an AMD machine ($VENDOR): probe-svm tests the SVM run path"
+	return 0
+fi
+modules_reset || fail reset "could not unload virthw/KVM"
+need_virthw && need_prog virthw-probe && need_prog kvm-vm || return 1
+mod_loaded msr || modprobe msr || {
+	fail msr-load "cannot load the msr driver: no oracle for EFER"
+	return 1
+}
+check virthw-load virthw_load || return 1
+dmesg_mark
+
+PROBE_OUT=$LIB_TMP/probe.out
+probe() {	# probe ARGS...: virthw-probe ARGS, its exit status in PROBE_RC
+	virthw-probe "$@" >"$PROBE_OUT" 2>&1
+	PROBE_RC=$?
+}
+val() { sed -n "s/^$1=//p" "$PROBE_OUT" | head -n 1; }
+out() { tr '\n' ' ' <"$PROBE_OUT" | cut -c1-300; }
+svme_all() {	# EFER.SVME of every online CPU, e.g. "01"
+	for _c in $(online_cpus); do
+		efer_svme "$_c" || echo "?"
+	done | tr -d '\n'
+}
+
+svme_none() { [ -z "$(svme_all | tr -d 0)" ]; }
+
+# probe_ok CHECK CPU ITERATIONS [ARGS...]: a probe that must succeed with
+# ITERATIONS round trips, and leave EFER.SVME as it was on every CPU.
+probe_ok() {
+	_pk=$1 _cpu=$2 _it=$3
+	shift 3
+	_before=$(svme_all)
+	probe --cpu "$_cpu" "$@"
+	_after=$(svme_all)
+	expect "$_pk-svme-kept" "$_before" "$_after" "EFER.SVME per CPU before/after"
+	if [ "$PROBE_RC" -ne 0 ]; then
+		fail "$_pk" "exit $PROBE_RC: $(out)"
+		return 1
+	fi
+	_n=$(val round_trip_count) _min=$(val round_trip_min) _med=$(val round_trip_median) _max=$(val round_trip_max)
+	if [ "$(val feature)" = svm ] && [ "$(val cpu)" = "$_cpu" ] && [ "$(val iterations)" = "$_it" ] &&
+		[ "$_n" = "$_it" ] && [ "${_min:-0}" -gt 0 ] && [ "$_med" -le "$_max" ] && [ "$_min" -le "$_med" ] &&
+		[ -z "$(val toggle_count)" ] && [ -z "$(val immediate_count)" ] && [ -z "$(val timer_elapsed_count)" ] &&
+		[ -z "$(val timer_use)" ]; then
+		pass "$_pk" "round trips: $_n, min $_min, median $_med, mean $(val round_trip_mean), max $_max TSC cycles; interrupted $(val interrupted); $(val duration_ns) ns"
+		note "bench cpu=$_cpu round_trip_median=$_med round_trip_min=$_min tsc_khz=$(val tsc_khz)"
+	else
+		fail "$_pk" "unexpected reply: $(out)"
+	fi
+}
+
+# probe_refused CHECK ERRNO-NAME ARGS...: refused with that error and a
+# message, EFER.SVME unchanged.
+probe_refused() {
+	_pk=$1 _want=$2
+	shift 2
+	_before=$(svme_all)
+	probe "$@"
+	_after=$(svme_all)
+	expect "$_pk-svme-kept" "$_before" "$_after" "EFER.SVME per CPU before/after"
+	if [ "$PROBE_RC" -eq 2 ] && [ "$(val error)" = "$_want" ] && [ -n "$(val extack | tr -d '"')" ]; then
+		pass "$_pk" "$(val error): $(val extack)"
+	else
+		fail "$_pk" "expected $_want with a message, got exit $PROBE_RC: $(out)"
+	fi
+}
+
+check svme-off-at-start svme_none
+
+# Every CPU, then the module's default count.
+for _cpu in $(online_cpus); do
+	probe_ok "probe-cpu$_cpu" "$_cpu" 200 --iterations 200
+done
+probe_ok probe-default-iterations 0 1000
+
+# Requests the module refuses.
+probe_refused refuse-cpu-range ERANGE --cpu 4096
+probe_refused refuse-iterations-zero EINVAL --cpu 0 --iterations 0
+probe_refused refuse-iterations-max EINVAL --cpu 0 --iterations 100001
+if [ "$(nr_online)" -gt 1 ]; then
+	_last=$(online_cpus | tail -n 1)
+	if cpu_set_online "$_last" 0; then
+		probe_refused refuse-offline ENXIO --cpu "$_last"
+		check cpu-back-online cpu_set_online "$_last" 1
+	else
+		fail refuse-offline "could not take CPU $_last offline"
+	fi
+fi
+
+# KVM holds SVM while a VM exists: the probe must refuse, not take it over.
+if kvm_load_on_demand; then
+	if vm_start; then
+		expect svme-on-with-vm "$(nr_online)" "$(svme_all | tr -cd 1 | wc -c)" "CPUs with EFER.SVME while a VM exists"
+		probe_refused busy-with-vm EBUSY --cpu 0 --iterations 10
+		case "$(val extack)" in
+		*SVME*) pass busy-message "names EFER.SVME" ;;
+		*) fail busy-message "extack does not say what holds SVM: $(val extack)" ;;
+		esac
+		vm_stop
+		# KVM turns SVM off when the last VM is gone (on-demand mode).
+		wait_for 20 svme_none || true
+		_svme=$(svme_all)
+		if [ "$(printf '%s' "$_svme" | tr -d 0)" = "" ]; then
+			probe_ok probe-after-vm 0 100 --iterations 100
+		else
+			fail probe-after-vm "EFER.SVME still set after the VM ended ($_svme): KVM kept SVM on"
+		fi
+	else
+		fail vm-start "kvm-vm could not create a VM"
+	fi
+	check kvm-unload kvm_unload
+else
+	fail kvm-load "could not load KVM"
+fi
+
+# The settings: defaults, a round trip, strict validation; AMD has no timer.
+probe --get-settings
+if [ "$PROBE_RC" -eq 0 ] && [ "$(val mode)" = auto ] && [ "$(val min_max_delay_ns)" = 10000000000 ] &&
+	[ "$(val timer_use)" = 0 ] && [ "$(val reason)" = "not VMX" ]; then
+	pass settings-default "$(out)"
+else
+	fail settings-default "expected auto, 10 s, not used (not VMX): $(out)"
+fi
+probe --set-timer on --min-max-delay 5000000000
+if [ "$PROBE_RC" -eq 0 ] && [ "$(val mode)" = on ] && [ "$(val min_max_delay_ns)" = 5000000000 ] &&
+	[ "$(val timer_use)" = 0 ] && [ "$(val reason)" = "not VMX" ]; then
+	pass settings-set "$(out)"
+else
+	fail settings-set "expected on, 5 s, not used (not VMX): $(out)"
+fi
+probe --get-settings
+expect settings-get-after-set "on 5000000000" "$(val mode) $(val min_max_delay_ns)"
+probe --set-timer auto --min-max-delay 0
+if [ "$PROBE_RC" -eq 2 ] && [ "$(val error)" = EINVAL ] && val extack | grep -q MIN_MAX_DELAY; then
+	pass settings-refuse-zero "$(val extack)"
+else
+	fail settings-refuse-zero "expected EINVAL naming MIN_MAX_DELAY_NS: $(out)"
+fi
+probe --set-timer auto --min-max-delay 3600000000001
+if [ "$PROBE_RC" -eq 2 ] && [ "$(val error)" = EINVAL ] && val extack | grep -q MIN_MAX_DELAY; then
+	pass settings-refuse-long "$(val extack)"
+else
+	fail settings-refuse-long "expected EINVAL naming MIN_MAX_DELAY_NS: $(out)"
+fi
+probe --get-settings
+expect settings-kept-after-refusal "on 5000000000" "$(val mode) $(val min_max_delay_ns)"
+probe --set-timer auto --min-max-delay 10000000000
+expect settings-back "auto 10000000000" "$(val mode) $(val min_max_delay_ns)"
+
+check svme-off-at-end svme_none
+check still-loaded test -e /sys/module/virthw
+dmesg_clean dmesg-clean
+check virthw-unload virthw_unload
