@@ -12,6 +12,11 @@
 #define RELOAD_TIMEOUT_USEC (90ULL * 1000 * 1000)
 /* Unloading KVM and the CPUs settling take seconds; virtd gives up on them after 30 s. */
 #define ACQUIRE_TIMEOUT_USEC (90ULL * 1000 * 1000)
+/*
+ * A probe unloads KVM, measures every CPU (seconds each in an emulator, with
+ * up to 100000 iterations of four measurements), then brings the policy back.
+ */
+#define PROBE_TIMEOUT_USEC (30ULL * 60 * 1000 * 1000)
 /* GetStatus reads sysfs and virthw only: it answers within milliseconds. */
 #define STATUS_TIMEOUT_USEC (25ULL * 1000 * 1000)
 
@@ -29,6 +34,8 @@ int bus_error_classify(const char *name)
 		{ VIRTD_ERROR_VMS_RUNNING, -EBUSY },
 		{ VIRTD_ERROR_TIMEOUT, -ETIME },
 		{ VIRTD_ERROR_CANNOT_HOLD, -EOPNOTSUPP },
+		{ VIRTD_ERROR_PROBE_FAILED, -EREMOTEIO },
+		{ VIRTD_ERROR_PROBE_BUSY, -EALREADY },
 		{ "org.freedesktop.DBus.Error.InvalidArgs", -EINVAL },
 		{ "org.freedesktop.DBus.Error.UnknownMethod", -EPROTO },
 		{ "org.freedesktop.DBus.Error.UnknownObject", -EPROTO },
@@ -220,5 +227,52 @@ int bus_client_acquire_foreign(sd_bus *bus, const char *who, const char *why, ui
 	if (fd < 0)
 		return log_error_errno(-errno, "Failed to keep the lock's descriptor: %m");
 	*ret_fd = fd;
+	return 0;
+}
+
+int bus_client_probe(sd_bus *bus, uint32_t cpu, uint32_t iterations, char **ret_json)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *json;
+	char *copy;
+	int r, k;
+
+	r = sd_bus_message_new_method_call(bus, &m, VIRTD_BUS_NAME, VIRTD_BUS_PATH, VIRTD_BUS_INTERFACE, "Probe");
+	if (r >= 0)
+		r = sd_bus_message_set_auto_start(m, false);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "uut", cpu, iterations, (uint64_t)0);
+	if (r < 0)
+		return log_error_errno(r, "Failed to build the Probe call: %m");
+	r = sd_bus_call(bus, m, PROBE_TIMEOUT_USEC, &error, &reply);
+	if (r < 0) {
+		k = sd_bus_error_is_set(&error) ? bus_error_classify(error.name) : r;
+		switch (k) {
+		case -EBUSY:
+			log_error("Probe refused: %s; the probe needs VMX/SVM free of KVM: stop them first",
+				  error.message ? error.message : "KVM VMs are running");
+			return k;
+		case -EREMOTEIO:
+			log_error("Probe failed: %s", error.message ? error.message : "(no reason given)");
+			return k;
+		case -EALREADY:
+			log_error("Probe refused: %s; try again when it is done", error.message ? error.message : "another probe runs");
+			return k;
+		case -ETIME:
+		case -EOPNOTSUPP:
+		case -EINVAL:
+			log_error("Probe refused: %s", error.message ? error.message : error.name);
+			return k;
+		}
+		return report_call_error("run the probe", &error, r);
+	}
+	r = sd_bus_message_read(reply, "s", &json);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read virtd's probe reply (expected one string): %m");
+	copy = strdup(json);
+	if (!copy)
+		return log_error_errno(-ENOMEM, "Out of memory");
+	*ret_json = copy;
 	return 0;
 }

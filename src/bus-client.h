@@ -12,6 +12,8 @@
 #define VIRTD_ERROR_VMS_RUNNING "org.virtd1.Error.VMsRunning"
 #define VIRTD_ERROR_TIMEOUT "org.virtd1.Error.Timeout"
 #define VIRTD_ERROR_CANNOT_HOLD "org.virtd1.Error.CannotHold"
+#define VIRTD_ERROR_PROBE_FAILED "org.virtd1.Error.ProbeFailed"
+#define VIRTD_ERROR_PROBE_BUSY "org.virtd1.Error.ProbeBusy"
 
 /* sd-bus.h provides the _cleanup_ helpers: sd_bus_flush_close_unrefp, sd_bus_message_unrefp. */
 
@@ -24,7 +26,9 @@
  * -ETIMEDOUT  no answer in time;
  * -EBUSY      AcquireForeign: KVM VMs are running (VMsRunning);
  * -ETIME      AcquireForeign: waited as long as asked, VMs still running (Timeout);
- * -EOPNOTSUPP AcquireForeign: this host cannot hand virtualization over (CannotHold);
+ * -EOPNOTSUPP AcquireForeign, Probe: this host cannot hand virtualization over (CannotHold);
+ * -EREMOTEIO  Probe: virthw's run path failed (ProbeFailed; the message has the kernel's words);
+ * -EALREADY   Probe: another probe runs (ProbeBusy);
  * the errno of a "System.Error.E..." name sd-bus made from one; otherwise -EIO.
  * Pure; NULL gives -EIO.
  */
@@ -58,3 +62,13 @@ int bus_client_reload(sd_bus *bus);
  */
 int bus_client_acquire_foreign(sd_bus *bus, const char *who, const char *why, uint64_t flags, uint64_t timeout_usec,
 			       int *ret_fd);
+
+/*
+ * Calls Probe(cpu, iterations, 0) (cpu UINT32_MAX: every online CPU;
+ * iterations 0: the module's default) and returns virtd's JSON document.  The
+ * call waits as long as the probe takes (minutes in an emulator).  Refusals
+ * are reported in words: -EBUSY with the VMs virtd named, -EREMOTEIO with the
+ * kernel's message, -EALREADY, -ETIME, -EOPNOTSUPP, -EACCES, -EINVAL,
+ * -EHOSTDOWN.
+ */
+int bus_client_probe(sd_bus *bus, uint32_t cpu, uint32_t iterations, char **ret_json);

@@ -14,6 +14,7 @@
 
 #include "bus-manager.h"
 #include "log.h"
+#include "manager-probe.h"
 #include "manager.h"
 #include "observe.h"
 
@@ -270,6 +271,29 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	return 1;
 }
 
+static int method_probe(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	struct manager *m = userdata;
+	uint32_t cpu, iterations;
+	uint64_t flags;
+	pid_t pid = 0;
+	int r;
+
+	r = check_root(msg, "run the probe", error);
+	if (r != 0)
+		return r;
+	r = sd_bus_message_read(msg, "uut", &cpu, &iterations, &flags);
+	if (r < 0)
+		return r;
+	if (flags != 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown flags 0x%" PRIx64 " (none are defined)",
+					 flags);
+	if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID | SD_BUS_CREDS_AUGMENT, &creds) >= 0)
+		(void)sd_bus_creds_get_pid(creds, &pid);
+	return manager_probe_start(m, msg, cpu, iterations, pid, error);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -288,6 +312,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_NAMES("AcquireForeign", "sstt", SD_BUS_PARAM(who) SD_BUS_PARAM(why) SD_BUS_PARAM(flags)
 				 SD_BUS_PARAM(timeout_usec), "h", SD_BUS_PARAM(fd), method_acquire_foreign,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
+	/* Root only, as AcquireForeign; answered when the probe is done and the policy back (manager-probe.h). */
+	SD_BUS_METHOD_WITH_NAMES("Probe", "uut", SD_BUS_PARAM(cpu) SD_BUS_PARAM(iterations) SD_BUS_PARAM(flags),
+				 "s", SD_BUS_PARAM(json), method_probe, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
 };
 

@@ -16,6 +16,7 @@
 
 #include "bus-manager.h"
 #include "log.h"
+#include "manager-probe.h"
 #include "manager.h"
 
 /*
@@ -279,6 +280,7 @@ struct manager *manager_free(struct manager *m)
 	if (!m)
 		return NULL;
 	/* Before the bus: waiting callers are told that virtd stops. */
+	manager_probe_free(m);
 	lock_registry_free(m->locks);
 	bus_manager_done(m);
 	sd_event_source_unref(m->reconcile_source);
@@ -763,6 +765,8 @@ void manager_reconcile(struct manager *m, const char *why)
 	/* A grant or a refusal changes the lock holders: the state follows at once (bounded: each pass answers one at least). */
 	for (unsigned i = 0; i < 8 && manager_process_lock_requests(m) > 0; i++)
 		reconcile_once(m, "foreign lock request answered");
+	/* A probe waits for KVM to be out, and answers once the policy is back. */
+	manager_probe_check(m);
 }
 
 void manager_refresh_cpus(struct manager *m)

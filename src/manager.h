@@ -55,6 +55,9 @@ struct manager {
 	bool settings_pushed;		/* virthw has been given the running configuration's timer settings */
 	char timer_line[600];		/* what the journal said last about the timer */
 
+	/* virtctl probe: the one running, or NULL (manager-probe.h). */
+	struct probe_run *probe;
+
 	/* Foreign-hypervisor locks: holders and waiting requests (lock.h). */
 	lock_registry *locks;
 	unsigned last_n_held;		/* what ForeignLocks said last */

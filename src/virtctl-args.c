@@ -2,6 +2,7 @@
 /* virtctl-args.c: pure command-line parsing for virtctl's verbs. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,6 +85,69 @@ int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t
 		}
 	}
 
+	*ret = a;
+	return 0;
+}
+
+int probe_parse_args(int argc, char *argv[], uint32_t max_iterations, struct probe_args *ret, char *err,
+		     size_t err_size)
+{
+	enum { ARG_JSON = 0x100, ARG_CPU, ARG_ITERATIONS };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "cpu", required_argument, NULL, ARG_CPU },
+		{ "iterations", required_argument, NULL, ARG_ITERATIONS },
+		{}
+	};
+	struct probe_args a = {};
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			a.help = true;
+			break;
+		case ARG_JSON:
+			a.json = true;
+			break;
+		case ARG_CPU:
+			r = parse_cpu_number(optarg, &a.cpu);
+			/* UINT32_MAX is the bus's "every CPU": that is what leaving --cpu out says. */
+			if (r < 0 || a.cpu == UINT32_MAX) {
+				snprintf(err, err_size, "invalid CPU number '%s': expected a decimal number such as --cpu=0 "
+					 "(leave --cpu out to probe every online CPU)", optarg);
+				return -EINVAL;
+			}
+			a.has_cpu = true;
+			break;
+		case ARG_ITERATIONS:
+			r = parse_cpu_number(optarg, &a.iterations);
+			if (r < 0 || a.iterations == 0 || a.iterations > max_iterations) {
+				snprintf(err, err_size, "invalid iteration count '%s': expected a number from 1 to %" PRIu32,
+					 optarg, max_iterations);
+				return -EINVAL;
+			}
+			break;
+		case ':':
+			snprintf(err, err_size, "option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (strncmp(argv[optind - 1], "--", 2) == 0 && optopt)
+				snprintf(err, err_size, "option '%s' takes no value", argv[optind - 1]);
+			else if (strncmp(argv[optind - 1], "--", 2) == 0)
+				snprintf(err, err_size, "unknown option '%s'", argv[optind - 1]);
+			else
+				snprintf(err, err_size, "unknown option '-%c'", optopt);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, err_size, "unexpected argument '%s' (probe takes options only)", argv[optind]);
+		return -EINVAL;
+	}
 	*ret = a;
 	return 0;
 }

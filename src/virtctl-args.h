@@ -13,6 +13,7 @@ enum {
 	EXIT_USAGE = 2,             /* bad command line */
 	EXIT_NOT_HOLDING = 3,       /* status: virtd's policy does not hold now */
 	EXIT_NOT_RUNNING = 4,       /* status, reload: virtd is not on the bus */
+	EXIT_VMS_RUNNING = 5,       /* lock, probe: KVM VMs are running */
 };
 
 /* Decimal CPU number, no sign, no blanks, nothing after it, fits in u32. */
@@ -32,3 +33,18 @@ struct hw_args {
  * (getopt) and resets getopt's state first, so it may be called repeatedly.
  */
 int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t err_size);
+
+struct probe_args {
+	bool help;
+	bool json;
+	bool has_cpu;
+	uint32_t cpu;
+	uint32_t iterations;        /* 0: the module's default */
+};
+
+/*
+ * Parses "probe [--cpu=N] [--iterations=N] [--json]" (argv[0] is the verb);
+ * iterations from 1 to max_iterations.  As hw_parse_args().
+ */
+int probe_parse_args(int argc, char *argv[], uint32_t max_iterations, struct probe_args *ret, char *err,
+		     size_t err_size);

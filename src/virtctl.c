@@ -16,6 +16,7 @@ static const struct verb {
 	{ "status", verb_status, "Show virtd's policy, whether it holds, and each CPU's state" },
 	{ "reload", verb_reload, "Make virtd re-read /etc/virtd.conf (needs root)" },
 	{ "lock", verb_lock, "Run an out-of-tree hypervisor with KVM kept off the CPUs (needs root)" },
+	{ "probe", verb_probe, "Measure VM entry/exit costs with virthw's run path on each CPU (needs root)" },
 	{ "hw", verb_hw, "Show what the virthw module reads from the hardware" },
 };
 
@@ -38,9 +39,9 @@ static void help(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 failure (the message says what failed and\n"
 		"how to fix it), 2 invalid command line; status: 3 the policy does not\n"
-		"hold; status, reload and lock: 4 virtd is not running; lock: COMMAND's\n"
-		"status, or 5 KVM VMs are running, 6 waiting for them timed out (see\n"
-		"virtctl lock --help).\n",
+		"hold; status, reload, lock and probe: 4 virtd is not running; lock:\n"
+		"COMMAND's status, or 5 KVM VMs are running, 6 waiting for them timed\n"
+		"out (see virtctl lock --help); probe: 5 KVM VMs are running.\n",
 		"help", "Show this help");
 }
 

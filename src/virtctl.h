@@ -7,3 +7,4 @@ int verb_hw(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);
 int verb_reload(int argc, char *argv[]);
 int verb_lock(int argc, char *argv[]);
+int verb_probe(int argc, char *argv[]);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# bus-virtctl.sh: virtctl status/reload/lock against a real private dbus-daemon on which virtd is absent.
+# bus-virtctl.sh: virtctl status/reload/lock/probe against a real private dbus-daemon on which virtd is absent.
 #
 # The paths that need virtd itself are tested in the guest machines
 # (tests/vm/) with the real daemon; here only what a bus without virtd,
@@ -51,6 +51,8 @@ check "status --full, virtd not on the bus" 4 "virtd is not running" -- "$virtct
 check "reload, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" reload
 check "lock, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" lock -- true
 check "lock --wait, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" lock --wait=1 -- true
+check "probe, virtd not on the bus" 4 "virtd is not running (systemctl start virtd)" -- "$virtctl" probe
+check "probe --cpu --json, virtd not on the bus" 4 "virtd is not running" -- "$virtctl" probe --cpu=1 --json
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/no-such-socket
 check "status, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" status
 check "reload, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" reload
@@ -70,6 +72,13 @@ check "lock, command not found" 127 "command not found; the lock was not taken" 
 chmod 0644 "$tmp/not-executable"
 check "lock, command not executable" 126 "not executable" -- "$virtctl" lock -- "$tmp/not-executable"
 check "lock --help" 0 "" -- "$virtctl" lock --help
+check "probe --help" 0 "" -- "$virtctl" probe --help
+check "probe, bad --cpu" 2 "invalid CPU number 'one'" -- "$virtctl" probe --cpu=one
+check "probe, --cpu of every CPU" 2 "leave --cpu out" -- "$virtctl" probe --cpu=4294967295
+check "probe, zero iterations" 2 "invalid iteration count '0': expected a number from 1 to 100000" -- "$virtctl" probe --iterations=0
+check "probe, too many iterations" 2 "from 1 to 100000" -- "$virtctl" probe --iterations=100001
+check "probe, stray argument" 2 "unexpected argument 'all'" -- "$virtctl" probe all
+check "probe, bad option" 2 "unknown option '--fast'" -- "$virtctl" probe --fast
 check "status --help" 0 "" -- "$virtctl" status --help
 check "reload --help" 0 "" -- "$virtctl" reload --help
 

@@ -17,6 +17,7 @@
 #include "kvm-backend.h"
 #include "kvm-events.h"
 #include "observe.h"
+#include "probe-json.h"
 #include "status-json.h"
 #include "tests.h"
 
@@ -548,6 +549,50 @@ static void test_timer_status(void)
 	      strstr(t.kvm_reason, "virthw module is not loaded"), "timer status: undecided without virthw");
 }
 
+static void test_probe_json(void)
+{
+	struct virthw_probe p[2] = {
+		{ .cpu = 0, .feature = VIRTHW_FEATURE_VMX, .iterations = 1000, .tsc_khz = 100000,
+		  .has_timer_use = true, .timer_use = true,
+		  .round_trip = { .present = true, .count = 1000, .min = 900, .median = 1000, .mean = 1010, .max = 5000 },
+		  .toggle = { .present = true, .count = 1000, .min = 2000, .median = 2500, .mean = 2600, .max = 9000 },
+		  .immediate = { .present = true, .count = 1000, .min = 1100, .median = 1200, .mean = 1250, .max = 3000 },
+		  .immediate_method = VIRTHW_IMMEDIATE_TIMER_ZERO, .has_timer_rate = true, .timer_rate = 0,
+		  .has_timer = true, .timer_programmed = 100000, .timer_expected = 100000,
+		  .timer_elapsed = { .present = true, .count = 1000, .min = 100010, .median = 100028, .mean = 100030,
+				     .max = 100100 },
+		  .spurious_timer_exits = 2, .interrupted = 1, .duration_ns = 123456789 },
+		{ .cpu = 1, .feature = VIRTHW_FEATURE_SVM, .iterations = 10, .tsc_khz = 0,
+		  .round_trip = { .present = true, .count = 10, .min = 1, .median = 2, .mean = 3, .max = 4 } },
+	};
+	_cleanup_free_ char *j = NULL, *j1 = NULL;
+
+	CHECK(probe_json(PROBE_CPU_ALL, 0, p, 2, &j) == 0, "probe JSON built");
+	CHECK_STR(j,
+		  "{\"cpu_request\":\"all\",\"iterations\":0,\"timer_use\":true,\"cpus\":["
+		  "{\"cpu\":0,\"feature\":\"vmx\",\"iterations\":1000,\"tsc_khz\":100000,\"timer_use\":true,"
+		  "\"round_trip\":{\"count\":1000,\"min\":900,\"median\":1000,\"mean\":1010,\"max\":5000,\"median_ns\":10000},"
+		  "\"toggle\":{\"count\":1000,\"min\":2000,\"median\":2500,\"mean\":2600,\"max\":9000,\"median_ns\":25000},"
+		  "\"toggle_ratio\":2.500,"
+		  "\"immediate\":{\"count\":1000,\"min\":1100,\"median\":1200,\"mean\":1250,\"max\":3000,\"median_ns\":12000},"
+		  "\"immediate_method\":\"timer-zero\",\"timer_rate\":0,\"timer_programmed\":100000,\"timer_expected\":100000,"
+		  "\"timer_elapsed\":{\"count\":1000,\"min\":100010,\"median\":100028,\"mean\":100030,\"max\":100100,"
+		  "\"median_ns\":1000280},\"timer_error_percent\":0.028,\"spurious_timer_exits\":2,\"interrupted\":1,"
+		  "\"duration_ns\":123456789},"
+		  "{\"cpu\":1,\"feature\":\"svm\",\"iterations\":10,\"tsc_khz\":0,\"timer_use\":null,"
+		  "\"round_trip\":{\"count\":10,\"min\":1,\"median\":2,\"mean\":3,\"max\":4,\"median_ns\":null},"
+		  "\"toggle\":null,\"toggle_ratio\":null,\"immediate\":null,\"immediate_method\":\"none\","
+		  "\"timer_rate\":null,\"timer_programmed\":null,\"timer_expected\":null,\"timer_elapsed\":null,"
+		  "\"timer_error_percent\":null,\"spurious_timer_exits\":0,\"interrupted\":0,\"duration_ns\":0}]}",
+		  "probe JSON, VMX and SVM CPUs");
+	CHECK(probe_json(3, 50, &p[1], 1, &j1) == 0 && j1 &&
+	      strncmp(j1, "{\"cpu_request\":3,\"iterations\":50,\"timer_use\":null,\"cpus\":[{\"cpu\":1,", 62) == 0,
+	      "probe JSON for one CPU: %s", j1 ? j1 : "");
+	CHECK(probe_cycles_to_ns(3, 2000000) == 2 && probe_cycles_to_ns(1, 3000000) == 0 &&
+	      probe_cycles_to_ns(5, 0) == UINT64_MAX && probe_cycles_to_ns(UINT64_MAX, 1) == UINT64_MAX,
+	      "cycles to ns: rounded, unknown TSC, saturated");
+}
+
 static void test_hints(void)
 {
 	char buf[256];
@@ -588,6 +633,7 @@ int main(void)
 	test_words();
 	test_json();
 	test_timer_status();
+	test_probe_json();
 	test_hints();
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tests_finish();

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "probe-print.h"
 #include "status-print.h"
 #include "tests.h"
 #include "virtctl-args.h"
@@ -245,6 +246,52 @@ static void test_timer(void)
 		if (strstr(cases[i].name, "otherwise"))
 			CHECK(colored && strstr(colored, "   Mismatch: " ANSI_RED), "timer: a mismatch in red");
 	}
+}
+
+/* virtctl probe's table from virtd's result document. */
+static void test_probe_table(void)
+{
+	static const char doc_text[] =
+		"{\"cpu_request\":\"all\",\"iterations\":0,\"timer_use\":true,\"cpus\":["
+		"{\"cpu\":0,\"feature\":\"vmx\",\"iterations\":1000,\"tsc_khz\":100000,\"timer_use\":true,"
+		"\"round_trip\":{\"count\":1000,\"min\":900,\"median\":1000,\"mean\":1010,\"max\":5000,\"median_ns\":10000},"
+		"\"toggle\":{\"count\":1000,\"min\":2000,\"median\":2500,\"mean\":2600,\"max\":9000,\"median_ns\":25000},"
+		"\"toggle_ratio\":2.500,"
+		"\"immediate\":{\"count\":1000,\"min\":1100,\"median\":1200,\"mean\":1250,\"max\":3000,\"median_ns\":12000},"
+		"\"immediate_method\":\"timer-zero\",\"timer_rate\":0,\"timer_programmed\":100000,\"timer_expected\":100000,"
+		"\"timer_elapsed\":{\"count\":1000,\"min\":100010,\"median\":100028,\"mean\":100030,\"max\":100100,"
+		"\"median_ns\":1000280},\"timer_error_percent\":0.028,\"spurious_timer_exits\":2,\"interrupted\":1,"
+		"\"duration_ns\":123456789},"
+		"{\"cpu\":1,\"feature\":\"vmx\",\"iterations\":1000,\"tsc_khz\":100000,\"timer_use\":true,"
+		"\"round_trip\":{\"count\":1000,\"min\":900,\"median\":1000,\"mean\":1010,\"max\":5000,\"median_ns\":10000},"
+		"\"toggle\":null,\"toggle_ratio\":null,\"immediate\":null,\"immediate_method\":\"self-ipi\\u001b\","
+		"\"timer_rate\":null,\"timer_programmed\":null,\"timer_expected\":null,\"timer_elapsed\":null,"
+		"\"timer_error_percent\":null,\"spurious_timer_exits\":0,\"interrupted\":0,\"duration_ns\":0}]}";
+	_cleanup_(json_freep) json_value *doc = NULL, *bad = NULL;
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	CHECK(json_parse(doc_text, strlen(doc_text), &doc, NULL, 0) == 0, "probe document parses");
+	f = open_memstream(&out, &size);
+	if (!f)
+		return;
+	r = probe_print(f, doc, false);
+	fclose(f);
+	CHECK(r == 0, "probe table printed");
+	CHECK_STR(out,
+		  "Medians of 1000 iterations, in TSC cycles (time at 100000 kHz):\n"
+		  "CPU  FEATURE  (a) ROUND TRIP    (b) TOGGLE        (b)/(a)  (c) IMMEDIATE     METHOD      "
+		  "(d) TIMER EXPECTED     (d) ELAPSED        ERROR   SPURIOUS  INTERRUPTED\n"
+		  "0    vmx      1000 (10.000 us)  2500 (25.000 us)  2.50     1200 (12.000 us)  timer-zero  "
+		  "100000 ticks = 100000  100028 (1.000 ms)  +0.03%  2         1\n"
+		  "1    vmx      1000 (10.000 us)  -                 -        -                 self-ipi?   "
+		  "-                      -                  -       0         0\n",
+		  "probe table: figures, ratio, error, and a control character neutralised");
+	free(out);
+	CHECK(json_parse("{\"cpus\":3}", strlen("{\"cpus\":3}"), &bad, NULL, 0) == 0 && probe_print(stdout, bad, false) == -EINVAL,
+	      "probe table: a document without a cpus array is refused");
 }
 
 /* Each case: a document, the exit code, lines the view must contain and must not. */
@@ -615,6 +662,7 @@ int main(void)
 {
 	test_exact();
 	test_timer();
+	test_probe_table();
 	test_table();
 	test_locks();
 	test_malformed();

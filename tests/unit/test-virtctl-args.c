@@ -69,9 +69,36 @@ static void test_hw_args(void)
 	CHECK(PARSE(&a, err, "hw", "--json") == 0 && a.json, "parsing again after an error");
 }
 
+#define PROBE(a, err, ...) probe_parse_args(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), 100000, (a), (err), sizeof(err))
+
+static void test_probe_args(void)
+{
+	struct probe_args a;
+	char err[256];
+
+	CHECK(PROBE(&a, err, "probe") == 0 && !a.has_cpu && a.iterations == 0 && !a.json, "probe: defaults");
+	CHECK(PROBE(&a, err, "probe", "--cpu=3", "--iterations=100000", "--json") == 0 && a.has_cpu && a.cpu == 3 &&
+	      a.iterations == 100000 && a.json, "probe: every option");
+	CHECK(PROBE(&a, err, "probe", "--cpu", "0", "--iterations", "1") == 0 && a.cpu == 0 && a.iterations == 1,
+	      "probe: separate values");
+	CHECK(PROBE(&a, err, "probe", "--iterations=100001") == -EINVAL && strstr(err, "from 1 to 100000"),
+	      "probe: too many iterations (%s)", err);
+	CHECK(PROBE(&a, err, "probe", "--iterations=0") == -EINVAL, "probe: zero iterations");
+	CHECK(PROBE(&a, err, "probe", "--iterations=-1") == -EINVAL, "probe: negative iterations");
+	CHECK(PROBE(&a, err, "probe", "--cpu=4294967295") == -EINVAL && strstr(err, "leave --cpu out"),
+	      "probe: the bus's every-CPU number is refused");
+	CHECK(PROBE(&a, err, "probe", "--cpu=4294967296") == -EINVAL, "probe: CPU out of range");
+	CHECK(PROBE(&a, err, "probe", "--cpu") == -EINVAL && strstr(err, "needs a value"), "probe: --cpu needs a value");
+	CHECK(PROBE(&a, err, "probe", "--json=yes") == -EINVAL && strstr(err, "takes no value"), "probe: --json=yes");
+	CHECK(PROBE(&a, err, "probe", "extra") == -EINVAL && strstr(err, "unexpected argument 'extra'"),
+	      "probe: stray argument");
+	CHECK(PROBE(&a, err, "probe", "-h") == 0 && a.help, "probe: -h");
+}
+
 int main(void)
 {
 	test_cpu_number();
 	test_hw_args();
+	test_probe_args();
 	return tests_finish();
 }
