@@ -86,6 +86,13 @@ static const char *const virthw_vm_insn_errors[] = {
 	[26] = "VMLAUNCH/VMRESUME failed: VM-instruction error 26 (blocked by MOV SS)",
 };
 
+static const char *const virthw_timeout_msg[VIRTHW_M_COUNT] = {
+	[VIRTHW_M_ROUND_TRIP] = "(a) round trips ran past their time bound (2 s of TSC)",
+	[VIRTHW_M_TOGGLE] = "(b) toggling round trips ran past their time bound (2 s of TSC)",
+	[VIRTHW_M_IMMEDIATE] = "(c) immediate exit ran past its time bound (2 s of TSC)",
+	[VIRTHW_M_TIMER] = "(d) timer accuracy ran past its time bound (2 s of TSC): the timer did not fire",
+};
+
 static __always_inline unsigned long virthw_vmread(unsigned long field)
 {
 	unsigned long value;
@@ -272,7 +279,13 @@ static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 	virthw_vmwrite(v, GUEST_ACTIVITY_STATE, 0);
 	virthw_vmwrite(v, GUEST_INTERRUPTIBILITY_INFO, 0);
 	virthw_vmwrite(v, GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	virthw_vmwrite(v, GUEST_RFLAGS, X86_EFLAGS_FIXED);
+	/*
+	 * IF set: with external-interrupt exiting it makes no difference on
+	 * the hardware (RFLAGS.IF does not block interrupts then), but an
+	 * emulator that checks IF before recognizing an interrupt would
+	 * otherwise never let the self-IPI of (c) end the guest.
+	 */
+	virthw_vmwrite(v, GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
 	virthw_vmwrite(v, GUEST_RSP, (unsigned long)run->guest_stack + PAGE_SIZE);
 	virthw_vmwrite(v, GUEST_RIP, (unsigned long)virthw_guest_exit_loop);
 }
@@ -417,7 +430,9 @@ static int virthw_vmx_measure(struct virthw_vmx *v, enum virthw_measure m)
 	start = rdtsc_ordered();
 	while (n < run->iterations) {
 		if (virthw_run_expired(run, start)) {
-			run->why = "A measurement ran past its time bound (2 s of TSC)";
+			run->why = virthw_timeout_msg[m];
+			if (m == VIRTHW_M_IMMEDIATE && self_ipi)
+				run->why = "(c) immediate exit ran past its time bound (2 s of TSC): the self-IPI never made the guest exit";
 			return -ETIMEDOUT;
 		}
 		if (self_ipi)

@@ -152,6 +152,26 @@
  *       VIRTHW_PROBE_A_DURATION_NS    u64  wall time spent in the run path
  *   Stats (VIRTHW_STAT_A_*): COUNT u32 samples kept, MIN, MEDIAN, MEAN, MAX
  *   u64 TSC cycles.
+ *   How the module measures (refinements of the above):
+ *   - A sample is the TSC (RDTSC with fences) from just before the VMCS
+ *     writes that precede one entry to just after its exit, so it includes
+ *     those writes: the timer value in (a), the pin control in (b), the
+ *     value 0 in (c), the programmed count in (d).  (a) starts with 8
+ *     unrecorded warm-up entries (the first is VMLAUNCH).
+ *   - The probe runs in a kernel thread bound to the CPU with preemption
+ *     off; interrupts are off while it measures and on only for a moment
+ *     after an exit an interrupt caused (VM exits do not acknowledge
+ *     interrupts, so the host takes them then).  An NMI exit is re-raised
+ *     to the host as a self-NMI, after an IRET that unblocks NMIs.
+ *   - (c) with SELF_IPI sends RESCHEDULE_VECTOR to the CPU itself before
+ *     each entry; an exit of any external interrupt counts as the sample,
+ *     since the vector is not acknowledged.
+ *   - (d) runs a guest that spins (PAUSE; JMP) instead of exiting, with
+ *     PROGRAMMED = 10000 ticks.
+ *   - Each measurement is bounded by 2 s of TSC (5 GHz assumed when the
+ *     rate is unknown).
+ *   - A second PROBE while one runs gets -EBUSY at once rather than
+ *     waiting.
  *
  * Multicast group VIRTHW_MCGRP_EVENTS
  *   VIRTHW_CMD_CPU_EVENT, sent after a CPU came online and after it went

@@ -7,12 +7,18 @@
  *   virthw-probe [--cpu N] [--iterations N]      probe (the default action)
  *   virthw-probe --get-settings
  *   virthw-probe --set-timer auto|on|off --min-max-delay NS
+ *   virthw-probe --event-test --set-timer MODE --min-max-delay NS
+ *       sets the settings twice with two subscribers, one that asked for
+ *       settings events and one that did not, and prints what each got:
+ *       event_full=1 (with the new settings), event_plain=0 (filtered out),
+ *       event_repeat=0 (nothing changed the second time)
  *
  * On a refused request it prints error=NAME errno=N extack="..." and exits
  * with status 2; on bad usage or a malformed reply, status 1.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +119,56 @@ static int probe_explicit(hw_client *c, uint32_t cpu, uint32_t iterations, struc
 	return hw_client_request(c, m, on_probe_reply, p);
 }
 
+/* 1 when an event arrives within ms (stored in *e), 0 when none, <0 on error. */
+static int wait_event(hw_client *c, int ms, struct virthw_event_msg *e)
+{
+	struct pollfd p = { .fd = hw_client_event_fd(c), .events = POLLIN };
+	int r;
+
+	r = poll(&p, 1, ms);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	r = hw_client_receive_event(c, e);
+	return r < 0 ? r : 1;
+}
+
+static int event_test(enum virthw_timer_mode mode, uint64_t min_ns)
+{
+	_cleanup_(hw_client_freep) hw_client *full = NULL, *plain = NULL;
+	struct virthw_event_msg e;
+	int r, got;
+
+	r = hw_client_new(&full);
+	if (r >= 0)
+		r = hw_client_new(&plain);
+	if (r >= 0)
+		r = hw_client_subscribe_full(full, true);
+	if (r >= 0)
+		r = hw_client_subscribe(plain);
+	if (r < 0) {
+		fprintf(stderr, "virthw-probe: cannot subscribe: %s\n", strerror(-r));
+		return 1;
+	}
+	r = hw_client_set_settings(full, mode, min_ns, NULL);
+	if (r < 0)
+		return refused(full, r, "SET_SETTINGS");
+	got = wait_event(full, 3000, &e);
+	printf("event_full=%d\n", got);
+	if (got == 1) {
+		printf("event_kind=%s\n", e.kind == HW_EVENT_KIND_SETTINGS ? "settings" : "cpu");
+		printf("event_mode=%s\nevent_min_max_delay_ns=%" PRIu64 "\nevent_timer_use=%d\n",
+		       hw_timer_mode_to_string(e.settings.mode), e.settings.min_max_delay_ns, e.settings.timer_use);
+	}
+	printf("event_plain=%d\n", wait_event(plain, 500, &e));
+	r = hw_client_set_settings(full, mode, min_ns, NULL);
+	if (r < 0)
+		return refused(full, r, "SET_SETTINGS");
+	printf("event_repeat=%d\n", wait_event(full, 1000, &e));
+	return 0;
+}
+
 static int parse_u64(const char *s, uint64_t *ret)
 {
 	char *end;
@@ -130,12 +186,13 @@ int main(int argc, char **argv)
 		{ "get-settings", no_argument, NULL, 'g' },
 		{ "set-timer", required_argument, NULL, 's' },
 		{ "min-max-delay", required_argument, NULL, 'm' },
+		{ "event-test", no_argument, NULL, 'e' },
 		{}
 	};
 	_cleanup_(hw_client_freep) hw_client *c = NULL;
 	uint64_t cpu = 0, iterations = 0, min_ns = 0;
 	enum virthw_timer_mode mode = VIRTHW_TIMER_MODE_AUTO;
-	bool get = false, set = false, has_min = false, has_iterations = false;
+	bool get = false, set = false, has_min = false, has_iterations = false, events = false;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
@@ -152,6 +209,9 @@ int main(int argc, char **argv)
 		case 'g':
 			get = true;
 			break;
+		case 'e':
+			events = true;
+			break;
 		case 's':
 			if (hw_timer_mode_from_string(optarg, &mode) < 0)
 				goto usage;
@@ -166,8 +226,10 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind != argc || (set && !has_min) || (has_min && !set) || (get && set))
+	if (optind != argc || (set && !has_min) || (has_min && !set) || (get && set) || (events && !set))
 		goto usage;
+	if (events)
+		return event_test(mode, min_ns);
 
 	r = hw_client_new(&c);
 	if (r < 0) {
@@ -201,6 +263,6 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: virthw-probe [--cpu N] [--iterations N]\n"
 			"       virthw-probe --get-settings\n"
-			"       virthw-probe --set-timer auto|on|off --min-max-delay NS\n");
+			"       virthw-probe [--event-test] --set-timer auto|on|off --min-max-delay NS\n");
 	return 1;
 }

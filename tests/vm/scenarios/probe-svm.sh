@@ -148,6 +148,12 @@ else
 fi
 probe --get-settings
 expect settings-kept-after-refusal "on 5000000000" "$(val mode) $(val min_max_delay_ns)"
+# The settings event: to a subscriber that asked for it, on a change only;
+# hw_client_subscribe()'s filter keeps it from CPU-event subscribers.
+probe --event-test --set-timer off --min-max-delay 7000000000
+expect settings-event "1 settings off 7000000000 0 0" \
+	"$(val event_full) $(val event_kind) $(val event_mode) $(val event_min_max_delay_ns) $(val event_plain) $(val event_repeat)" \
+	"event_full kind mode delay event_plain event_repeat: $(out)"
 probe --set-timer auto --min-max-delay 10000000000
 expect settings-back "auto 10000000000" "$(val mode) $(val min_max_delay_ns)"
 
