@@ -1,29 +1,43 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kvm-backend.c: applies the policy engine's actions: the drop-in, modules via libkmod, the pinned VM, /dev/kvm. */
+/* kvm-backend.c: applies the policy engine's actions: the drop-in, modules via the helper virtd-kmod, the pinned VM, /dev/kvm. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libkmod.h>
+#include <limits.h>
 #include <linux/kvm.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "dropin.h"
 #include "kvm-backend.h"
 #include "log.h"
+#include "macro.h"
+
+struct module_cache_entry {
+	char name[KMOD_PROTO_NAME_MAX + 1];
+	struct module_file file;
+};
 
 struct kvm_backend {
-	struct kmod_ctx *kmod;
 	int pinned_fd;
+	/* What the helper said about module files, valid while modules.dep is the same file. */
+	struct module_cache_entry cache[4];
+	size_t n_cache;
+	struct stat cache_key;
 };
 
 int kvm_backend_new(kvm_backend **ret)
@@ -41,31 +55,11 @@ kvm_backend *kvm_backend_free(kvm_backend *b)
 {
 	if (!b)
 		return NULL;
-	kvm_backend_drop_kmod(b);
 	/* The pinned VM ends with the daemon: see "what stop does" in virtd(8). */
 	if (b->pinned_fd >= 0)
 		close(b->pinned_fd);
 	free(b);
 	return NULL;
-}
-
-struct kmod_ctx *kvm_backend_kmod(kvm_backend *b)
-{
-	if (!b->kmod) {
-		b->kmod = kmod_new(NULL, NULL);
-		if (!b->kmod)
-			return NULL;
-		/* Errors here only make lookups slower (no index). */
-		(void)kmod_load_resources(b->kmod);
-	}
-	return b->kmod;
-}
-
-void kvm_backend_drop_kmod(kvm_backend *b)
-{
-	if (b->kmod)
-		kmod_unref(b->kmod);
-	b->kmod = NULL;
 }
 
 bool kvm_backend_has_pinned_vm(const kvm_backend *b)
@@ -85,120 +79,202 @@ static int fail(char *err, size_t size, const char *fmt, ...)
 	return -saved;
 }
 
-const char *module_load_error_hint(int r)
+const char *kvm_backend_helper_path(void)
 {
-	switch (r) {
-	case -ENOENT:
-		return "not built for the running kernel: install it for this kernel (DKMS: dkms autoinstall)";
-	case -EKEYREJECTED:
-	case -ENOKEY:
-	case -EKEYEXPIRED:
-		return "the kernel refuses its signature (Secure Boot): sign it with an enrolled key "
-		       "(DKMS signs with its MOK key; enroll it with mokutil --import and reboot)";
-	case -EPERM:
-		return "the kernel refuses to load modules (lockdown, Secure Boot with an unsigned module, "
-		       "kernel.modules_disabled, or no CAP_SYS_MODULE)";
-	case -ENOEXEC:
-	case -EINVAL:
-		return "it was built for another kernel or is damaged (invalid module format): rebuild it for the running kernel";
-	case -EBUSY:
-		return "the hardware is busy: another hypervisor holds VMX/SVM";
-	case -EIO:
-	case -ENODEV:
-	case -EOPNOTSUPP:
-		return "the CPU or the firmware does not allow it (see the kernel log)";
+	const char *p = getenv("VIRTD_KMOD_HELPER");
+
+	return p && *p ? p : VIRTD_KMOD_HELPER;
+}
+
+/*
+ * Runs the helper once and waits for it: a transition is synchronous in
+ * virtd anyway, as it was with libkmod in-process.  WHAT ("load kvm_amd")
+ * starts the messages about the helper itself.
+ */
+static int run_helper(const char *const argv[], enum kmod_proto_op op, const char *what, struct kmod_reply *ret,
+		      char *err, size_t err_size)
+{
+	const char *path = kvm_backend_helper_path();
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dflt;
+	char buf[KMOD_PROTO_REPLY_MAX + 1];
+	size_t len = 0;
+	bool too_long = false;
+	int p[2], status, r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail(err, err_size, "Failed to %s: cannot create a pipe for the module helper: %m", what);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	/* virtd blocks the signals its event loop reads; the helper gets them back. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGHUP);
+	sigaddset(&dflt, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dflt);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&pid, path, &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		errno = r;
+		return fail(err, err_size, "Failed to %s: cannot run the module helper %s: %m (reinstall virtd)", what, path);
 	}
-	return NULL;
-}
+	for (;;) {
+		char *dst = len < sizeof(buf) ? buf + len : NULL;
+		char sink[256];
+		ssize_t n = read(p[0], dst ? dst : sink, dst ? sizeof(buf) - len : sizeof(sink));
 
-static inline void kmod_module_unref_listp(struct kmod_list **l)
-{
-	if (*l)
-		kmod_module_unref_list(*l);
-}
-
-static inline void kmod_module_unrefp(struct kmod_module **m)
-{
-	if (*m)
-		kmod_module_unref(*m);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (dst)
+			len += (size_t)n;
+		else
+			too_long = true;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	if (status != -1 && WIFSIGNALED(status)) {
+		errno = EIO;
+		return fail(err, err_size, "Failed to %s: the module helper %s was killed by signal %d (%s)", what, path,
+			    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
+	/* "ok" with exit status 0, "error" with another: anything else is a broken helper. */
+	if (too_long || status == -1 || kmod_reply_parse(buf, len, op, ret) < 0 ||
+	    (ret->error == 0) != (WEXITSTATUS(status) == 0)) {
+		errno = EPROTO;
+		return fail(err, err_size, "Failed to %s: the module helper %s gave no valid answer (exit status %d)", what,
+			    path, status == -1 ? -1 : WEXITSTATUS(status));
+	}
+	if (ret->error) {
+		snprintf(err, err_size, "%s", ret->message);
+		return -ret->error;
+	}
+	return 0;
 }
 
 int kvm_backend_load_module(kvm_backend *b, const char *name, const char *options, char *err, size_t err_size)
 {
-	_cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
-	struct kmod_ctx *ctx = kvm_backend_kmod(b);
-	struct kmod_module *mod;
+	const char *argv[] = { "virtd-kmod", "load", name, options, NULL };
+	struct kmod_reply y;
+	char what[96];
+
+	(void)b;
+	snprintf(what, sizeof(what), "load %s", name);
+	return run_helper(argv, KMOD_OP_LOAD, what, &y, err, err_size);
+}
+
+static void list_holders(const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t o = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/module/%s/holders", name);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && o < size)
+		if (de->d_name[0] != '.')
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", de->d_name);
+	closedir(d);
+}
+
+/*
+ * An unload is one system call, with nothing to look up: done here rather
+ * than in the helper, which saves an exec (and libkmod's start-up) on the
+ * way to a foreign-hypervisor lock.  O_NONBLOCK: fail with EWOULDBLOCK/EBUSY
+ * while in use, as modprobe -r does, instead of waiting for the last user.
+ */
+int kvm_backend_unload_module(kvm_backend *b, const char *name, char *err, size_t err_size)
+{
+	char refcnt[32] = "?", holders[128], path[PATH_MAX];
+	FILE *f;
+
+	(void)b;
+	if (!kmod_proto_name_valid(name)) {
+		errno = EINVAL;
+		return fail(err, err_size, "Failed to unload %s: not a module name", name);
+	}
+	if (syscall(SYS_delete_module, name, O_NONBLOCK) == 0 || errno == ENOENT)
+		return 0;	/* ENOENT: gone already */
+	if (errno != EBUSY && errno != EAGAIN)
+		return fail(err, err_size, "Failed to unload %s: %m", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(refcnt, sizeof(refcnt), f))
+			snprintf(refcnt, sizeof(refcnt), "?");
+		refcnt[strcspn(refcnt, "\n")] = '\0';
+		fclose(f);
+	}
+	list_holders(name, holders, sizeof(holders));
+	errno = EBUSY;
+	return fail(err, err_size, "Failed to unload %s: in use (use count %s%s%s)", name, refcnt,
+		    holders[0] ? ", used by " : "", holders);
+}
+
+/* modules.dep changes whenever modules are installed or removed (depmod): the cache's validity. */
+static bool cache_key_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int kvm_backend_module_file(void *userdata, const char *name, struct module_file *ret)
+{
+	kvm_backend *b = userdata;
+	const char *argv[] = { "virtd-kmod", "info", name, NULL };
+	char path[PATH_MAX], err[512], what[96];
+	struct kmod_reply y;
 	struct utsname u;
-	const char *hint;
+	struct stat st;
+	bool cacheable;
 	int r;
 
 	uname(&u);
-	if (!ctx) {
-		errno = ENOMEM;
-		return fail(err, err_size, "Failed to load %s: cannot set up libkmod: %m", name);
-	}
-	r = kmod_module_new_from_lookup(ctx, name, &l);
-	if (r < 0) {
-		errno = -r;
-		return fail(err, err_size, "Failed to look up module %s: %m", name);
-	}
-	if (!l) {
-		errno = ENOENT;
-		return fail(err, err_size, "Failed to load %s: not found in /lib/modules/%s: %s", name, u.release,
-			    module_load_error_hint(-ENOENT));
-	}
-	mod = kmod_module_get_module(l);
-	r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_COMMAND, options, NULL, NULL, NULL);
-	kmod_module_unref(mod);
-	if (r == 0 || r == -EEXIST)
-		return 0;
-	if (r > 0)
-		r = -EPERM;	/* a blacklist verdict; not asked for, so not expected */
-	hint = module_load_error_hint(r);
-	errno = -r;
-	return fail(err, err_size, "Failed to load %s%s%s: %m%s%s", name, options ? " with " : "", options ? options : "",
-		    hint ? ": " : "", hint ? hint : "");
-}
-
-int kvm_backend_unload_module(kvm_backend *b, const char *name, char *err, size_t err_size)
-{
-	_cleanup_(kmod_module_unrefp) struct kmod_module *mod = NULL;
-	struct kmod_ctx *ctx = kvm_backend_kmod(b);
-	int r;
-
-	if (!ctx) {
-		errno = ENOMEM;
-		return fail(err, err_size, "Failed to unload %s: cannot set up libkmod: %m", name);
-	}
-	r = kmod_module_new_from_name(ctx, name, &mod);
-	if (r < 0) {
-		errno = -r;
-		return fail(err, err_size, "Failed to unload %s: %m", name);
-	}
-	r = kmod_module_remove_module(mod, 0);
-	if (r == -ENOENT)
-		return 0;	/* gone already */
-	if (r == -EBUSY || r == -EAGAIN) {
-		_cleanup_(kmod_module_unref_listp) struct kmod_list *holders = kmod_module_get_holders(mod);
-		char names[128] = "";
-		struct kmod_list *i;
-		size_t o = 0;
-
-		kmod_list_foreach(i, holders) {
-			struct kmod_module *h = kmod_module_get_module(i);
-
-			if (o < sizeof(names))
-				o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "",
-						      kmod_module_get_name(h));
-			kmod_module_unref(h);
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+	cacheable = stat(path, &st) == 0;
+	if (!cacheable || !cache_key_same(&st, &b->cache_key))
+		b->n_cache = 0;
+	for (size_t i = 0; i < b->n_cache; i++)
+		if (strcmp(b->cache[i].name, name) == 0) {
+			*ret = b->cache[i].file;
+			return 0;
 		}
-		errno = EBUSY;
-		return fail(err, err_size, "Failed to unload %s: in use (use count %d%s%s)", name,
-			    kmod_module_get_refcnt(mod), o ? ", used by " : "", names);
-	}
+	snprintf(what, sizeof(what), "look up module %s", name);
+	r = run_helper(argv, KMOD_OP_INFO, what, &y, err, sizeof(err));
 	if (r < 0) {
-		errno = -r;
-		return fail(err, err_size, "Failed to unload %s: %m", name);
+		log_warning("%s", err);
+		return r;
+	}
+	*ret = (struct module_file) {
+		.available = y.available,
+		.has_enable_virt_at_load = kmod_params_have(y.params, "enable_virt_at_load"),
+	};
+	if (cacheable && strlen(name) <= KMOD_PROTO_NAME_MAX) {
+		if (b->n_cache == ELEMENTSOF(b->cache))
+			b->n_cache = 0;
+		b->cache_key = st;
+		snprintf(b->cache[b->n_cache].name, sizeof(b->cache[b->n_cache].name), "%s", name);
+		b->cache[b->n_cache++].file = *ret;
 	}
 	return 0;
 }
@@ -280,16 +356,13 @@ int kvm_backend_apply(kvm_backend *b, const struct action *a, const char *vendor
 		      char *err, size_t err_size)
 {
 	char opt[32];
-	int r;
 
 	err[0] = '\0';
 	switch (a->kind) {
 	case ACTION_WRITE_DROPIN:
-		r = write_dropin(&a->dropin, policy, err, err_size);
-		kvm_backend_drop_kmod(b);	/* the next load must read the new options */
-		return r;
+		/* Each helper run reads modprobe.d anew: nothing to drop here. */
+		return write_dropin(&a->dropin, policy, err, err_size);
 	case ACTION_REMOVE_DROPIN:
-		kvm_backend_drop_kmod(b);
 		if (unlink(DROPIN_PATH) < 0 && errno != ENOENT)
 			return fail(err, err_size, "Failed to remove %s: %m", DROPIN_PATH);
 		return 0;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kvm-backend.h: applies the policy engine's actions: the drop-in, modules via libkmod, the pinned VM, /dev/kvm. */
+/* kvm-backend.h: applies the policy engine's actions: the drop-in, modules via the helper virtd-kmod, the pinned VM, /dev/kvm. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kmod-proto.h"
 #include "macro.h"
+#include "observe.h"
 #include "policy.h"
-
-struct kmod_ctx;
 
 typedef struct kvm_backend kvm_backend;
 
@@ -16,13 +16,16 @@ int kvm_backend_new(kvm_backend **ret);
 kvm_backend *kvm_backend_free(kvm_backend *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(kvm_backend *, kvm_backend_free);
 
+/* The module helper virtd-kmod (kmod-proto.h): $VIRTD_KMOD_HELPER, else where make install put it. */
+const char *kvm_backend_helper_path(void);
+
 /*
- * The libkmod context, created on first use.  It reads modprobe.d at
- * creation, so it is dropped whenever virtd rewrites its drop-in (and after
- * each reconcile, so an idle daemon does not keep the module indexes mapped).
+ * What modprobe would find for NAME, asked of the helper; the answer is
+ * kept while /lib/modules/RELEASE/modules.dep stays the same file, so an
+ * observation runs no helper.  USERDATA is the kvm_backend (observe.h's
+ * module_file_fn).  0, or a negative errno (logged).
  */
-struct kmod_ctx *kvm_backend_kmod(kvm_backend *b);
-void kvm_backend_drop_kmod(kvm_backend *b);
+int kvm_backend_module_file(void *userdata, const char *name, struct module_file *ret);
 
 bool kvm_backend_has_pinned_vm(const kvm_backend *b);
 
@@ -38,13 +41,11 @@ int kvm_backend_apply(kvm_backend *b, const struct action *a, const char *vendor
 /*
  * Loads NAME with its dependencies, OPTIONS appended to modprobe.d's, past
  * any "install" command (virtd's own block must not stop virtd).  0 when it
- * is loaded already.  ERR as above.
+ * is loaded already.  ERR as above.  Both run the helper and wait for it.
  */
 int kvm_backend_load_module(kvm_backend *b, const char *name, const char *options, char *err, size_t err_size);
 int kvm_backend_unload_module(kvm_backend *b, const char *name, char *err, size_t err_size);
 
-/* Explains a failed module load: not built for this kernel, signature refused, ... (pure). */
-const char *module_load_error_hint(int r);
 
 /* One line that says what the action does, for the journal (pure). */
 void action_describe(const struct action *a, const char *vendor, char *buf, size_t size);

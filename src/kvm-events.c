@@ -108,22 +108,24 @@ static int on_device(sd_device_monitor *mon, sd_device *d, void *userdata)
 		if (action && strcmp(action, "change") != 0) {
 			snprintf(what, sizeof(what), "/dev/kvm %s", strcmp(action, "add") == 0 ? "appeared" :
 				 strcmp(action, "remove") == 0 ? "went away" : action);
-			k->cb(what, KVM_EVENT_DEV, k->userdata);
+			k->cb(what, KVM_EVENT_DEV, NULL, k->userdata);
 			return 0;
 		}
-		if (kvm_uevent_parse(event, count, pid, &u) < 0)
+		if (kvm_uevent_parse(event, count, pid, &u) < 0) {
 			snprintf(what, sizeof(what), "KVM uevent with malformed properties (EVENT=%s COUNT=%s PID=%s)",
 				 event ?: "", count ?: "", pid ?: "");
-		else
-			kvm_uevent_describe(&u, what, sizeof(what));
-		k->cb(what, KVM_EVENT_VM, k->userdata);
+			k->cb(what, KVM_EVENT_VM, NULL, k->userdata);
+			return 0;
+		}
+		kvm_uevent_describe(&u, what, sizeof(what));
+		k->cb(what, KVM_EVENT_VM, &u, k->userdata);
 		return 0;
 	}
 	if (strcmp(subsystem, "module") == 0 && module_is_watched(sysname)) {
 		snprintf(what, sizeof(what), "module %s %s", sysname,
 			 !action ? "changed" : strcmp(action, "add") == 0 ? "loaded" :
 			 strcmp(action, "remove") == 0 ? "unloaded" : action);
-		k->cb(what, strcmp(sysname, "virthw") == 0 ? KVM_EVENT_VIRTHW : KVM_EVENT_MODULE, k->userdata);
+		k->cb(what, strcmp(sysname, "virthw") == 0 ? KVM_EVENT_VIRTHW : KVM_EVENT_MODULE, NULL, k->userdata);
 	}
 	return 0;
 }

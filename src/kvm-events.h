@@ -40,8 +40,9 @@ enum kvm_event_source {
 	KVM_EVENT_VIRTHW,	/* the virthw module itself came or went: reconnect */
 };
 
-/* Called for each relevant uevent with a line that says what happened. */
-typedef void (*kvm_events_fn)(const char *what, enum kvm_event_source source, void *userdata);
+/* Called for each relevant uevent with a line that says what happened; VM is KVM_EVENT_VM's parsed properties, else NULL. */
+typedef void (*kvm_events_fn)(const char *what, enum kvm_event_source source, const struct kvm_uevent *vm,
+			      void *userdata);
 
 int kvm_events_new(sd_event *e, kvm_events_fn cb, void *userdata, kvm_events **ret);
 kvm_events *kvm_events_free(kvm_events *k);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -76,11 +77,65 @@ static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
-static void on_kvm_event(const char *what, enum kvm_event_source source, void *userdata)
+/*
+ * Whether a VM's uevent can change nothing but the VM count: the policy
+ * holds, its verdict and actions stay the same with KVM's new count, and no
+ * CPU's promised state depends on it (boot, or first-vm past its first VM).
+ * Then virtd takes the count from the uevent and skips the observation: no
+ * /proc scan, no virthw dump while the VMM that sent it is still starting.
+ * The VM list (PIDs, command lines) is read again when status asks for it.
+ */
+static bool vm_event_only_counts(struct manager *m, const struct kvm_uevent *u, unsigned *ret_n_vms)
+{
+	const struct lock_holders holders = lock_registry_holders(m->locks);
+	unsigned pinned = m->kobs.obs.pinned_vm ? 1 : 0;
+	struct actions acts;
+	struct observed obs;
+
+	/* Anything else in flight (a queued reconcile, a failure, settling, a waiting lock): the full path. */
+	if (!u || !u->has_count || !m->observed || m->why[0] || m->actions_failed[0] || m->retries > 0 ||
+	    holders.n_waiting > 0 || strcmp(m->state, STATE_HOLDS) != 0 || m->acts.verdict != POLICY_HOLDS ||
+	    u->count < pinned)
+		return false;
+	obs = m->kobs.obs;
+	obs.n_vms = u->count - pinned;	/* KVM counts virtd's pinned VM too */
+	memset(obs.vm_pids, 0, sizeof(obs.vm_pids));
+	if (policy_decide(&m->cfg, &obs, &holders, &acts) < 0 || acts.n > 0 || acts.verdict != POLICY_HOLDS)
+		return false;
+	for (size_t i = 0; i < obs.n_cpus; i++)
+		if (policy_cpu_expect(&m->cfg, &obs, &holders, &obs.cpus[i]) !=
+		    policy_cpu_expect(&m->cfg, &m->kobs.obs, &holders, &obs.cpus[i]))
+			return false;
+	*ret_n_vms = obs.n_vms;
+	return true;
+}
+
+static void set_vm_count(struct manager *m, unsigned n_vms, const char *what)
+{
+	unsigned old_vms = m->kobs.obs.n_vms;
+
+	if (n_vms == old_vms)
+		return;
+	m->kobs.obs.n_vms = n_vms;
+	memset(m->kobs.obs.vm_pids, 0, sizeof(m->kobs.obs.vm_pids));
+	m->vms_stale = true;
+	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
+	log_debug("%s: %s", what, m->status_line);
+	(void)sd_notifyf(false, "STATUS=%s", m->status_line);
+	bus_manager_emit_changes(m, m->state, m->reason, m->applied_policy, old_vms, m->kobs.obs.pinned_vm,
+				 m->last_n_held);
+}
+
+static void on_kvm_event(const char *what, enum kvm_event_source source, const struct kvm_uevent *vm, void *userdata)
 {
 	struct manager *m = userdata;
+	unsigned n_vms;
 
 	log_debug("uevent: %s", what);
+	if (source == KVM_EVENT_VM && vm_event_only_counts(m, vm, &n_vms)) {
+		set_vm_count(m, n_vms, what);
+		return;
+	}
 	if (source == KVM_EVENT_MODULE || source == KVM_EVENT_DEV) {
 		/*
 		 * Mostly the echo of virtd's own loads and unloads.  They are
@@ -463,10 +518,27 @@ static size_t cpus_unexplained(const struct observed *obs, const struct lock_hol
 	return n;
 }
 
+void manager_refresh_vms(struct manager *m)
+{
+	struct vm_owner *v = NULL;
+	size_t n = 0;
+	unsigned total;
+
+	if (!m->vms_stale || scan_vms("", getpid(), &v, &n, &total) < 0)
+		return;
+	vm_owners_free(m->kobs.vms, m->kobs.n_vm_owners);
+	m->kobs.vms = v;
+	m->kobs.n_vm_owners = n;
+	for (size_t i = 0; i < POLICY_MAX_PIDS; i++)
+		m->kobs.obs.vm_pids[i] = i < n ? v[i].pid : 0;
+	m->vms_stale = false;
+}
+
 void manager_describe_vms(struct manager *m, char *buf, size_t size)
 {
 	size_t o;
 
+	manager_refresh_vms(m);
 	o = (size_t)snprintf(buf, size, "%u KVM VM%s running", m->kobs.obs.n_vms, m->kobs.obs.n_vms == 1 ? "" : "s");
 	for (size_t i = 0; i < m->kobs.n_vm_owners && o < size; i++) {
 		const struct vm_owner *v = &m->kobs.vms[i];
@@ -571,8 +643,18 @@ static void timer_apply(struct manager *m, struct timer_status *ts)
 	m->timer = *ts;
 }
 
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void reconcile_once(struct manager *m, const char *why)
 {
+	uint64_t t_start = now_usec(), t_observe = 0, t_act = 0, t;
+	unsigned n_observe = 0, n_act = 0;
 	const struct lock_holders holders = lock_registry_holders(m->locks);
 	unsigned old_locks = m->last_n_held;
 	char unknown[sizeof(m->unknown_cpus)];
@@ -596,7 +678,8 @@ static void reconcile_once(struct manager *m, const char *why)
 	for (unsigned round = 0;; round++) {
 		struct observe_sources src = {
 			.root = "",
-			.kmod = kvm_backend_kmod(m->backend),
+			.module_file = kvm_backend_module_file,
+			.module_file_data = m->backend,
 			.hw = m->hw,
 			.hw_error = m->hw_error,
 			.self = getpid(),
@@ -605,7 +688,10 @@ static void reconcile_once(struct manager *m, const char *why)
 		char plan[1024];
 
 		kvm_observation_done(&k);
+		t = now_usec();
 		r = observe(&src, &k);
+		t_observe += now_usec() - t;
+		n_observe++;
 		if (r < 0) {
 			log_error_errno(r, "Failed to observe the KVM state: %m");
 			return;
@@ -637,7 +723,10 @@ static void reconcile_once(struct manager *m, const char *why)
 		for (size_t i = 0; i < acts.n; i++) {
 			char err[512];
 
+			t = now_usec();
 			r = kvm_backend_apply(m->backend, &acts.list[i], acts.vendor_module, policy, err, sizeof(err));
+			t_act += now_usec() - t;
+			n_act++;
 			if (r < 0) {
 				snprintf(failed, sizeof(failed), "%s", err);
 				log_error("%s", err);
@@ -734,16 +823,20 @@ static void reconcile_once(struct manager *m, const char *why)
 	kvm_observation_done(&m->kobs);
 	m->kobs = k;
 	m->observed = true;
+	m->vms_stale = false;
 	m->acts = acts;
 	m->verify = check;
 	m->applied_policy = status_applied_policy(&m->cfg, &k.obs,
 						  strcmp(m->state, STATE_LOCKED) == 0 ? POLICY_PENDING : acts.verdict);
 	m->last_n_held = holders.n_held;
-	/* An idle daemon keeps no module index mapped, and gives back the heap it used. */
-	kvm_backend_drop_kmod(m->backend);
+	/* An idle daemon gives back the heap it used. */
 	(void)malloc_trim(0);
 
 	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
+	/* Where a transition's time goes, for profiling (virtd --log-level=debug). */
+	log_debug("Reconcile (%s): %.1f ms: %u observation%s %.1f ms, %u action%s %.1f ms", why,
+		  (double)(now_usec() - t_start) / 1e3, n_observe, n_observe == 1 ? "" : "s", (double)t_observe / 1e3,
+		  n_act, n_act == 1 ? "" : "s", (double)t_act / 1e3);
 	changed = strcmp(old_state, m->state) != 0 || strcmp(old_reason, m->reason) != 0 ||
 		  strcmp(old_applied, m->applied_policy) != 0 || old_vms != m->kobs.obs.n_vms ||
 		  old_pinned != m->kobs.obs.pinned_vm || old_locks != holders.n_held;
@@ -820,6 +913,7 @@ int manager_status_json(struct manager *m, char **ret)
 
 	if (!list)
 		return -ENOMEM;
+	manager_refresh_vms(m);
 	for (size_t i = 0; i < n; i++)
 		list[i] = *lock_registry_held(m->locks, i);
 	return status_json(&in, ret);

@@ -41,6 +41,7 @@ struct manager {
 
 	/* The last reconcile's results: what status and the bus show. */
 	bool observed;
+	bool vms_stale;			/* kobs's VM list predates the VM count (see on_kvm_event()) */
 	struct kvm_observation kobs;
 	struct actions acts;		/* decided after the actions were applied: verdict and reason */
 	struct policy_check verify;
@@ -82,6 +83,9 @@ void manager_reconcile(struct manager *m, const char *why);
  */
 void manager_queue_reconcile_full(struct manager *m, const char *why, bool news);
 void manager_queue_reconcile(struct manager *m, const char *why);
+
+/* Re-reads the VM list (PIDs, command lines) when a VM uevent left it behind the count. */
+void manager_refresh_vms(struct manager *m);
 
 /* "2 KVM VMs running: pid 812 (qemu-system-x86_64 ...), pid 840 (...)" from the last observation. */
 void manager_describe_vms(struct manager *m, char *buf, size_t size);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* observe.c: the host's KVM state read from the kernel (sysfs, /proc, /dev, virthw, libkmod) as struct observed. */
+/* observe.c: the host's KVM state read from the kernel (sysfs, /proc, /dev, virthw, the module helper) as struct observed. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libkmod.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,22 +221,14 @@ int module_sysfs_state(const char *root, const char *name)
 	return -ENOENT;
 }
 
-static inline void kmod_module_unref_listp(struct kmod_list **l)
+/* What modprobe would find for NAME; missing when nobody can say. */
+static struct module_file module_file(const struct observe_sources *src, const char *name)
 {
-	if (*l)
-		kmod_module_unref_list(*l);
-}
+	struct module_file f = {};
 
-/* Whether modprobe would find NAME for this kernel: a .ko in modules.dep, or an alias of one. */
-static bool module_available(struct kmod_ctx *ctx, const char *name)
-{
-	_cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
-
-	if (!ctx)
-		return false;
-	if (kmod_module_new_from_lookup(ctx, name, &l) < 0)
-		return false;
-	return l != NULL;
+	if (src->module_file && src->module_file(src->module_file_data, name, &f) < 0)
+		f = (struct module_file) {};
+	return f;
 }
 
 static enum module_state module_state(const struct observe_sources *src, const char *name)
@@ -246,32 +237,7 @@ static enum module_state module_state(const struct observe_sources *src, const c
 
 	if (s >= 0)
 		return (enum module_state)s;
-	return module_available(src->kmod, name) ? MODULE_UNLOADED : MODULE_MISSING;
-}
-
-/* Whether the kvm module file declares the parameter, for a kvm that is not loaded. */
-static bool kmod_has_param(struct kmod_ctx *ctx, const char *module, const char *param)
-{
-	_cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
-	struct kmod_list *info = NULL, *i;
-	size_t plen = strlen(param);
-	bool found = false;
-
-	if (!ctx || kmod_module_new_from_lookup(ctx, module, &l) < 0 || !l)
-		return false;
-	if (kmod_module_get_info(kmod_module_get_module(l), &info) < 0)
-		return false;
-	kmod_list_foreach(i, info) {
-		const char *k = kmod_module_info_get_key(i), *v = kmod_module_info_get_value(i);
-
-		/* "parmtype" values read "enable_virt_at_load:bool". */
-		if (k && v && strcmp(k, "parmtype") == 0 && strncmp(v, param, plen) == 0 && v[plen] == ':') {
-			found = true;
-			break;
-		}
-	}
-	kmod_module_info_free_list(info);
-	return found;
+	return module_file(src, name).available ? MODULE_UNLOADED : MODULE_MISSING;
 }
 
 static int add_params(const struct observe_sources *src, const char *module, struct kvm_observation *o)
@@ -394,7 +360,7 @@ int observe(const struct observe_sources *src, struct kvm_observation *ret)
 		obs->has_enable_virt_at_load = true;
 		obs->enable_virt_at_load = parse_kernel_bool(buf) == 1;
 	} else if (obs->kvm == MODULE_UNLOADED) {
-		obs->has_enable_virt_at_load = kmod_has_param(src->kmod, "kvm", "enable_virt_at_load");
+		obs->has_enable_virt_at_load = module_file(src, "kvm").has_enable_virt_at_load;
 	}
 
 	snprintf(path, sizeof(path), "%s/sys/module/kvm_intel/parameters/tdx", src->root);

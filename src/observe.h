@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* observe.h: the host's KVM state read from the kernel (sysfs, /proc, /dev, virthw, libkmod) as struct observed. */
+/* observe.h: the host's KVM state read from the kernel (sysfs, /proc, /dev, virthw, the module helper) as struct observed. */
 #pragma once
 
 #include <stdbool.h>
@@ -9,7 +9,12 @@
 #include "hw-client.h"
 #include "policy.h"
 
-struct kmod_ctx;
+/* What modprobe would find for a module that is not loaded. */
+struct module_file {
+	bool available;			/* a module file for the running kernel */
+	bool has_enable_virt_at_load;	/* it declares that parameter (kvm) */
+};
+typedef int (*module_file_fn)(void *userdata, const char *name, struct module_file *ret);
 
 /* One process holding KVM VM file descriptors. */
 struct vm_owner {
@@ -41,7 +46,8 @@ void kvm_observation_done(struct kvm_observation *o);
 
 struct observe_sources {
 	const char *root;		/* "" on a real host; a fake tree in tests */
-	struct kmod_ctx *kmod;		/* NULL: modules not loaded count as missing/unknown */
+	module_file_fn module_file;	/* NULL: modules not loaded count as missing/unknown */
+	void *module_file_data;
 	hw_client *hw;			/* NULL: no per-CPU state */
 	const char *hw_error;		/* why hw is NULL, for the reason shown */
 	pid_t self;			/* excluded from the VM scan: its VM is the pinned one */
@@ -66,7 +72,7 @@ char *cmdline_from_buf(const char *buf, size_t len);
 /*
  * MODULE_LOADED when ROOT/sys/module/NAME/initstate exists, MODULE_BUILTIN when
  * only ROOT/sys/module/NAME does (built-in modules have no initstate), and
- * -ENOENT when neither: the caller asks libkmod whether it can be loaded.
+ * -ENOENT when neither: the caller asks the module helper whether it can be loaded.
  */
 int module_sysfs_state(const char *root, const char *name);
 

@@ -17,6 +17,7 @@
 #include "bus-manager.h"
 #include "log.h"
 #include "manager.h"
+#include "watchdog.h"
 
 /* Documented in virtd(8). */
 enum {
@@ -97,6 +98,8 @@ int main(int argc, char *argv[])
 	};
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
+	_cleanup_(sd_event_source_unrefp) sd_event_source *watchdog = NULL;
+	uint64_t watchdog_usec = 0;
 	const char *config_path = getenv("VIRTD_CONFIG");
 	enum log_target target = log_target_auto();
 	bool load_virthw = true;
@@ -185,10 +188,13 @@ int main(int argc, char *argv[])
 		log_error_errno(r, "Failed to watch signals: %m");
 		return EXIT_FAIL;
 	}
-	/* Pings at half of WatchdogSec= while the loop turns; nothing without it. */
-	r = sd_event_set_watchdog(e, true);
+	/* Pings at a third of WatchdogSec= while the loop turns; nothing without it. */
+	r = watchdog_setup(e, &watchdog, &watchdog_usec);
 	if (r < 0)
-		log_warning_errno(r, "Failed to enable the watchdog: %m");
+		log_warning_errno(r, "Failed to arm the watchdog: %m");
+	else if (r > 0)
+		log_debug("Watchdog: WATCHDOG=1 every %.1f s (WatchdogSec=%.1f s)", (double)watchdog_usec / 3e6,
+			  (double)watchdog_usec / 1e6);
 
 	r = manager_start(m);
 	if (r < 0)

@@ -616,6 +616,102 @@ static void test_hints(void)
 	CHECK_STR(buf, "unload kvm_intel", "unload described");
 }
 
+/* The helper protocol: requests refused before libkmod, replies checked, and the spawn path against fake helpers. */
+static void test_kmod_proto(void)
+{
+	struct kmod_request q;
+	struct kmod_reply y;
+	char err[512], helper[600];
+	kvm_backend *b = NULL;
+	struct module_file f;
+	FILE *fp;
+	int r;
+
+	{
+		char *ok[] = { "virtd-kmod", "load", "kvm", "enable_virt_at_load=1", NULL };
+		char *bad_name[] = { "virtd-kmod", "info", "../kvm", NULL };
+		char *opt_name[] = { "virtd-kmod", "load", "-kvm", NULL };
+		char *nl_opt[] = { "virtd-kmod", "load", "kvm", "a=1\nb=2", NULL };
+		char *extra[] = { "virtd-kmod", "info", "kvm", "x", NULL };
+		char *verb[] = { "virtd-kmod", "insmod", "kvm", NULL };
+
+		CHECK(kmod_request_parse(4, ok, &q, err, sizeof(err)) == 0 && q.op == KMOD_OP_LOAD &&
+		      strcmp(q.name, "kvm") == 0 && q.options && strcmp(q.options, "enable_virt_at_load=1") == 0,
+		      "load request with options parsed");
+		CHECK(kmod_request_parse(3, bad_name, &q, err, sizeof(err)) == -EINVAL && strstr(err, "invalid module name"),
+		      "a path is no module name: %s", err);
+		CHECK(kmod_request_parse(3, opt_name, &q, err, sizeof(err)) == -EINVAL, "a name starting with '-' refused");
+		CHECK(kmod_request_parse(4, nl_opt, &q, err, sizeof(err)) == -EINVAL && strstr(err, "invalid module options"),
+		      "options with a newline refused: %s", err);
+		CHECK(kmod_request_parse(4, extra, &q, err, sizeof(err)) == -EINVAL && strstr(err, "too many"),
+		      "info takes no options: %s", err);
+		CHECK(kmod_request_parse(3, verb, &q, err, sizeof(err)) == -EINVAL && strstr(err, "unknown request"),
+		      "unknown request refused: %s", err);
+		CHECK(kmod_request_parse(1, verb, &q, err, sizeof(err)) == -EINVAL, "no request refused");
+	}
+	CHECK(kmod_reply_parse("ok\n", 3, KMOD_OP_LOAD, &y) == 0 && y.error == 0, "ok parsed");
+	CHECK(kmod_reply_parse("ok", 2, KMOD_OP_LOAD, &y) == -EBADMSG, "a reply without its newline is refused");
+	CHECK(kmod_reply_parse("ok\nok\n", 6, KMOD_OP_LOAD, &y) == -EBADMSG, "two lines refused");
+	CHECK(kmod_reply_parse("ok missing\n", 11, KMOD_OP_LOAD, &y) == -EBADMSG, "an info reply to a load refused");
+	CHECK(kmod_reply_parse("ok available a,enable_virt_at_load,b\n", 37, KMOD_OP_INFO, &y) == 0 && y.available &&
+	      kmod_params_have(y.params, "enable_virt_at_load") && !kmod_params_have(y.params, "enable_virt"),
+	      "info with parameters parsed");
+	CHECK(kmod_reply_parse("ok missing\n", 11, KMOD_OP_INFO, &y) == 0 && !y.available, "missing parsed");
+	CHECK(kmod_reply_parse("error 2 Failed to load x: gone\n", 31, KMOD_OP_LOAD, &y) == 0 && y.error == ENOENT &&
+	      strcmp(y.message, "Failed to load x: gone") == 0, "error parsed");
+	CHECK(kmod_reply_parse("error -2 x\n", 11, KMOD_OP_LOAD, &y) == -EBADMSG, "negative errno refused");
+	CHECK(kmod_reply_parse("error 2\n", 8, KMOD_OP_LOAD, &y) == -EBADMSG, "error without a message refused");
+
+	/* The daemon's side: run fake helpers, as virtd runs the real one. */
+	CHECK(kvm_backend_new(&b) == 0, "backend created");
+	snprintf(helper, sizeof(helper), "%s/fake-kmod", root);
+	setenv("VIRTD_KMOD_HELPER", helper, 1);
+	CHECK_STR(kvm_backend_helper_path(), helper, "VIRTD_KMOD_HELPER names the helper");
+
+	fp = fopen(helper, "w");
+	fprintf(fp, "#!/bin/sh\n"
+		    "[ \"$1 $2 $3\" = \"load kvm_amd \" ] || [ \"$1 $2\" = \"load kvm_amd\" ] || { echo \"error 22 bad args: $*\"; exit 2; }\n"
+		    "echo 'error 129 Failed to load kvm_amd: Key was rejected by service: the kernel refuses its signature'\n"
+		    "exit 1\n");
+	fclose(fp);
+	chmod(helper, 0755);
+	r = kvm_backend_load_module(b, "kvm_amd", NULL, err, sizeof(err));
+	CHECK(r == -EKEYREJECTED && strstr(err, "refuses its signature"), "the helper's error and message come back: %d %s", r,
+	      err);
+
+	fp = fopen(helper, "w");
+	fprintf(fp, "#!/bin/sh\necho \"ok available x,enable_virt_at_load\"\n");
+	fclose(fp);
+	CHECK(kvm_backend_module_file(b, "kvm", &f) == 0 && f.available && f.has_enable_virt_at_load,
+	      "info through the helper");
+
+	fp = fopen(helper, "w");
+	fprintf(fp, "#!/bin/sh\necho garbage\nexit 0\n");
+	fclose(fp);
+	r = kvm_backend_load_module(b, "kvm", NULL, err, sizeof(err));
+	CHECK(r == -EPROTO && strstr(err, "gave no valid answer"), "a broken helper is named: %s", err);
+
+	fp = fopen(helper, "w");
+	fprintf(fp, "#!/bin/sh\necho ok\nexit 1\n");
+	fclose(fp);
+	r = kvm_backend_load_module(b, "kvm", NULL, err, sizeof(err));
+	CHECK(r == -EPROTO, "ok with a failing exit status is no answer: %s", err);
+
+	fp = fopen(helper, "w");
+	fprintf(fp, "#!/bin/sh\nkill -KILL $$\n");
+	fclose(fp);
+	r = kvm_backend_load_module(b, "kvm", "x=1", err, sizeof(err));
+	CHECK(r == -EIO && strstr(err, "killed by signal 9"), "a killed helper is named: %s", err);
+	CHECK(kvm_backend_unload_module(b, "../x", err, sizeof(err)) == -EINVAL, "unload refuses a path: %s", err);
+
+	unlink(helper);
+	r = kvm_backend_load_module(b, "kvm", NULL, err, sizeof(err));
+	CHECK(r == -ENOENT && strstr(err, "cannot run the module helper") && strstr(err, "reinstall virtd"),
+	      "a missing helper is named: %s", err);
+	unsetenv("VIRTD_KMOD_HELPER");
+	kvm_backend_free(b);
+}
+
 int main(void)
 {
 	if (!mkdtemp(root)) {
@@ -635,6 +731,7 @@ int main(void)
 	test_timer_status();
 	test_probe_json();
 	test_hints();
+	test_kmod_proto();
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tests_finish();
 }

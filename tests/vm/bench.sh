@@ -77,6 +77,8 @@ report=$(
 	echo "| \`virtctl status --json\` round trip, median of 50 | $(ms status-json-roundtrip) | |"
 	echo "| \`dbus-send ... GetStatus\` round trip, median of 50 | $(ms getstatus-dbus-send) | |"
 	echo "| \`virtctl --version\` (exec and dynamic linking alone, no bus), median of 50 | $(ms virtctl-version) | |"
+	echo "| GetStatus in-process (tests/vm/progs/bus-bench: 50 calls on one bus connection, no exec), median | $(ms getstatus-inprocess) | |"
+	echo "| system bus connect + Hello (bus-bench, once) | $(ms bus-connect) | |"
 	echo
 	echo "Foreign-hypervisor lock under policy boot, median of $(get runs) runs each (baselines with virtd stopped, same machine):"
 	echo

@@ -113,7 +113,13 @@ real_binary() {
 }
 binaries=()
 project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq tests/vm/progs/virthw-probe)
-[ "$daemon" = 1 ] && project_bins+=(src/virtd tests/vm/progs/benchtool tests/vm/progs/foreign-hv)
+[ "$daemon" = 1 ] && project_bins+=(src/virtd src/virtd-kmod tests/vm/progs/benchtool tests/vm/progs/bus-bench tests/vm/progs/foreign-hv)
+# virtd runs its module helper by the path configure baked in (make install's).
+kmod_helper=
+if [ "$daemon" = 1 ]; then
+	kmod_helper=$(sed -n 's/^#define VIRTD_KMOD_HELPER "\(\/[^"]*\)"$/\1/p' "$builddir/autoconfig.h" 2>/dev/null)
+	[ -n "$kmod_helper" ] || missing "$builddir/autoconfig.h" "configure the build first (it names virtd-kmod's installed path)"
+fi
 for b in "${project_bins[@]}"; do
 	f=$(real_binary "$builddir/$b")
 	if [ -x "$f" ] && [ -f "$f" ]; then
@@ -279,6 +285,7 @@ for b in "${binaries[@]}"; do
 	case "$b" in
 	*/virtctl) d=usr/bin/virtctl ;;
 	*/virtd) d=usr/sbin/virtd ;;
+	*/virtd-kmod) d=${kmod_helper#/} ;;
 	*) d=tests/bin/$(basename "$b") ;;
 	esac
 	mkdir -p "$(dirname "$stage/$d")"

@@ -81,6 +81,15 @@ m=$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/repeat.out")
 benchtool repeat --count=50 -- dbus-send --system --print-reply --dest=org.virtd1 /org/virtd1 org.virtd1.Manager.GetStatus >"$LIB_TMP/repeat.out" 2>&1
 m=$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/repeat.out")
 [ -n "$m" ] && bench getstatus-dbus-send "$m" us
+# The bus round trip alone: 50 GetStatus calls on one connection, in one
+# process (no exec, no dynamic linking, no connect per call).
+if need_prog bus-bench && bus-bench --count=50 >"$LIB_TMP/bus-bench.out" 2>&1; then
+	bench getstatus-inprocess "$(sed -n 's/.*median_us=\([0-9]*\).*/\1/p' "$LIB_TMP/bus-bench.out")" us
+	bench bus-connect "$(sed -n 's/.*connect_us=\([0-9]*\).*/\1/p' "$LIB_TMP/bus-bench.out")" us
+	pass getstatus-inprocess "$(cat "$LIB_TMP/bus-bench.out")"
+else
+	fail getstatus-inprocess "$(cat "$LIB_TMP/bus-bench.out" 2>/dev/null)"
+fi
 
 # Idle: nothing happens for 60 s; virtd's own context switches (all its
 # threads) are its wakeups.  RSS at the end.
@@ -98,6 +107,15 @@ bench idle-threads "$(ls /proc/"$VIRTD_PID"/task | wc -l)" count
 # Of the RSS, what is virtd's alone (the rest are shared library pages).
 bench idle-private "$(awk '/^Private_(Clean|Dirty):/ { n += $2 } END { print n + 0 }' /proc/"$VIRTD_PID"/smaps_rollup)" KiB
 pass idle "$((c1 - c0)) context switches in 60 s"
+# libkmod (and the libcrypto it pulls in) lives in virtd-kmod, never in virtd.
+if grep -qE 'libkmod|libcrypto' /proc/"$VIRTD_PID"/maps; then
+	fail idle-no-libkmod "mapped in virtd: $(grep -oE '[^/]*(libkmod|libcrypto)[^ ]*' /proc/"$VIRTD_PID"/maps | sort -u | tr '\n' ' ')"
+else
+	pass idle-no-libkmod "neither libkmod nor libcrypto mapped in virtd"
+fi
+# Where the resident memory is: the largest mappings by Rss (KiB).
+note "largest resident mappings (KiB): $(awk '/^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "" ? "[anon]" : $6); sub(/.*\//, "", name) }
+	/^Rss:/ { rss[name] += $2 } END { for (n in rss) print rss[n], n }' /proc/"$VIRTD_PID"/smaps | sort -rn | head -n 10 | tr '\n' ';')"
 stop_untracked
 
 # The same two figures with virtd stopped (the host stays as boot left it on
