@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +111,32 @@ static bool vm_event_only_counts(struct manager *m, const struct kvm_uevent *u, 
 	return true;
 }
 
+/*
+ * Module and /dev/kvm uevents are mostly the echo of virtd's own loads and
+ * unloads, which the reconcile that made them has observed already (the
+ * system calls are synchronous): when the modules and /dev/kvm are as last
+ * observed and nothing else is in flight, another full observation would
+ * only compete with whoever waits for the transition (a lock holder, a VMM).
+ */
+static bool module_event_is_echo(struct manager *m)
+{
+	const struct observed *o = &m->kobs.obs;
+	const char *vendor = m->kobs.vendor_module;
+	struct stat st;
+	int kvm, v;
+
+	if (!m->observed || m->why[0] || m->actions_failed[0] || m->retries > 0 || strcmp(m->state, STATE_PENDING) == 0)
+		return false;
+	kvm = module_sysfs_state("", "kvm");
+	v = vendor ? module_sysfs_state("", vendor) : -ENOENT;
+	/* Not loaded: the last observation said unloaded or missing, either is the same to a uevent. */
+	if ((kvm >= 0 ? kvm : MODULE_UNLOADED) != (o->kvm == MODULE_MISSING ? MODULE_UNLOADED : (int)o->kvm))
+		return false;
+	if (vendor && (v >= 0 ? v : MODULE_UNLOADED) != (o->vendor == MODULE_MISSING ? MODULE_UNLOADED : (int)o->vendor))
+		return false;
+	return (stat("/dev/kvm", &st) == 0) == o->dev_kvm;
+}
+
 static void set_vm_count(struct manager *m, unsigned n_vms, const char *what)
 {
 	unsigned old_vms = m->kobs.obs.n_vms;
@@ -134,6 +161,10 @@ static void on_kvm_event(const char *what, enum kvm_event_source source, const s
 	log_debug("uevent: %s", what);
 	if (source == KVM_EVENT_VM && vm_event_only_counts(m, vm, &n_vms)) {
 		set_vm_count(m, n_vms, what);
+		return;
+	}
+	if ((source == KVM_EVENT_MODULE || source == KVM_EVENT_DEV) && module_event_is_echo(m)) {
+		log_debug("%s: as last observed, nothing to do", what);
 		return;
 	}
 	if (source == KVM_EVENT_MODULE || source == KVM_EVENT_DEV) {
@@ -651,7 +682,14 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void reconcile_once(struct manager *m, const char *why)
+/*
+ * REUSE: start from the last observation instead of reading everything
+ * again; only for a pass right after another in the same call, when only
+ * the lock holders changed (a grant or refusal touches nothing in the
+ * kernel).  Actions, if the new holders want any, are followed by a real
+ * observation as always.
+ */
+static void reconcile_once(struct manager *m, const char *why, bool reuse)
 {
 	uint64_t t_start = now_usec(), t_observe = 0, t_act = 0, t;
 	unsigned n_observe = 0, n_act = 0;
@@ -688,10 +726,16 @@ static void reconcile_once(struct manager *m, const char *why)
 		char plan[1024];
 
 		kvm_observation_done(&k);
-		t = now_usec();
-		r = observe(&src, &k);
-		t_observe += now_usec() - t;
-		n_observe++;
+		if (round == 0 && reuse && m->observed && !m->vms_stale) {
+			k = m->kobs;
+			m->kobs = (struct kvm_observation) {};
+			r = 0;
+		} else {
+			t = now_usec();
+			r = observe(&src, &k);
+			t_observe += now_usec() - t;
+			n_observe++;
+		}
 		if (r < 0) {
 			log_error_errno(r, "Failed to observe the KVM state: %m");
 			return;
@@ -854,10 +898,10 @@ static void reconcile_once(struct manager *m, const char *why)
 
 void manager_reconcile(struct manager *m, const char *why)
 {
-	reconcile_once(m, why);
+	reconcile_once(m, why, false);
 	/* A grant or a refusal changes the lock holders: the state follows at once (bounded: each pass answers one at least). */
 	for (unsigned i = 0; i < 8 && manager_process_lock_requests(m) > 0; i++)
-		reconcile_once(m, "foreign lock request answered");
+		reconcile_once(m, "foreign lock request answered", true);
 	/* A probe waits for KVM to be out, and answers once the policy is back. */
 	manager_probe_check(m);
 }

@@ -56,10 +56,16 @@ check stop virtd_stop
 
 # Baselines on the same machine, virtd stopped, the host as boot left it
 # (6.12: kvm_amd loaded with enable_virt_at_load=1, every CPU on; 6.1: no
-# VM, every CPU off).
+# VM, every CPU off).  Two pairs: the issue's `modprobe -r` / `modprobe`,
+# which also remove and load kvm itself (modprobe -r takes unused
+# dependencies along), and the like-for-like pair for what the lock does,
+# the vendor module alone with kvm staying loaded (`rmmod`, then `modprobe`
+# with kvm present).
 rm -f "$VIRTD_DROPIN"
 : >"$LIB_TMP/rm.us"
 : >"$LIB_TMP/load.us"
+: >"$LIB_TMP/rmv.us"
+: >"$LIB_TMP/loadv.us"
 i=0
 while [ "$i" -lt "$RUNS" ]; do
 	i=$((i + 1))
@@ -68,6 +74,11 @@ while [ "$i" -lt "$RUNS" ]; do
 	echo "$us" >>"$LIB_TMP/rm.us"
 	us=$(once_us /usr/sbin/modprobe "$KVM_VENDOR_MOD") || { fail baseline-load "$(cat "$LIB_TMP/once.out")"; return 1; }
 	echo "$us" >>"$LIB_TMP/load.us"
+	us=$(once_us /usr/sbin/rmmod "$KVM_VENDOR_MOD") || { fail baseline-rmmod "$(cat "$LIB_TMP/once.out")"; return 1; }
+	echo "$us" >>"$LIB_TMP/rmv.us"
+	mod_loaded kvm || { fail baseline-rmmod-kvm "rmmod $KVM_VENDOR_MOD took kvm along"; return 1; }
+	us=$(once_us /usr/sbin/modprobe "$KVM_VENDOR_MOD") || { fail baseline-load-vendor "$(cat "$LIB_TMP/once.out")"; return 1; }
+	echo "$us" >>"$LIB_TMP/loadv.us"
 done
 m=$(median "$LIB_TMP/rm.us")
 bench modprobe-r-vendor "$m" us
@@ -75,4 +86,10 @@ pass baseline-rm "median $m us"
 m=$(median "$LIB_TMP/load.us")
 bench modprobe-vendor "$m" us
 pass baseline-load "median $m us"
+m=$(median "$LIB_TMP/rmv.us")
+bench rmmod-vendor-only "$m" us
+pass baseline-rmmod "median $m us"
+m=$(median "$LIB_TMP/loadv.us")
+bench modprobe-vendor-only "$m" us
+pass baseline-load-vendor "median $m us"
 kvm_unload
