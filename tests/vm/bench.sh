@@ -85,8 +85,10 @@ report=$(
 	echo "| figure | median | ratio (target <= 1.2) |"
 	echo "| --- | --- | --- |"
 	echo "| grant: \`virtctl lock -- true\`, fork to exit (request, KVM dropped, every CPU verified off, descriptor back) | $(ms lock-grant) | $(ratio lock-grant modprobe-r-vendor)x the bare unload |"
+	echo "| grant in-process: AcquireForeign call to descriptor (bus-bench, no exec: the issue's request -> descriptor, CPUs verified off) | $(ms lock-grant-inprocess) | $(ratio lock-grant-inprocess modprobe-r-vendor)x the bare unload |"
 	echo "| bare \`modprobe -r kvm_amd\`, fork to exit | $(ms modprobe-r-vendor) | 1 |"
 	echo "| release: holder's exit to policy restored (virtd's State=holds signal, i.e. every CPU verified on, with /dev/kvm back; not polled) | $(ms lock-release-restored) | $(ratio lock-release-restored modprobe-vendor)x the bare load |"
+	echo "| release in-process: descriptor closed to State=holds (bus-bench) | $(ms lock-release-inprocess) | $(ratio lock-release-inprocess modprobe-vendor)x the bare load |"
 	echo "| bare \`modprobe kvm_amd\`, fork to exit | $(ms modprobe-vendor) | 1 |"
 	echo
 	echo "The bare pair above also removes and loads kvm itself (modprobe -r takes unused dependencies along); the lock leaves kvm loaded.  Against the like-for-like pair, the vendor module alone:"
@@ -94,8 +96,10 @@ report=$(
 	echo "| figure | median | ratio |"
 	echo "| --- | --- | --- |"
 	echo "| grant, as above | $(ms lock-grant) | $(ratio lock-grant rmmod-vendor-only)x the bare rmmod |"
+	echo "| grant in-process, as above | $(ms lock-grant-inprocess) | $(ratio lock-grant-inprocess rmmod-vendor-only)x the bare rmmod |"
 	echo "| bare \`rmmod kvm_amd\` (kvm stays), fork to exit | $(ms rmmod-vendor-only) | 1 |"
 	echo "| release, as above | $(ms lock-release-restored) | $(ratio lock-release-restored modprobe-vendor-only)x the bare load |"
+	echo "| release in-process, as above | $(ms lock-release-inprocess) | $(ratio lock-release-inprocess modprobe-vendor-only)x the bare load |"
 	echo "| bare \`modprobe kvm_amd\` with kvm loaded, fork to exit | $(ms modprobe-vendor-only) | 1 |"
 )
 echo "$report"

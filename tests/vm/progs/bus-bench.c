@@ -70,6 +70,32 @@ static int on_properties(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	return 0;
 }
 
+/* Waits up to 60 s for State=holds after locked, with /dev/kvm back. */
+static int wait_restored(sd_bus *bus, struct state_watch *w)
+{
+	uint64_t deadline = now_us() + 60 * 1000000ULL;
+	int r;
+
+	for (;;) {
+		struct stat st;
+
+		while ((r = sd_bus_process(bus, NULL)) > 0)
+			;
+		if (r < 0) {
+			fprintf(stderr, "bus-bench: bus: %s\n", strerror(-r));
+			return -1;
+		}
+		if (w->saw_holds_after_locked && stat("/dev/kvm", &st) == 0)
+			return 0;
+		if (now_us() > deadline) {
+			fprintf(stderr, "bus-bench: no State=holds within 60 s of the release (locked seen: %d)\n",
+				w->saw_locked);
+			return -1;
+		}
+		(void)sd_bus_wait(bus, w->saw_holds_after_locked ? 1000 : 100000);
+	}
+}
+
 /*
  * One lock cycle: runs COMMAND (virtctl lock ... -- true), then waits for
  * virtd to say State=holds again after it said locked.  command_us: fork to
@@ -78,7 +104,7 @@ static int on_properties(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 static int lock_cycle(sd_bus *bus, char *argv[])
 {
 	struct state_watch w = {};
-	uint64_t t0, t1, deadline;
+	uint64_t t0, t1;
 	int status, r;
 	pid_t pid;
 
@@ -104,27 +130,50 @@ static int lock_cycle(sd_bus *bus, char *argv[])
 		fprintf(stderr, "bus-bench: %s failed (status 0x%x)\n", argv[0], (unsigned)status);
 		return 1;
 	}
-	deadline = t1 + 60 * 1000000ULL;
-	for (;;) {
-		struct stat st;
-
-		while ((r = sd_bus_process(bus, NULL)) > 0)
-			;
-		if (r < 0) {
-			fprintf(stderr, "bus-bench: bus: %s\n", strerror(-r));
-			return 1;
-		}
-		if (w.saw_holds_after_locked && stat("/dev/kvm", &st) == 0)
-			break;
-		if (now_us() > deadline) {
-			fprintf(stderr, "bus-bench: no State=holds within 60 s of the release (locked seen: %d)\n",
-				w.saw_locked);
-			return 1;
-		}
-		(void)sd_bus_wait(bus, w.saw_holds_after_locked ? 1000 : 100000);
-	}
+	if (wait_restored(bus, &w) < 0)
+		return 1;
 	printf("bus-bench: lock-cycle command_us=%llu restored_us=%llu\n", (unsigned long long)(t1 - t0),
 	       (unsigned long long)(now_us() - t1));
+	return 0;
+}
+
+/*
+ * The issue's definition, without any exec: AcquireForeign called to the
+ * descriptor back (virtd has unloaded KVM and verified every CPU off
+ * before it answers), then the descriptor closed to State=holds.
+ */
+static int lock_inprocess(sd_bus *bus)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	struct state_watch w = {};
+	uint64_t t0, t1, t2;
+	int fd, r;
+
+	r = sd_bus_match_signal(bus, NULL, "org.virtd1", "/org/virtd1", "org.freedesktop.DBus.Properties",
+				"PropertiesChanged", on_properties, &w);
+	if (r < 0) {
+		fprintf(stderr, "bus-bench: cannot subscribe to virtd's signals: %s\n", strerror(-r));
+		return 1;
+	}
+	t0 = now_us();
+	r = sd_bus_call_method(bus, "org.virtd1", "/org/virtd1", "org.virtd1.Manager", "AcquireForeign", &error, &reply,
+			       "sstt", "bus-bench", "benchmark", (uint64_t)0, (uint64_t)0);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "h", &fd);
+	t1 = now_us();
+	if (r < 0) {
+		fprintf(stderr, "bus-bench: AcquireForeign failed: %s\n", error.message ? error.message : strerror(-r));
+		return 1;
+	}
+	/* The reply owns the descriptor; closing it releases the lock. */
+	t2 = now_us();
+	reply = sd_bus_message_unref(reply);
+	sd_bus_error_free(&error);
+	if (wait_restored(bus, &w) < 0)
+		return 1;
+	printf("bus-bench: lock-inprocess grant_us=%llu restored_us=%llu\n", (unsigned long long)(t1 - t0),
+	       (unsigned long long)(now_us() - t2));
 	return 0;
 }
 
@@ -136,6 +185,16 @@ int main(int argc, char *argv[])
 	size_t len = 0;
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "--lock-inprocess") == 0) {
+		r = sd_bus_open_system(&bus);
+		if (r < 0) {
+			fprintf(stderr, "bus-bench: cannot connect to the system bus: %s\n", strerror(-r));
+			return 1;
+		}
+		r = lock_inprocess(bus);
+		sd_bus_flush_close_unref(bus);
+		return r;
+	}
 	if (argc > 2 && strcmp(argv[1], "--lock-cycle") == 0 && strcmp(argv[2], "--") == 0 && argc > 3) {
 		r = sd_bus_open_system(&bus);
 		if (r < 0) {
@@ -158,10 +217,13 @@ int main(int argc, char *argv[])
 		} else {
 			fprintf(stderr, "Usage: bus-bench [--count=N]\n"
 					"       bus-bench --lock-cycle -- COMMAND [ARG...]\n"
+					"       bus-bench --lock-inprocess\n"
 					"Connects to the system bus, calls org.virtd1.Manager.GetStatus N times\n"
 					"(default 50) and prints connect_us, median_us, min_us and max_us; or runs\n"
 					"COMMAND (virtctl lock ... -- true) and prints its fork-to-exit time and the\n"
-					"time from its exit to virtd's State=holds signal with /dev/kvm back.\n");
+					"time from its exit to virtd's State=holds signal with /dev/kvm back; or\n"
+					"calls AcquireForeign itself and prints the call's time and the time from\n"
+					"closing the descriptor to that signal.\n");
 			return 2;
 		}
 	}
