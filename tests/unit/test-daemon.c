@@ -294,6 +294,18 @@ static void test_fake_tree(void)
 			      "no virthw: no CPUs, and why");
 			kvm_observation_done(&k);
 		}
+		/* No vendor module: no VM can exist, whatever /proc holds (it is not scanned). */
+		{
+			char path[512];
+
+			snprintf(path, sizeof(path), "%s/sys/module/kvm_amd", root);
+			nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		}
+		r = observe(&src, &k);
+		CHECK(r == 0 && k.obs.vendor == MODULE_MISSING && k.obs.n_vms == 0 && k.n_vm_owners == 0,
+		      "no vendor module loaded: no VMs counted (n_vms %u)", r == 0 ? k.obs.n_vms : 0);
+		if (r == 0)
+			kvm_observation_done(&k);
 	}
 }
 
