@@ -75,9 +75,9 @@ struct virthw_vmx {
 	bool write_failed;
 };
 
-/* Messages for VM-instruction error numbers (SDM vol. 3, 31.4). */
+/* The VM-instruction errors VMLAUNCH and VMRESUME can report (SDM vol. 3,
+ * 31.4); NL_SET_ERR_MSG needs fixed strings, hence one per number. */
 static const char *const virthw_vm_insn_errors[] = {
-	[2] = "VMLAUNCH/VMRESUME failed: VM-instruction error 2 (VMCALL in VMX root operation)",
 	[4] = "VMLAUNCH/VMRESUME failed: VM-instruction error 4 (VMLAUNCH with non-clear VMCS)",
 	[5] = "VMLAUNCH/VMRESUME failed: VM-instruction error 5 (VMRESUME with non-launched VMCS)",
 	[6] = "VMLAUNCH/VMRESUME failed: VM-instruction error 6 (VMRESUME after VMXOFF)",
