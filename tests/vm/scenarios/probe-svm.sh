@@ -77,6 +77,28 @@ for _cpu in $(online_cpus); do
 done
 probe_ok probe-default-iterations 0 1000
 
+# One probe at a time: a second one while a long one runs gets EBUSY at once.
+# (Timing-dependent only in whether the overlap is caught: SKIP, not FAIL,
+# when the long probe ended before a second one got in.)
+bg_start "$LIB_TMP/long.out" virthw-probe --cpu 0 --iterations 20000
+_long=$BG_PID _busy=""
+for _i in $(seq 1 50); do
+	probe --cpu 0 --iterations 1
+	if [ "$PROBE_RC" -eq 2 ] && [ "$(val error)" = EBUSY ]; then
+		_busy=$(val extack)
+		break
+	fi
+	kill -0 "$_long" 2>/dev/null || break
+done
+wait "$_long"
+_long_rc=$?
+if [ -n "$_busy" ]; then
+	pass concurrent-busy "$_busy"
+else
+	skip concurrent-busy "the long probe ended before a second one overlapped it"
+fi
+expect concurrent-long-ok 0 "$_long_rc" "the long probe itself: $(tr '\n' ' ' <"$LIB_TMP/long.out" | cut -c1-200)"
+
 # Requests the module refuses.
 probe_refused refuse-cpu-range ERANGE --cpu 4096
 probe_refused refuse-iterations-zero EINVAL --cpu 0 --iterations 0
