@@ -182,4 +182,36 @@ expect settings-back "auto 10000000000" "$(val mode) $(val min_max_delay_ns)"
 check svme-off-at-end svme_none
 check still-loaded test -e /sys/module/virthw
 dmesg_clean dmesg-clean
+
+# NMIs during a probe: sysrq-l sends an NMI to every other CPU while CPU 1
+# runs VMRUN round trips.  One that hits the guest must exit (NMI
+# intercept) and reach the host's handler after STGI; one between entries
+# is taken at once.  Either way the probe completes and CPU 1 prints its
+# NMI backtrace.  (After dmesg-clean: a backtrace has a call trace in it.)
+if [ "$(nr_online)" -gt 1 ]; then
+	dmesg_mark
+	bg_start "$LIB_TMP/nmi.out" virthw-probe --cpu 1 --iterations 20000
+	_nmi_pid=$BG_PID _sent=0
+	while kill -0 "$_nmi_pid" 2>/dev/null && [ "$_sent" -lt 20 ]; do
+		echo l >/proc/sysrq-trigger
+		_sent=$((_sent + 1))
+	done
+	wait "$_nmi_pid"
+	_nmi_rc=$?
+	cp "$LIB_TMP/nmi.out" "$PROBE_OUT"
+	if [ "$_nmi_rc" -eq 0 ] && [ "$(val round_trip_count)" = 20000 ]; then
+		pass nmi-probe "20000 round trips with $_sent sysrq-l rounds sent, interrupted $(val interrupted)"
+	else
+		fail nmi-probe "exit $_nmi_rc: $(out)"
+	fi
+	dmesg >"$LIB_TMP/dmesg.nmi"
+	if grep -q 'NMI backtrace for cpu 1' "$LIB_TMP/dmesg.nmi"; then
+		pass nmi-delivered "CPU 1 answered the backtrace NMI"
+	else
+		fail nmi-delivered "no 'NMI backtrace for cpu 1' in the kernel log"
+	fi
+	_bad=$(grep -E 'BUG|Oops|WARNING|general protection|Uhhuh' "$LIB_TMP/dmesg.nmi" | head -n 2)
+	expect nmi-log-clean "" "$_bad" "kernel log after the NMIs"
+	check nmi-svme-off svme_none
+fi
 check virthw-unload virthw_unload
