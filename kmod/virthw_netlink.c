@@ -3,6 +3,7 @@
 
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/netlink.h>
@@ -20,6 +21,10 @@ enum virthw_mcgrp_index {
 
 static struct genl_family virthw_family;
 
+/* A policy entry that refuses its attribute with @msg in the extack. */
+#define VIRTHW_POLICY_REJECT(msg) \
+	{ .type = NLA_REJECT, .reject_message = (msg) }
+
 /*
  * Strict per-operation policies: the core rejects attribute types above
  * maxattr and any attribute whose entry is empty, so a request carries
@@ -30,17 +35,11 @@ static const struct nla_policy virthw_get_cpus_policy[VIRTHW_A_CPU_ID + 1] = {
 };
 
 static const struct nla_policy virthw_get_caps_policy[VIRTHW_A_CPU_ID + 1] = {
-	[VIRTHW_A_CPU_ID] = {
-		.type = NLA_REJECT,
-		.reject_message = "GET_CAPS takes no attributes",
-	},
+	[VIRTHW_A_CPU_ID] = VIRTHW_POLICY_REJECT("GET_CAPS takes no attributes"),
 };
 
 static const struct nla_policy virthw_get_settings_policy[VIRTHW_A_CPU_ID + 1] = {
-	[VIRTHW_A_CPU_ID] = {
-		.type = NLA_REJECT,
-		.reject_message = "GET_SETTINGS takes no attributes",
-	},
+	[VIRTHW_A_CPU_ID] = VIRTHW_POLICY_REJECT("GET_SETTINGS takes no attributes"),
 };
 
 /* SET_SETTINGS: the nest is checked here, the values in the handler, so
@@ -48,58 +47,33 @@ static const struct nla_policy virthw_get_settings_policy[VIRTHW_A_CPU_ID + 1] =
 static const struct nla_policy virthw_settings_policy[VIRTHW_SET_A_MAX + 1] = {
 	[VIRTHW_SET_A_TIMER_MODE] = { .type = NLA_U8 },
 	[VIRTHW_SET_A_MIN_MAX_DELAY_NS] = { .type = NLA_U64 },
-	[VIRTHW_SET_A_TIMER_USE] = {
-		.type = NLA_REJECT,
-		.reject_message = "VIRTHW_SET_A_TIMER_USE is the module's decision, not a setting",
-	},
-	[VIRTHW_SET_A_TIMER_REASON] = {
-		.type = NLA_REJECT,
-		.reject_message = "VIRTHW_SET_A_TIMER_REASON is the module's decision, not a setting",
-	},
-	[VIRTHW_SET_A_PAD] = {
-		.type = NLA_REJECT,
-		.reject_message = "VIRTHW_SET_A_PAD is not a setting",
-	},
+	[VIRTHW_SET_A_TIMER_USE] = VIRTHW_POLICY_REJECT(
+		"VIRTHW_SET_A_TIMER_USE is the module's decision, not a setting"),
+	[VIRTHW_SET_A_TIMER_REASON] = VIRTHW_POLICY_REJECT(
+		"VIRTHW_SET_A_TIMER_REASON is the module's decision, not a setting"),
+	[VIRTHW_SET_A_PAD] = VIRTHW_POLICY_REJECT("VIRTHW_SET_A_PAD is not a setting"),
 };
 
+#define VIRTHW_SET_ONLY_SETTINGS \
+	VIRTHW_POLICY_REJECT("SET_SETTINGS takes only VIRTHW_A_SETTINGS")
+
 static const struct nla_policy virthw_set_settings_policy[VIRTHW_A_SETTINGS + 1] = {
-	[VIRTHW_A_CPU_ID] = {
-		.type = NLA_REJECT,
-		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
-	},
-	[VIRTHW_A_CPU] = {
-		.type = NLA_REJECT,
-		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
-	},
-	[VIRTHW_A_CAPS] = {
-		.type = NLA_REJECT,
-		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
-	},
-	[VIRTHW_A_EVENT] = {
-		.type = NLA_REJECT,
-		.reject_message = "SET_SETTINGS takes only VIRTHW_A_SETTINGS",
-	},
+	[VIRTHW_A_CPU_ID] = VIRTHW_SET_ONLY_SETTINGS,
+	[VIRTHW_A_CPU] = VIRTHW_SET_ONLY_SETTINGS,
+	[VIRTHW_A_CAPS] = VIRTHW_SET_ONLY_SETTINGS,
+	[VIRTHW_A_EVENT] = VIRTHW_SET_ONLY_SETTINGS,
 	[VIRTHW_A_SETTINGS] = NLA_POLICY_NESTED(virthw_settings_policy),
 };
 
+#define VIRTHW_PROBE_ONLY_ID_ITERATIONS \
+	VIRTHW_POLICY_REJECT("PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only")
+
 static const struct nla_policy virthw_probe_policy[VIRTHW_A_PROBE_ITERATIONS + 1] = {
 	[VIRTHW_A_CPU_ID] = { .type = NLA_U32 },
-	[VIRTHW_A_CPU] = {
-		.type = NLA_REJECT,
-		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
-	},
-	[VIRTHW_A_CAPS] = {
-		.type = NLA_REJECT,
-		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
-	},
-	[VIRTHW_A_EVENT] = {
-		.type = NLA_REJECT,
-		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
-	},
-	[VIRTHW_A_SETTINGS] = {
-		.type = NLA_REJECT,
-		.reject_message = "PROBE takes VIRTHW_A_CPU_ID and VIRTHW_A_PROBE_ITERATIONS only",
-	},
+	[VIRTHW_A_CPU] = VIRTHW_PROBE_ONLY_ID_ITERATIONS,
+	[VIRTHW_A_CAPS] = VIRTHW_PROBE_ONLY_ID_ITERATIONS,
+	[VIRTHW_A_EVENT] = VIRTHW_PROBE_ONLY_ID_ITERATIONS,
+	[VIRTHW_A_SETTINGS] = VIRTHW_PROBE_ONLY_ID_ITERATIONS,
 	[VIRTHW_A_PROBE_ITERATIONS] = { .type = NLA_U32 },
 };
 
@@ -292,6 +266,98 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/*
+ * The CPU a request names in VIRTHW_A_CPU_ID: 0 and *@cpu, or an errno with
+ * the extack set; @has_dump: the command also dumps, which the refusal of a
+ * request without the attribute points to.
+ */
+static int virthw_req_cpu(struct genl_info *info, bool has_dump, u32 *cpu)
+{
+	struct nlattr *attr;
+
+	if (GENL_REQ_ATTR_CHECK(info, VIRTHW_A_CPU_ID)) {
+		if (has_dump)
+			NL_SET_ERR_MSG(info->extack,
+				       "VIRTHW_A_CPU_ID is required (or use a dump)");
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "VIRTHW_A_CPU_ID is required");
+		return -EINVAL;
+	}
+	attr = info->attrs[VIRTHW_A_CPU_ID];
+	*cpu = nla_get_u32(attr);
+	if (*cpu >= nr_cpu_ids || !cpu_possible(*cpu)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "VIRTHW_A_CPU_ID is not a possible CPU");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/*
+ * Replies and events are built in two steps around the caller's nla_put
+ * calls: *_begin allocates @size bytes of payload and puts the genetlink
+ * header, *_end takes what filling the message returned (0 or an error),
+ * then sends it, or frees it when filling failed.
+ */
+static struct sk_buff *virthw_reply_begin(struct genl_info *info, u8 cmd,
+					  size_t size, void **hdr)
+{
+	struct sk_buff *msg;
+
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	*hdr = genlmsg_put_reply(msg, info, &virthw_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return ERR_PTR(-EMSGSIZE);
+	}
+	return msg;
+}
+
+static int virthw_reply_end(struct genl_info *info, struct sk_buff *msg,
+			    void *hdr, int put_ret)
+{
+	if (put_ret) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* NULL when nobody listens or the message cannot be had. */
+static struct sk_buff *virthw_event_begin(u8 cmd, size_t size, void **hdr)
+{
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&virthw_family, &init_net,
+				VIRTHW_MCGRP_EVENTS_IDX))
+		return NULL;
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &virthw_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static void virthw_event_end(struct sk_buff *msg, void *hdr, int put_ret)
+{
+	if (put_ret) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	/* -ESRCH only means the last listener left meanwhile. */
+	genlmsg_multicast(&virthw_family, msg, 0, VIRTHW_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+}
+
 static int virthw_cpu_read_locked(unsigned int cpu,
 				  struct virthw_cpu_state *st)
 {
@@ -308,23 +374,13 @@ static int virthw_get_cpu_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct virthw_cpu_state st;
 	struct sk_buff *msg;
-	struct nlattr *attr;
 	void *hdr;
 	u32 cpu;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VIRTHW_A_CPU_ID)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "VIRTHW_A_CPU_ID is required (or use a dump)");
-		return -EINVAL;
-	}
-	attr = info->attrs[VIRTHW_A_CPU_ID];
-	cpu = nla_get_u32(attr);
-	if (cpu >= nr_cpu_ids || !cpu_possible(cpu)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "VIRTHW_A_CPU_ID is not a possible CPU");
-		return -ERANGE;
-	}
+	ret = virthw_req_cpu(info, true, &cpu);
+	if (ret)
+		return ret;
 
 	ret = virthw_cpu_read_locked(cpu, &st);
 	if (ret) {
@@ -332,22 +388,11 @@ static int virthw_get_cpu_doit(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	}
 
-	msg = genlmsg_new(virthw_cpu_nest_size(), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0,
-				VIRTHW_CMD_GET_CPUS);
-	if (!hdr)
-		goto too_big;
-	if (virthw_put_cpu(msg, &st))
-		goto too_big;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-
-too_big:
-	nlmsg_free(msg);
-	return -EMSGSIZE;
+	msg = virthw_reply_begin(info, VIRTHW_CMD_GET_CPUS,
+				 virthw_cpu_nest_size(), &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	return virthw_reply_end(info, msg, hdr, virthw_put_cpu(msg, &st));
 }
 
 /*
@@ -417,22 +462,11 @@ static int virthw_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	}
 
-	msg = genlmsg_new(virthw_caps_nest_size(), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0,
-				VIRTHW_CMD_GET_CAPS);
-	if (!hdr)
-		goto too_big;
-	if (virthw_put_caps(msg, &caps))
-		goto too_big;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-
-too_big:
-	nlmsg_free(msg);
-	return -EMSGSIZE;
+	msg = virthw_reply_begin(info, VIRTHW_CMD_GET_CAPS,
+				 virthw_caps_nest_size(), &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	return virthw_reply_end(info, msg, hdr, virthw_put_caps(msg, &caps));
 }
 
 static int virthw_settings_reply(struct genl_info *info, u8 cmd,
@@ -441,16 +475,10 @@ static int virthw_settings_reply(struct genl_info *info, u8 cmd,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(virthw_settings_nest_size(), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0, cmd);
-	if (!hdr || virthw_put_settings(msg, set)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	msg = virthw_reply_begin(info, cmd, virthw_settings_nest_size(), &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	return virthw_reply_end(info, msg, hdr, virthw_put_settings(msg, set));
 }
 
 static int virthw_get_settings_doit(struct sk_buff *skb, struct genl_info *info)
@@ -527,17 +555,9 @@ static int virthw_probe_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VIRTHW_A_CPU_ID)) {
-		NL_SET_ERR_MSG(info->extack, "VIRTHW_A_CPU_ID is required");
-		return -EINVAL;
-	}
-	attr = info->attrs[VIRTHW_A_CPU_ID];
-	cpu = nla_get_u32(attr);
-	if (cpu >= nr_cpu_ids || !cpu_possible(cpu)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "VIRTHW_A_CPU_ID is not a possible CPU");
-		return -ERANGE;
-	}
+	ret = virthw_req_cpu(info, false, &cpu);
+	if (ret)
+		return ret;
 	attr = info->attrs[VIRTHW_A_PROBE_ITERATIONS];
 	if (attr) {
 		iterations = nla_get_u32(attr);
@@ -555,18 +575,12 @@ static int virthw_probe_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	ret = -ENOMEM;
-	if (!msg)
-		goto out;
-	hdr = genlmsg_put_reply(msg, info, &virthw_family, 0, VIRTHW_CMD_PROBE);
-	if (!hdr || virthw_put_probe(msg, res)) {
-		nlmsg_free(msg);
-		ret = -EMSGSIZE;
+	msg = virthw_reply_begin(info, VIRTHW_CMD_PROBE, NLMSG_GOODSIZE, &hdr);
+	if (IS_ERR(msg)) {
+		ret = PTR_ERR(msg);
 		goto out;
 	}
-	genlmsg_end(msg, hdr);
-	ret = genlmsg_reply(msg, info);
+	ret = virthw_reply_end(info, msg, hdr, virthw_put_probe(msg, res));
 out:
 	kfree(res);
 	return ret;
@@ -579,21 +593,10 @@ void virthw_netlink_settings_event(const struct virthw_settings *set)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&virthw_family, &init_net,
-				VIRTHW_MCGRP_EVENTS_IDX))
-		return;
-	msg = genlmsg_new(virthw_settings_nest_size(), GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &virthw_family, 0,
-			  VIRTHW_CMD_SETTINGS_EVENT);
-	if (!hdr || virthw_put_settings(msg, set)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&virthw_family, msg, 0, VIRTHW_MCGRP_EVENTS_IDX,
-			  GFP_KERNEL);
+	msg = virthw_event_begin(VIRTHW_CMD_SETTINGS_EVENT,
+				 virthw_settings_nest_size(), &hdr);
+	if (msg)
+		virthw_event_end(msg, hdr, virthw_put_settings(msg, set));
 }
 
 /*
@@ -606,26 +609,13 @@ void virthw_netlink_cpu_event(enum virthw_event event,
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&virthw_family, &init_net,
-				VIRTHW_MCGRP_EVENTS_IDX))
-		return;
-
-	msg = genlmsg_new(nla_total_size(sizeof(u8)) + virthw_cpu_nest_size(),
-			  GFP_KERNEL);
-	if (!msg)
-		return;
-
-	hdr = genlmsg_put(msg, 0, 0, &virthw_family, 0, VIRTHW_CMD_CPU_EVENT);
-	if (!hdr || nla_put_u8(msg, VIRTHW_A_EVENT, event) ||
-	    virthw_put_cpu(msg, st)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-
-	/* -ESRCH only means the last listener left meanwhile. */
-	genlmsg_multicast(&virthw_family, msg, 0, VIRTHW_MCGRP_EVENTS_IDX,
-			  GFP_KERNEL);
+	msg = virthw_event_begin(VIRTHW_CMD_CPU_EVENT,
+				 nla_total_size(sizeof(u8)) +
+				 virthw_cpu_nest_size(), &hdr);
+	if (msg)
+		virthw_event_end(msg, hdr,
+				 nla_put_u8(msg, VIRTHW_A_EVENT, event) ||
+				 virthw_put_cpu(msg, st));
 }
 
 static const struct genl_ops virthw_ops[] = {
