@@ -118,39 +118,25 @@ static __always_inline void virthw_vmwrite(struct virthw_vmx *v,
 	v->write_failed |= failed;
 }
 
-/* VMXON, VMCLEAR, VMPTRLD: 0, or -EIO on VMfail or a fault. */
-static int virthw_vmxon(u64 pa)
-{
-	asm goto("1: vmxon %[pa]\n\t"
-		 "jna %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m"(pa) : "memory", "cc" : fail);
-	return 0;
-fail:
-	return -EIO;
+/*
+ * VMXON, VMCLEAR, VMPTRLD: one function per instruction, each taking the
+ * physical address operand; 0, or -EIO on VMfail or a fault.
+ */
+#define VIRTHW_VMX_PA_INSN(fn, insn)					\
+static int fn(u64 pa)							\
+{									\
+	asm goto("1: " insn " %[pa]\n\t"				\
+		 "jna %l[fail]\n\t"					\
+		 _ASM_EXTABLE(1b, %l[fail])				\
+		 : : [pa] "m"(pa) : "memory", "cc" : fail);		\
+	return 0;							\
+fail:									\
+	return -EIO;							\
 }
 
-static int virthw_vmclear(u64 pa)
-{
-	asm goto("1: vmclear %[pa]\n\t"
-		 "jna %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m"(pa) : "memory", "cc" : fail);
-	return 0;
-fail:
-	return -EIO;
-}
-
-static int virthw_vmptrld(u64 pa)
-{
-	asm goto("1: vmptrld %[pa]\n\t"
-		 "jna %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [pa] "m"(pa) : "memory", "cc" : fail);
-	return 0;
-fail:
-	return -EIO;
-}
+VIRTHW_VMX_PA_INSN(virthw_vmxon, "vmxon")
+VIRTHW_VMX_PA_INSN(virthw_vmclear, "vmclear")
+VIRTHW_VMX_PA_INSN(virthw_vmptrld, "vmptrld")
 
 /*
  * Allowed-0 settings are the low half of a capability MSR, allowed-1 the
