@@ -25,6 +25,27 @@ int parse_cpu_number(const char *s, uint32_t *ret)
 	return 0;
 }
 
+/*
+ * What went wrong when getopt_long (with opterr = 0 and a leading ':' in its
+ * short options) returned @c, ':' or '?', into @err; returns -EINVAL.
+ */
+static int getopt_failure(int c, char *argv[], char *err, size_t err_size)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		snprintf(err, err_size, "option '%s' needs a value", arg);
+	/* getopt sets optopt for a known long option given a value it does
+	 * not take, and leaves it 0 for an unknown one. */
+	else if (strncmp(arg, "--", 2) == 0 && optopt)
+		snprintf(err, err_size, "option '%s' takes no value", arg);
+	else if (strncmp(arg, "--", 2) == 0)
+		snprintf(err, err_size, "unknown option '%s'", arg);
+	else
+		snprintf(err, err_size, "unknown option '-%c'", optopt);
+	return -EINVAL;
+}
+
 int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t err_size)
 {
 	enum { ARG_JSON = 0x100, ARG_CPU, ARG_MONITOR };
@@ -60,19 +81,8 @@ int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t
 			}
 			a.has_cpu = true;
 			break;
-		case ':':
-			snprintf(err, err_size, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			/* getopt sets optopt for a known long option given a
-			 * value it does not take, and leaves it 0 for an unknown one. */
-			if (strncmp(argv[optind - 1], "--", 2) == 0 && optopt)
-				snprintf(err, err_size, "option '%s' takes no value", argv[optind - 1]);
-			else if (strncmp(argv[optind - 1], "--", 2) == 0)
-				snprintf(err, err_size, "unknown option '%s'", argv[optind - 1]);
-			else
-				snprintf(err, err_size, "unknown option '-%c'", optopt);
-			return -EINVAL;
+			return getopt_failure(c, argv, err, err_size);
 		}
 	}
 
@@ -131,17 +141,8 @@ int probe_parse_args(int argc, char *argv[], uint32_t max_iterations, struct pro
 				return -EINVAL;
 			}
 			break;
-		case ':':
-			snprintf(err, err_size, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0 && optopt)
-				snprintf(err, err_size, "option '%s' takes no value", argv[optind - 1]);
-			else if (strncmp(argv[optind - 1], "--", 2) == 0)
-				snprintf(err, err_size, "unknown option '%s'", argv[optind - 1]);
-			else
-				snprintf(err, err_size, "unknown option '-%c'", optopt);
-			return -EINVAL;
+			return getopt_failure(c, argv, err, err_size);
 		}
 	}
 	if (optind < argc) {
