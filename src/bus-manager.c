@@ -191,6 +191,28 @@ unsigned manager_process_lock_requests(struct manager *m)
 	return answered;
 }
 
+bool bus_vms_running(char *vms, size_t size)
+{
+	struct vm_owner *v = NULL;
+	size_t n = 0;
+	unsigned total = 0;
+	bool running = false;
+
+	if (scan_vms("", getpid(), &v, &n, &total) >= 0 && total > 0) {
+		size_t o = (size_t)snprintf(vms, size, "%u KVM VM%s running", total, total == 1 ? "" : "s");
+
+		for (size_t i = 0; i < n && o < size; i++) {
+			const char *c = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
+
+			o += (size_t)snprintf(vms + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v[i].pid,
+					      c, strlen(c) > 60 ? "..." : "");
+		}
+		running = true;
+	}
+	vm_owners_free(v, n);
+	return running;
+}
+
 static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
@@ -238,26 +260,13 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	log_info("Foreign lock requested by %s (pid %d)%s%s%s", who, (int)pid, what, why[0] ? ": " : "", why);
 
 	if (!(flags & LOCK_FLAG_WAIT)) {
-		struct vm_owner *v = NULL;
-		size_t n = 0;
-		unsigned total = 0;
+		char vms[400];
 
 		/* Refused at once, before anything is unloaded for nothing. */
-		if (scan_vms("", getpid(), &v, &n, &total) >= 0 && total > 0) {
-			char vms[400];
-			size_t o = (size_t)snprintf(vms, sizeof(vms), "%u KVM VM%s running", total, total == 1 ? "" : "s");
-
-			for (size_t i = 0; i < n && o < sizeof(vms); i++) {
-				const char *c = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
-
-				o += (size_t)snprintf(vms + o, sizeof(vms) - o, "%s pid %d (%.60s%s)", i ? "," : ":",
-						      (int)v[i].pid, c, strlen(c) > 60 ? "..." : "");
-			}
-			vm_owners_free(v, n);
+		if (bus_vms_running(vms, sizeof(vms))) {
 			log_info("Foreign lock for %s (pid %d) refused: %s", who, (int)pid, vms);
 			return sd_bus_error_setf(error, BUS_ERROR_VMS_RUNNING, "%s", vms);
 		}
-		vm_owners_free(v, n);
 	}
 
 	r = lock_registry_add_request(m->locks, msg, &info, flags,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct manager;
 
@@ -14,6 +15,13 @@ struct manager;
 #define BUS_ERROR_VMS_RUNNING "org.virtd1.Error.VMsRunning"
 #define BUS_ERROR_TIMEOUT "org.virtd1.Error.Timeout"
 #define BUS_ERROR_CANNOT_HOLD "org.virtd1.Error.CannotHold"
+
+/*
+ * Whether KVM VMs run (virtd's own process not counted): if so, true and
+ * "N KVM VMs running: pid P (cmdline), ..." in @vms (AcquireForeign's and
+ * Probe()'s refusal, cut to @size).
+ */
+bool bus_vms_running(char *vms, size_t size);
 
 /* Connects to the system bus, publishes the object, takes the name. */
 int bus_manager_init(struct manager *m);

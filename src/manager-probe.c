@@ -397,11 +397,9 @@ int manager_probe_start(struct manager *m, sd_bus_message *msg, uint32_t cpu, ui
 			sd_bus_error *error)
 {
 	struct probe_run *p;
-	struct vm_owner *v = NULL;
-	unsigned total = 0;
 	struct timespec ts;
 	char why[80];
-	size_t n = 0;
+	char vms[400];
 	uint64_t now = 0;
 	int r;
 
@@ -416,21 +414,10 @@ int manager_probe_start(struct manager *m, sd_bus_message *msg, uint32_t cpu, ui
 					 VIRTHW_PROBE_MAX_ITERATIONS, VIRTHW_PROBE_DEFAULT_ITERATIONS);
 
 	/* As AcquireForeign without waiting: refused at once, before anything is unloaded for nothing. */
-	if (scan_vms("", getpid(), &v, &n, &total) >= 0 && total > 0) {
-		char vms[400];
-		size_t o = (size_t)snprintf(vms, sizeof(vms), "%u KVM VM%s running", total, total == 1 ? "" : "s");
-
-		for (size_t i = 0; i < n && o < sizeof(vms); i++) {
-			const char *c = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
-
-			o += (size_t)snprintf(vms + o, sizeof(vms) - o, "%s pid %d (%.60s%s)", i ? "," : ":",
-					      (int)v[i].pid, c, strlen(c) > 60 ? "..." : "");
-		}
-		vm_owners_free(v, n);
+	if (bus_vms_running(vms, sizeof(vms))) {
 		log_info("Probe for pid %d refused: %s", (int)caller, vms);
 		return sd_bus_error_setf(error, BUS_ERROR_VMS_RUNNING, "%s", vms);
 	}
-	vm_owners_free(v, n);
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
