@@ -3,15 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "progs-common.h"
 
 /* Exit statuses, for the harness. */
 enum {
@@ -21,13 +21,6 @@ enum {
 	FOREIGN_HV_NO_DEV = 3,  /* /dev/foreignhv missing: module not loaded */
 	FOREIGN_HV_FAILED = 4,  /* anything else: see the message */
 };
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	got_signal = sig;
-}
 
 static void help(void)
 {
@@ -41,45 +34,12 @@ static void help(void)
 	       "3 no /dev/foreignhv, 4 other failure.\n");
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Only a pipe: /dev/null, files and terminals would release at once or never. */
 static bool stdin_is_pipe(void)
 {
 	struct stat st;
 
 	return fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-static const char *hold_until_released(long hold_s)
-{
-	bool watch = stdin_is_pipe();
-	long long deadline = hold_s >= 0 ? now_ms() + hold_s * 1000LL : -1;
-
-	while (!got_signal) {
-		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-		int timeout = -1, r;
-
-		if (deadline >= 0) {
-			long long left = deadline - now_ms();
-
-			if (left <= 0)
-				return "hold expired";
-			timeout = (int)left;
-		}
-		r = poll(&p, watch ? 1 : 0, timeout);
-		if (r < 0 && errno != EINTR)
-			return "poll failed";
-		if (r > 0)
-			return "stdin";
-	}
-	return got_signal == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
 static int nr_online_cpus(void)
@@ -97,10 +57,8 @@ int main(int argc, char *argv[])
 		{ "hold", required_argument, NULL, ARG_HOLD },
 		{}
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	const char *why;
 	long hold = -1;
-	char *end;
 	int fd, c;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -109,9 +67,7 @@ int main(int argc, char *argv[])
 			help();
 			return FOREIGN_HV_OK;
 		case ARG_HOLD:
-			errno = 0;
-			hold = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || hold < 0) {
+			if (parse_positive(optarg, &hold) < 0) {
 				fprintf(stderr, "foreign-hv: invalid --hold value '%s': expected seconds\n", optarg);
 				return FOREIGN_HV_USAGE;
 			}
@@ -126,9 +82,8 @@ int main(int argc, char *argv[])
 		return FOREIGN_HV_USAGE;
 	}
 
-	/* No SA_RESTART: poll() must return so that SVM is released. */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	/* SVM is released when a signal ends the hold. */
+	catch_release_signals();
 
 	fd = open("/dev/foreignhv", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -153,7 +108,7 @@ int main(int argc, char *argv[])
 	printf("foreign-hv: svm on, %d cpus, pid %d\n", nr_online_cpus(), (int)getpid());
 	fflush(stdout);
 
-	why = hold_until_released(hold);
+	why = hold_until_released(hold, stdin_is_pipe());
 
 	if (write(fd, "off", 3) != 3) {
 		printf("foreign-hv: cannot turn virtualization off: %s\n", strerror(errno));

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,10 +10,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
+
+#include "progs-common.h"
 
 /* Exit statuses, for the harness. */
 enum {
@@ -23,13 +23,6 @@ enum {
 	KVM_VM_USAGE = 2,
 	KVM_VM_NO_KVM = 3,      /* /dev/kvm does not exist */
 };
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	got_signal = sig;
-}
 
 static void help(void)
 {
@@ -40,27 +33,6 @@ static void help(void)
 	       "SIGTERM/SIGINT, or --hold expires; --once closes them at once.\n"
 	       "--timing prints creation and destruction latency in microseconds.\n"
 	       "Exit status: 0 ok, 1 KVM refused, 2 usage, 3 no /dev/kvm.\n");
-}
-
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int parse_positive(const char *s, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
 }
 
 /* /dev/null and regular files give EOF at once: watching them would release
@@ -74,32 +46,6 @@ static bool stdin_watchable(void)
 	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO);
 }
 
-static const char *wait_for_release(long hold_s)
-{
-	bool watch = stdin_watchable();
-	long long deadline = hold_s >= 0 ? now_us() + hold_s * 1000000LL : -1;
-
-	while (!got_signal) {
-		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-		int timeout = -1, r;
-
-		if (deadline >= 0) {
-			long long left = deadline - now_us();
-
-			if (left <= 0)
-				return "hold expired";
-			timeout = (int)((left + 999) / 1000);
-		}
-		r = poll(&p, watch ? 1 : 0, timeout);
-		if (r < 0 && errno != EINTR)
-			return "poll failed";
-		/* Any input, EOF or hang-up: the controlling side is done. */
-		if (r > 0)
-			return "stdin";
-	}
-	return got_signal == SIGINT ? "SIGINT" : "SIGTERM";
-}
-
 int main(int argc, char *argv[])
 {
 	enum { ARG_HOLD = 0x100, ARG_COUNT, ARG_ONCE, ARG_TIMING };
@@ -111,7 +57,6 @@ int main(int argc, char *argv[])
 		{ "timing", no_argument, NULL, ARG_TIMING },
 		{}
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	long hold = -1, count = 1;
 	bool once = false, timing = false;
 	const char *why = "once";
@@ -150,9 +95,8 @@ int main(int argc, char *argv[])
 		return KVM_VM_USAGE;
 	}
 
-	/* No SA_RESTART: poll() must return so the VMs are released. */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	/* The VMs are released when a signal ends the hold. */
+	catch_release_signals();
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
@@ -195,7 +139,7 @@ int main(int argc, char *argv[])
 		/* The harness waits for this line before it looks at the host. */
 		printf("kvm-vm: holding %ld vm(s) pid=%d\n", count, (int)getpid());
 		fflush(stdout);
-		why = wait_for_release(hold);
+		why = hold_until_released(hold, stdin_watchable());
 	}
 
 	for (long i = 0; i < count; i++) {

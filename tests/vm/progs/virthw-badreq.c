@@ -14,6 +14,7 @@
 #include <netlink/msg.h>
 
 #include "hw-client.h"
+#include "progs-common.h"
 
 #define NOBODY 65534
 /* Far above any attribute or command the protocol will define. */
@@ -22,17 +23,6 @@
 
 static int n_passed, n_failed;
 static char no_extack[1024];
-
-static const char *errname(int e)
-{
-	static char buf[16];
-	const char *n = strerrorname_np(e);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "%d", e);
-	return buf;
-}
 
 static void pass(const char *name, const char *fmt_detail)
 {

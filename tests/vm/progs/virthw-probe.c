@@ -28,17 +28,7 @@
 #include <netlink/genl/genl.h>
 
 #include "hw-client.h"
-
-static const char *errname(int e)
-{
-	static char buf[16];
-	const char *n = strerrorname_np(e);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "%d", e);
-	return buf;
-}
+#include "progs-common.h"
 
 static int refused(hw_client *c, int r, const char *what)
 {
