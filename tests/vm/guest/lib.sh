@@ -638,6 +638,28 @@ wait_status() {
 # pinned_json: what status's "pinned_vm" must say under boot on this kernel.
 pinned_json() { [ "$KVM_HAS_VAL" = 1 ] && echo false || echo true; }
 
+# stock_kvm_host: a stock Debian host, where udev loaded the vendor's KVM
+# module at boot with KVM's defaults; on kernels where that turns every CPU
+# on (KVM_HAS_VAL), virthw confirms it and is unloaded again.  Returns 1
+# (reported) when KVM does not load.
+stock_kvm_host() {
+	check stock-kvm-load modprobe "$KVM_VENDOR_MOD" || return 1
+	if [ "$KVM_HAS_VAL" = 1 ]; then
+		need_virthw && check virthw-load virthw_load
+		expect_virt stock-all-on on
+		virthw_unload
+	fi
+}
+
+# --- virthw-probe (virthw's PROBE and settings, no daemon) -----------------------
+
+PROBE_OUT=$LIB_TMP/probe.out
+probe() {	# probe ARGS...: virthw-probe ARGS, its exit status in PROBE_RC
+	virthw-probe "$@" >"$PROBE_OUT" 2>&1
+	PROBE_RC=$?
+}
+val() { sed -n "s/^$1=//p" "$PROBE_OUT" | head -n 1; }	# val KEY: KEY's value in the last probe's output
+
 # --- the foreign hypervisor stand-in (tests/vm/foreignhv, progs/foreign-hv) ---
 
 foreignhv_load() { mod_loaded foreignhv || modprobe foreignhv; }
@@ -698,6 +720,28 @@ lock_start() {
 }
 # lock_wait_taken OUTFILE [SECS]: virtctl said the lock is taken.
 lock_wait_taken() { wait_for "${2:-60}" grep -q 'lock taken' "$1"; }
+# lock_setup: the start of the lock-* scenarios: virthw, foreignhv.ko and
+# virtctl there, virtd started under policy boot and holding the CPUs;
+# returns 1 (reported) when any of it fails.
+lock_setup() {
+	daemon_env || return 1
+	need_virthw && need_foreignhv && need_prog virtctl || return 1
+	virtd_conf boot
+	virtd_start start || return 1
+	virtd_wait_state holds holds || return 1
+}
+# lock_fhv_taken WHO: `virtctl lock --who=WHO -- foreign-hv --hold=600` in the
+# background (output in $LIB_TMP/lock.out) until the lock is taken and
+# foreign-hv has SVM on: check "taken"; LOCK_PID is virtctl's pid.  Returns 1
+# (reported) when either never happens.
+lock_fhv_taken() {
+	lock_start "$LIB_TMP/lock.out" --who="$1" -- foreign-hv --hold=600
+	if ! lock_wait_taken "$LIB_TMP/lock.out" || ! fhv_wait_on "$LIB_TMP/lock.out"; then
+		fail taken "$(tr '\n' ';' <"$LIB_TMP/lock.out"); virtd: $(virtd_log_tail 3)"
+		return 1
+	fi
+	pass taken
+}
 # lock_files: how many lock metadata files virtd keeps (one per holder).
 lock_files() {
 	_n=0

@@ -26,12 +26,7 @@ need_virthw && need_prog virthw-probe || return 1
 check virthw-load virthw_load || return 1
 dmesg_mark
 
-PROBE_OUT=$LIB_TMP/probe.out
-probe() {	# probe ARGS...: virthw-probe ARGS, its exit status in PROBE_RC
-	virthw-probe "$@" >"$PROBE_OUT" 2>&1
-	PROBE_RC=$?
-}
-val() { sed -n "s/^$1=//p" "$PROBE_OUT" | head -n 1; }
+# probe ARGS... and val KEY: lib.sh.
 out() { tr '\n' ' ' <"$PROBE_OUT" | cut -c1-360; }
 vmxe() {	# CR4.VMXE of every CPU as virthw reads it on the CPU, e.g. "0"
 	hw_cpus | awk '{ printf "%s", $5 }'

@@ -2,12 +2,7 @@
 
 daemon_env || return 1
 # A stock Debian host: udev loaded kvm_amd at boot with KVM's defaults.
-check stock-kvm-load modprobe "$KVM_VENDOR_MOD" || return 1
-if [ "$KVM_HAS_VAL" = 1 ]; then
-	need_virthw && check virthw-load virthw_load
-	expect_virt stock-all-on on
-	virthw_unload
-fi
+stock_kvm_host || return 1
 virtd_conf first-vm
 virtd_start start || return 1
 virtd_wait_state holds holds || return 1

@@ -1,10 +1,6 @@
 # Scenario: virtctl lock under policy boot: foreign-hv gets SVM on every CPU only with the lock, KVM is blocked meanwhile, status shows the holder, and boot comes back after.
 
-daemon_env || return 1
-need_virthw && need_foreignhv && need_prog virtctl || return 1
-virtd_conf boot
-virtd_start start || return 1
-virtd_wait_state holds holds || return 1
+lock_setup || return 1
 expect_virt boot-on on
 
 # Without the lock, KVM holds SVM: the foreign hypervisor is refused.

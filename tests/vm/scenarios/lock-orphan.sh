@@ -1,17 +1,8 @@
 # Scenario: the holder (virtctl) SIGKILLed while its hypervisor lives on: the lock goes, the CPUs that hypervisor keeps are reported as an unknown owner, and boot comes back once it exits.
 
-daemon_env || return 1
-need_virthw && need_foreignhv && need_prog virtctl || return 1
-virtd_conf boot
-virtd_start start || return 1
-virtd_wait_state holds holds || return 1
+lock_setup || return 1
 
-lock_start "$LIB_TMP/lock.out" --who=orphaner -- foreign-hv --hold=600
-if ! lock_wait_taken "$LIB_TMP/lock.out" || ! fhv_wait_on "$LIB_TMP/lock.out"; then
-	fail taken "$(tr '\n' ';' <"$LIB_TMP/lock.out"); virtd: $(virtd_log_tail 3)"
-	return 1
-fi
-pass taken
+lock_fhv_taken orphaner || return 1
 H=$LOCK_PID
 F=$(child_pid "$H" foreign-hv)
 check hypervisor-pid test -n "$F"

@@ -1,10 +1,6 @@
 # Scenario: virtctl lock while KVM VMs run: refused at once naming the VM (exit 5), --wait times out (exit 6) or is granted when the last VM ends; nobody is denied.
 
-daemon_env || return 1
-need_virthw && need_foreignhv && need_prog virtctl || return 1
-virtd_conf boot
-virtd_start start || return 1
-virtd_wait_state holds holds || return 1
+lock_setup || return 1
 
 # An unprivileged caller: denied by the bus policy, nothing changes.
 su -s /bin/sh nobody -c 'virtctl lock --who=nobody -- true' </dev/null >"$LIB_TMP/nobody.out" 2>&1

@@ -1,10 +1,6 @@
 # Scenario: lock holders' lifetimes: a SIGKILLed virtctl lock releases its share within 100 ms; two holders keep KVM blocked until the second releases.
 
-daemon_env || return 1
-need_virthw && need_foreignhv && need_prog virtctl || return 1
-virtd_conf boot
-virtd_start start || return 1
-virtd_wait_state holds holds || return 1
+lock_setup || return 1
 
 # ms_until_files T0 WANT: poll (shell builtins only: a glob and /proc/uptime,
 # no exec) until virtd has dropped lock files down to WANT (5 s at most);

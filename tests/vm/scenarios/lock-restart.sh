@@ -1,17 +1,8 @@
 # Scenario: virtd killed and restarted while a lock holder runs: the holder keeps the lock and KVM stays out; a holder that died while virtd was down leaves no stale lock.
 
-daemon_env || return 1
-need_virthw && need_foreignhv && need_prog virtctl || return 1
-virtd_conf boot
-virtd_start start || return 1
-virtd_wait_state holds holds || return 1
+lock_setup || return 1
 
-lock_start "$LIB_TMP/lock.out" --who=survivor -- foreign-hv --hold=600
-if ! lock_wait_taken "$LIB_TMP/lock.out" || ! fhv_wait_on "$LIB_TMP/lock.out"; then
-	fail taken "$(tr '\n' ';' <"$LIB_TMP/lock.out"); virtd: $(virtd_log_tail 3)"
-	return 1
-fi
-pass taken
+lock_fhv_taken survivor || return 1
 H=$LOCK_PID
 
 # SIGKILL virtd: nothing runs the policy; the drop-in keeps KVM out.

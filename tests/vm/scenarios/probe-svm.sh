@@ -13,12 +13,7 @@ mod_loaded msr || modprobe msr || {
 check virthw-load virthw_load || return 1
 dmesg_mark
 
-PROBE_OUT=$LIB_TMP/probe.out
-probe() {	# probe ARGS...: virthw-probe ARGS, its exit status in PROBE_RC
-	virthw-probe "$@" >"$PROBE_OUT" 2>&1
-	PROBE_RC=$?
-}
-val() { sed -n "s/^$1=//p" "$PROBE_OUT" | head -n 1; }
+# probe ARGS... and val KEY: lib.sh.
 out() { tr '\n' ' ' <"$PROBE_OUT" | cut -c1-300; }
 svme_all() {	# EFER.SVME of every online CPU, e.g. "01"
 	for _c in $(online_cpus); do
