@@ -72,6 +72,18 @@ enum virthw_measure {
 	VIRTHW_M_COUNT
 };
 
+/* What a probe found besides its samples: the run fills it, the reply
+ * carries it as it is. */
+struct virthw_probe_counts {
+	u8 method;		/* enum virthw_immediate_method */
+	bool has_rate;
+	u8 timer_rate;
+	u32 programmed;
+	u64 expected;
+	u32 spurious;
+	u32 interrupted;
+};
+
 /*
  * One probe: filled in process context (every allocation happens there),
  * handed to the target CPU, read back after it returns.
@@ -91,13 +103,7 @@ struct virthw_run {
 	const char *why;	/* extack text when the run failed */
 	u32 done[VIRTHW_M_COUNT];	/* samples kept per measurement */
 	bool measured[VIRTHW_M_COUNT];
-	u8 method;		/* enum virthw_immediate_method */
-	bool has_rate;
-	u8 timer_rate;
-	u32 programmed;
-	u64 expected;
-	u32 spurious;
-	u32 interrupted;
+	struct virthw_probe_counts counts;
 };
 
 /* Everything a PROBE reply carries. */
@@ -109,13 +115,7 @@ struct virthw_probe_result {
 	bool timer_use;
 	struct virthw_stat stat[VIRTHW_M_COUNT];
 	bool measured[VIRTHW_M_COUNT];
-	u8 method;
-	bool has_rate;
-	u8 timer_rate;
-	u32 programmed;
-	u64 expected;
-	u32 spurious;
-	u32 interrupted;
+	struct virthw_probe_counts counts;
 	u64 duration_ns;
 };
 

@@ -224,6 +224,7 @@ static const int virthw_stat_attr[VIRTHW_M_COUNT] = {
 static int virthw_put_probe(struct sk_buff *skb,
 			    const struct virthw_probe_result *res)
 {
+	const struct virthw_probe_counts *c = &res->counts;
 	bool vmx = res->feature == VIRTHW_FEATURE_VMX;
 	struct nlattr *nest;
 	int i;
@@ -243,18 +244,18 @@ static int virthw_put_probe(struct sk_buff *skb,
 		    virthw_put_stat(skb, virthw_stat_attr[i], &res->stat[i]))
 			goto cancel;
 	if (res->measured[VIRTHW_M_IMMEDIATE] &&
-	    nla_put_u8(skb, VIRTHW_PROBE_A_IMMEDIATE_METHOD, res->method))
+	    nla_put_u8(skb, VIRTHW_PROBE_A_IMMEDIATE_METHOD, c->method))
 		goto cancel;
-	if (res->has_rate &&
-	    nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_RATE, res->timer_rate))
+	if (c->has_rate &&
+	    nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_RATE, c->timer_rate))
 		goto cancel;
 	if (res->measured[VIRTHW_M_TIMER] &&
-	    (nla_put_u32(skb, VIRTHW_PROBE_A_TIMER_PROGRAMMED, res->programmed) ||
-	     nla_put_u64_64bit(skb, VIRTHW_PROBE_A_TIMER_EXPECTED, res->expected,
+	    (nla_put_u32(skb, VIRTHW_PROBE_A_TIMER_PROGRAMMED, c->programmed) ||
+	     nla_put_u64_64bit(skb, VIRTHW_PROBE_A_TIMER_EXPECTED, c->expected,
 			       VIRTHW_PROBE_A_PAD)))
 		goto cancel;
-	if (nla_put_u32(skb, VIRTHW_PROBE_A_SPURIOUS_TIMER_EXITS, res->spurious) ||
-	    nla_put_u32(skb, VIRTHW_PROBE_A_INTERRUPTED, res->interrupted) ||
+	if (nla_put_u32(skb, VIRTHW_PROBE_A_SPURIOUS_TIMER_EXITS, c->spurious) ||
+	    nla_put_u32(skb, VIRTHW_PROBE_A_INTERRUPTED, c->interrupted) ||
 	    nla_put_u64_64bit(skb, VIRTHW_PROBE_A_DURATION_NS, res->duration_ns,
 			      VIRTHW_PROBE_A_PAD))
 		goto cancel;

@@ -238,13 +238,7 @@ int virthw_probe(u32 cpu, u32 iterations, struct virthw_probe_result *res,
 			virthw_stat_compute(run->samples[i], run->done[i],
 					    &res->stat[i]);
 	}
-	res->method = run->method;
-	res->has_rate = run->has_rate;
-	res->timer_rate = run->timer_rate;
-	res->programmed = run->programmed;
-	res->expected = run->expected;
-	res->spurious = run->spurious;
-	res->interrupted = run->interrupted;
+	res->counts = run->counts;
 
 out_free:
 	virthw_run_free(run);

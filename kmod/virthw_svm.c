@@ -146,7 +146,7 @@ static int virthw_svm_measure(struct virthw_run *run)
 		case VIRTHW_SVM_EXIT_INTR:
 		case VIRTHW_SVM_EXIT_NMI:
 			/* Still pending: GIF was clear, IF is clear. */
-			run->interrupted++;
+			run->counts.interrupted++;
 			virthw_run_irq_window();
 			continue;
 		case VIRTHW_SVM_EXIT_ERR:

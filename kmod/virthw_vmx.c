@@ -337,20 +337,20 @@ static int virthw_vmx_classify(struct virthw_vmx *v, u32 reason, u32 want,
 		return VIRTHW_EXIT_EXPECTED;
 	switch (reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
-		run->interrupted++;
+		run->counts.interrupted++;
 		virthw_run_irq_window();
 		return VIRTHW_EXIT_REDO;
 	case EXIT_REASON_EXCEPTION_NMI:
 		info = virthw_vmread(VM_EXIT_INTR_INFO);
 		if ((info & INTR_INFO_INTR_TYPE_MASK) != INTR_TYPE_NMI_INTR)
 			break;
-		run->interrupted++;
+		run->counts.interrupted++;
 		virthw_vmx_reraise_nmi();
 		return VIRTHW_EXIT_REDO;
 	case EXIT_REASON_PREEMPTION_TIMER:
 		if (!timer_spurious)
 			break;
-		run->spurious++;
+		run->counts.spurious++;
 		return VIRTHW_EXIT_REDO;
 	case EXIT_REASON_CPUID:
 		/* Only (c) with a self-IPI gets here: the IPI had not reached
@@ -497,13 +497,14 @@ static int virthw_vmx_measure_all(struct virthw_vmx *v)
 		ret = virthw_vmx_measure(v, VIRTHW_M_TOGGLE);
 	if (!ret) {
 		ret = virthw_vmx_measure(v, VIRTHW_M_IMMEDIATE);
-		run->method = run->timer_use ? VIRTHW_IMMEDIATE_TIMER_ZERO :
-					       VIRTHW_IMMEDIATE_SELF_IPI;
+		run->counts.method = run->timer_use ?
+				     VIRTHW_IMMEDIATE_TIMER_ZERO :
+				     VIRTHW_IMMEDIATE_SELF_IPI;
 	}
 	if (!ret && run->timer_use) {
 		ret = virthw_vmx_measure(v, VIRTHW_M_TIMER);
-		run->programmed = VIRTHW_TIMER_PROGRAMMED;
-		run->expected = (u64)VIRTHW_TIMER_PROGRAMMED << run->timer_rate;
+		run->counts.programmed = VIRTHW_TIMER_PROGRAMMED;
+		run->counts.expected = (u64)VIRTHW_TIMER_PROGRAMMED << run->counts.timer_rate;
 	}
 	return ret;
 }
@@ -536,8 +537,8 @@ int virthw_vmx_run(struct virthw_run *run)
 		return -EIO;
 	}
 	if (!rdmsrl_safe(MSR_IA32_VMX_MISC, &misc)) {
-		run->has_rate = true;
-		run->timer_rate = misc & VIRTHW_MISC_RATE;
+		run->counts.has_rate = true;
+		run->counts.timer_rate = misc & VIRTHW_MISC_RATE;
 	} else {
 		/* The rate is unknown: the timer cannot be reasoned about. */
 		run->timer_use = false;
