@@ -238,3 +238,21 @@ char *format_duration_ns(char *buf, size_t size, uint64_t ns)
 	snprintf(buf, size, "%" PRIu64 " ns", ns);
 	return buf;
 }
+
+int memtext_open(struct memtext *t)
+{
+	t->buf = NULL;
+	t->len = 0;
+	t->f = open_memstream(&t->buf, &t->len);
+	return t->f ? 0 : -ENOMEM;
+}
+
+int memtext_close(struct memtext *t, char **ret)
+{
+	if (fclose(t->f) != 0 || !t->buf) {
+		free(t->buf);
+		return -ENOMEM;
+	}
+	*ret = t->buf;
+	return 0;
+}

@@ -49,3 +49,18 @@ int json_print_string(FILE *f, const char *s);
  */
 char *format_duration_ns(char *buf, size_t size, uint64_t ns);
 #define DURATION_MAX 32
+
+/*
+ * A text written with stdio into memory: memtext_open() gives the stream in
+ * t->f (-ENOMEM when it cannot); memtext_close() closes it and hands the
+ * text over in *ret (the caller frees it), or frees it and returns -ENOMEM
+ * when writing it failed.
+ */
+struct memtext {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+int memtext_open(struct memtext *t);
+int memtext_close(struct memtext *t, char **ret);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "output.h"
 #include "probe-json.h"
 
 uint64_t probe_cycles_to_ns(uint64_t cycles, uint32_t tsc_khz)
@@ -79,13 +80,12 @@ static void cpu_json(FILE *f, const struct virthw_probe *p)
 
 int probe_json(uint32_t cpu_request, uint32_t iterations, const struct virthw_probe *p, size_t n, char **ret)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	struct memtext t;
 	FILE *f;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
+	if (memtext_open(&t) < 0)
 		return -ENOMEM;
+	f = t.f;
 	if (cpu_request == PROBE_CPU_ALL)
 		fputs("{\"cpu_request\":\"all\"", f);
 	else
@@ -98,10 +98,5 @@ int probe_json(uint32_t cpu_request, uint32_t iterations, const struct virthw_pr
 		cpu_json(f, &p[i]);
 	}
 	fputs("]}", f);
-	if (fclose(f) != 0 || !buf) {
-		free(buf);
-		return -ENOMEM;
-	}
-	*ret = buf;
-	return 0;
+	return memtext_close(&t, ret);
 }

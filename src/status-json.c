@@ -244,13 +244,12 @@ static void print_timer(FILE *f, const struct timer_status *t, const struct conf
 int status_json(const struct status_input *in, char **ret)
 {
 	const struct kvm_observation *k = in->kobs;
-	char *buf = NULL;
-	size_t len = 0;
+	struct memtext t;
 	FILE *f;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
+	if (memtext_open(&t) < 0)
 		return -ENOMEM;
+	f = t.f;
 
 	fputs("{\"version\":", f);
 	jstr(f, in->version);
@@ -299,12 +298,7 @@ int status_json(const struct status_input *in, char **ret)
 	print_locks(f, in);
 	fputs("}", f);
 
-	if (fclose(f) != 0 || !buf) {
-		free(buf);
-		return -ENOMEM;
-	}
-	*ret = buf;
-	return 0;
+	return memtext_close(&t, ret);
 }
 
 /* --- the preemption timer ------------------------------------------------------ */
