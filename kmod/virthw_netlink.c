@@ -619,44 +619,28 @@ void virthw_netlink_cpu_event(enum virthw_event event,
 				 virthw_put_cpu(msg, st));
 }
 
+/* Every command is root's, validated against its own policy. */
+#define VIRTHW_OP(c, pol, fn)				\
+	.cmd = (c),					\
+	.flags = GENL_ADMIN_PERM,			\
+	.policy = (pol),				\
+	.maxattr = ARRAY_SIZE(pol) - 1,			\
+	.doit = (fn)
+
 static const struct genl_ops virthw_ops[] = {
 	{
-		.cmd = VIRTHW_CMD_GET_CPUS,
-		.flags = GENL_ADMIN_PERM,
-		.policy = virthw_get_cpus_policy,
-		.maxattr = ARRAY_SIZE(virthw_get_cpus_policy) - 1,
-		.doit = virthw_get_cpu_doit,
+		VIRTHW_OP(VIRTHW_CMD_GET_CPUS, virthw_get_cpus_policy,
+			  virthw_get_cpu_doit),
 		.start = virthw_get_cpus_start,
 		.dumpit = virthw_get_cpus_dumpit,
 	},
-	{
-		.cmd = VIRTHW_CMD_GET_CAPS,
-		.flags = GENL_ADMIN_PERM,
-		.policy = virthw_get_caps_policy,
-		.maxattr = ARRAY_SIZE(virthw_get_caps_policy) - 1,
-		.doit = virthw_get_caps_doit,
-	},
-	{
-		.cmd = VIRTHW_CMD_GET_SETTINGS,
-		.flags = GENL_ADMIN_PERM,
-		.policy = virthw_get_settings_policy,
-		.maxattr = ARRAY_SIZE(virthw_get_settings_policy) - 1,
-		.doit = virthw_get_settings_doit,
-	},
-	{
-		.cmd = VIRTHW_CMD_SET_SETTINGS,
-		.flags = GENL_ADMIN_PERM,
-		.policy = virthw_set_settings_policy,
-		.maxattr = ARRAY_SIZE(virthw_set_settings_policy) - 1,
-		.doit = virthw_set_settings_doit,
-	},
-	{
-		.cmd = VIRTHW_CMD_PROBE,
-		.flags = GENL_ADMIN_PERM,
-		.policy = virthw_probe_policy,
-		.maxattr = ARRAY_SIZE(virthw_probe_policy) - 1,
-		.doit = virthw_probe_doit,
-	},
+	{ VIRTHW_OP(VIRTHW_CMD_GET_CAPS, virthw_get_caps_policy,
+		    virthw_get_caps_doit) },
+	{ VIRTHW_OP(VIRTHW_CMD_GET_SETTINGS, virthw_get_settings_policy,
+		    virthw_get_settings_doit) },
+	{ VIRTHW_OP(VIRTHW_CMD_SET_SETTINGS, virthw_set_settings_policy,
+		    virthw_set_settings_doit) },
+	{ VIRTHW_OP(VIRTHW_CMD_PROBE, virthw_probe_policy, virthw_probe_doit) },
 };
 
 /*
