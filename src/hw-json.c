@@ -5,11 +5,6 @@
 #include "hw-json.h"
 #include "output.h"
 
-static void print_opt_bool(FILE *f, bool has, bool v)
-{
-	fputs(has ? (v ? "true" : "false") : "null", f);
-}
-
 void hw_caps_print_json(FILE *f, const struct virthw_caps *c)
 {
 	struct hw_cpuid_decoded d = hw_cpuid_decode(c->cpuid_sig);
@@ -26,9 +21,9 @@ void hw_caps_print_json(FILE *f, const struct virthw_caps *c)
 	else
 		fputs(",\"timer_rate\":null", f);
 	fputs(",\"timer_pin_control\":", f);
-	print_opt_bool(f, c->has_timer_pin_ctl, c->timer_pin_ctl);
+	json_print_opt_bool(f, c->has_timer_pin_ctl, c->timer_pin_ctl);
 	fputs(",\"timer_erratum\":", f);
-	print_opt_bool(f, c->has_timer_erratum, c->timer_erratum);
+	json_print_opt_bool(f, c->has_timer_erratum, c->timer_erratum);
 	if (c->has_timer_max_ns)
 		fprintf(f, ",\"timer_max_delay_ns\":%" PRIu64, c->timer_max_ns);
 	else

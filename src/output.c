@@ -200,6 +200,11 @@ char *json_escape(const char *s)
 	return buf;
 }
 
+void json_print_opt_bool(FILE *f, bool has, bool v)
+{
+	fputs(has ? (v ? "true" : "false") : "null", f);
+}
+
 int json_print_string(FILE *f, const char *s)
 {
 	_cleanup_free_ char *e = json_escape(s);

@@ -41,6 +41,8 @@ void print_key_value(FILE *f, int width, const char *key, const char *value);
  * invalid sequence becomes U+FFFD so the output is always valid JSON. */
 char *json_escape(const char *s);
 int json_print_string(FILE *f, const char *s);
+/* true or false when has, else null. */
+void json_print_opt_bool(FILE *f, bool has, bool v);
 
 /*
  * Formats a duration given in ns with three decimals in the largest unit that

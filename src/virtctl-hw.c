@@ -57,11 +57,6 @@ static int hw_error(hw_client *c, int r, const char *what)
 	return log_error_errno(r, "Failed to %s: %m", what);
 }
 
-static void print_json_bool(FILE *f, bool has, bool v)
-{
-	fputs(has ? (v ? "true" : "false") : "null", f);
-}
-
 static void print_json_cpu(FILE *f, const struct virthw_cpu_state *s)
 {
 	fprintf(f, "{\"cpu\":%" PRIu32 ",\"online\":%s,\"feature\":", s->id, s->online ? "true" : "false");
@@ -70,9 +65,9 @@ static void print_json_cpu(FILE *f, const struct virthw_cpu_state *s)
 	else
 		fputs("null", f);
 	fputs(",\"firmware_enabled\":", f);
-	print_json_bool(f, s->has_details, s->fw_enabled);
+	json_print_opt_bool(f, s->has_details, s->fw_enabled);
 	fputs(",\"virt_on\":", f);
-	print_json_bool(f, s->has_details, s->virt_on);
+	json_print_opt_bool(f, s->has_details, s->virt_on);
 	if (s->has_fw_msr)
 		fprintf(f, ",\"fw_msr\":\"0x%016" PRIx64 "\"}", s->fw_msr);
 	else
