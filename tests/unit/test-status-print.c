@@ -294,6 +294,21 @@ static void test_probe_table(void)
 	      "probe table: a document without a cpus array is refused");
 }
 
+/* Every want[] (up to the first NULL) shows in out, and no not_want[] does. */
+static void check_output(const char *name, const char *out, const char *const *want, size_t n_want,
+			 const char *const *not_want, size_t n_not_want)
+{
+	for (size_t j = 0; j < n_want && want[j]; j++) {
+		bool found = out && strstr(out, want[j]);
+
+		CHECK(found, "%s: shows want[%zu]", name, j);
+		if (!found)
+			printf("# output:\n%s", out ? out : "(null)\n");
+	}
+	for (size_t j = 0; j < n_not_want && not_want[j]; j++)
+		CHECK(out && !strstr(out, not_want[j]), "%s: no \"%s\"", name, not_want[j]);
+}
+
 /* Each case: a document, the exit code, lines the view must contain and must not. */
 static void test_table(void)
 {
@@ -451,16 +466,8 @@ static void test_table(void)
 
 		out = render(doc, cases[i].full, false, &r);
 		CHECK(r == cases[i].exit_code, "%s: exit %d (got %d)", cases[i].name, cases[i].exit_code, r);
-		for (size_t j = 0; j < ELEMENTSOF(cases[i].want) && cases[i].want[j]; j++) {
-			bool found = out && strstr(out, cases[i].want[j]);
-
-			CHECK(found, "%s: shows want[%zu]", cases[i].name, j);
-			if (!found)
-				printf("# output:\n%s", out ? out : "(null)\n");
-		}
-		for (size_t j = 0; j < ELEMENTSOF(cases[i].not_want) && cases[i].not_want[j]; j++)
-			CHECK(out && !strstr(out, cases[i].not_want[j]), "%s: no \"%s\"", cases[i].name,
-			      cases[i].not_want[j]);
+		check_output(cases[i].name, out, cases[i].want, ELEMENTSOF(cases[i].want), cases[i].not_want,
+			     ELEMENTSOF(cases[i].not_want));
 	}
 }
 
@@ -551,16 +558,8 @@ static void test_locks(void)
 			fclose(f);
 		}
 		CHECK(r == cases[i].exit_code, "%s: exit %d (got %d) %s", cases[i].name, cases[i].exit_code, r, err);
-		for (size_t j = 0; j < ELEMENTSOF(cases[i].want) && cases[i].want[j]; j++) {
-			bool found = out && strstr(out, cases[i].want[j]);
-
-			CHECK(found, "%s: shows want[%zu]", cases[i].name, j);
-			if (!found)
-				printf("# output:\n%s", out ? out : "(null)\n");
-		}
-		for (size_t j = 0; j < ELEMENTSOF(cases[i].not_want) && cases[i].not_want[j]; j++)
-			CHECK(out && !strstr(out, cases[i].not_want[j]), "%s: no \"%s\"", cases[i].name,
-			      cases[i].not_want[j]);
+		check_output(cases[i].name, out, cases[i].want, ELEMENTSOF(cases[i].want), cases[i].not_want,
+			     ELEMENTSOF(cases[i].not_want));
 		free(out);
 	}
 }
@@ -602,10 +601,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return tests_xorshift64(&rng_state);
 }
 
 /* Mutated documents through parse and render: any outcome but a crash, a

@@ -2,6 +2,7 @@
 /* tests.h: the few helpers every unit test program shares. */
 #pragma once
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,16 @@ static int tests_run, tests_failed;
 			printf("#   got  \"%s\"\n#   want \"%s\"\n",            \
 			       _g ? _g : "(null)", _w);                         \
 	} while (0)
+
+/* xorshift64: a deterministic PRNG, so that a failure reproduces; *state
+ * starts as a non-zero seed. */
+static inline uint64_t tests_xorshift64(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
 
 static inline int tests_finish(void)
 {
