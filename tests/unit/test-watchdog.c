@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-watchdog.c: virtd's service watchdog against a fake NOTIFY_SOCKET: pings under WATCHDOG_USEC/2, none without it. */
+/* test-watchdog.c: virtd's service watchdog against a fake NOTIFY_SOCKET: pings every WATCHDOG_USEC/3 or so, always within WATCHDOG_USEC, none without it. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -83,7 +83,7 @@ int main(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[] = "/tmp/test-watchdog.XXXXXX", pid[32];
 	struct listener l;
-	uint64_t start, usec = 600000, worst = 0;
+	uint64_t start, usec = 1200000, worst = 0;
 	int sock, setup = -1;
 
 	if (!mkdtemp(dir)) {
@@ -106,27 +106,43 @@ int main(void)
 	CHECK(l.n == 0 && l.other == 0, "nothing sent in 0.4 s without WatchdogSec (%zu pings)", l.n);
 
 	/* WATCHDOG_USEC meant for another process (WATCHDOG_PID): not ours either. */
-	setenv("WATCHDOG_USEC", "600000", 1);
+	setenv("WATCHDOG_USEC", "1200000", 1);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid() + 1);
 	setenv("WATCHDOG_PID", pid, 1);
 	CHECK(run(300000, sock, &l, &start, &setup) >= 0 && setup == 0 && l.n == 0,
 	      "no pings when WATCHDOG_PID names another process (setup %d, %zu pings)", setup, l.n);
 
-	/* WatchdogSec=0.6s: pings at most 0.3 s apart, the first at once. */
+	/* WatchdogSec=1.2s: pings about 0.4-0.5 s apart, the first at once. */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	setenv("WATCHDOG_PID", pid, 1);
-	CHECK(run(1600000, sock, &l, &start, &setup) >= 0, "loop ran with WatchdogSec");
+	CHECK(run(3200000, sock, &l, &start, &setup) >= 0, "loop ran with WatchdogSec");
 	CHECK(setup == 1, "watchdog armed with WATCHDOG_USEC=%" PRIu64 " (setup %d)", usec, setup);
-	CHECK(l.n >= 5, "at least 5 pings in 1.6 s (got %zu; one every WATCHDOG_USEC/3 = 0.2 s)", l.n);
+	CHECK(l.n >= 5, "at least 5 pings in 3.2 s (got %zu; one every WATCHDOG_USEC/3 = 0.4 s)", l.n);
 	CHECK(l.other == 0, "only WATCHDOG=1 sent (%zu others)", l.other);
-	for (size_t i = 0; i < l.n; i++) {
-		uint64_t gap = l.at[i] - (i ? l.at[i - 1] : start);
+	/*
+	 * The contract is systemd's: a ping within every WATCHDOG_USEC.  virtd
+	 * aims at a third of it; the median gap shows that aim, the worst gap
+	 * the contract (a loaded test host may delay one wakeup by 100 ms and
+	 * more, which must not fail the test, but a whole interval would).
+	 */
+	uint64_t gaps[sizeof(l.at) / sizeof(l.at[0])];
 
-		if (gap > worst)
-			worst = gap;
+	for (size_t i = 0; i < l.n; i++) {
+		gaps[i] = l.at[i] - (i ? l.at[i - 1] : start);
+		if (gaps[i] > worst)
+			worst = gaps[i];
 	}
-	CHECK(l.n > 0 && worst < usec / 2, "every gap (the first from the start) under WATCHDOG_USEC/2: worst %" PRIu64
-	      " us of %" PRIu64, worst, usec / 2);
+	for (size_t i = 1; i < l.n; i++)	/* insertion sort: a handful of gaps */
+		for (size_t j = i; j > 0 && gaps[j - 1] > gaps[j]; j--) {
+			uint64_t t = gaps[j];
+
+			gaps[j] = gaps[j - 1];
+			gaps[j - 1] = t;
+		}
+	CHECK(l.n > 0 && gaps[l.n / 2] < usec / 2, "median gap under WATCHDOG_USEC/2: %" PRIu64 " us of %" PRIu64,
+	      l.n ? gaps[l.n / 2] : 0, usec / 2);
+	CHECK(l.n > 0 && worst < usec, "every gap (the first from the start) under WATCHDOG_USEC: worst %" PRIu64
+	      " us of %" PRIu64, worst, usec);
 
 	close(sock);
 	unlink(sa.sun_path);
