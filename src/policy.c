@@ -299,29 +299,20 @@ static void decide_kvm_policy(const struct config *cfg, const struct observed *o
 
 	/*
 	 * boot: the parameter where it exists and can still be changed, because
-	 * it outlives virtd (a crashed daemon leaves it on); a pinned VM where
-	 * not, and as a bridge while VMs keep kvm from being reloaded.
+	 * it outlives virtd (a crashed daemon leaves it on); and virtd's own VM
+	 * on every kernel.  Without the parameter that VM is what keeps
+	 * virtualization on; with it, it keeps KVM's other 0->1 VM work done
+	 * (the scheduler's preempt-notifier hooks, a static key patched into
+	 * the kernel text with IPIs to every CPU), so that the first VM costs
+	 * what the second does.  While VMs keep kvm from being reloaded with
+	 * the parameter, the VM alone bridges.
 	 */
 	param_ok = obs->has_enable_virt_at_load && (obs->kvm != MODULE_BUILTIN || cur == 1);
-	if (param_ok && cur == 0) {
-		if (obs->n_vms > 0) {
-			if (!obs->pinned_vm)
-				push(out, ACTION_CREATE_PINNED_VM);
-			return;
-		}
-		push_reload(obs, 1, out);
-		return;
-	}
-	if (param_ok) {
-		if (obs->pinned_vm)
-			push(out, ACTION_RELEASE_PINNED_VM);
-		if (obs->vendor == MODULE_UNLOADED)
-			push_load(obs, 1, out);
-		return;
-	}
-	if (obs->vendor == MODULE_UNLOADED)
+	if (param_ok && cur == 0 && obs->n_vms == 0)
+		push_reload(obs, 1, out);	/* releases the pinned VM first */
+	else if (obs->vendor == MODULE_UNLOADED)
 		push_load(obs, want_eval, out);
-	if (!obs->pinned_vm)
+	if (!obs->pinned_vm || pushed(out, ACTION_RELEASE_PINNED_VM))
 		push(out, ACTION_CREATE_PINNED_VM);
 }
 

@@ -27,7 +27,8 @@ if check vm-create vm_start; then
 fi
 
 # Stopping virtd leaves the host as the policy left it, except virtd's
-# pinned VM, which ends with the process (kernels without enable_virt_at_load).
+# pinned VM, which ends with the process: on kernels with enable_virt_at_load
+# the parameter keeps every CPU on, without it they go off.
 check stop virtd_stop
 if [ "$KVM_HAS_VAL" = 1 ]; then
 	expect_virt after-stop on
