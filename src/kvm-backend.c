@@ -432,7 +432,7 @@ void action_describe(const struct action *a, const char *vendor, char *buf, size
 		snprintf(buf, size, "load %s", v);
 		return;
 	case ACTION_CREATE_PINNED_VM:
-		snprintf(buf, size, "create virtd's pinned VM (keeps virtualization on without the module parameter)");
+		snprintf(buf, size, "create virtd's pinned VM (keeps virtualization on where the parameter cannot, and KVM's first-VM setup done)");
 		return;
 	case ACTION_REMOVE_DEV_KVM:
 		snprintf(buf, size, "remove the stale /dev/kvm node");

@@ -328,7 +328,7 @@ static void print_vms(struct ctx *c, const json_value *doc)
 	}
 
 	if (bool_of(doc, "pinned_vm", &b))
-		kv(c, "Pinned VM", NULL, "%s", b ? "yes (virtd's own KVM VM keeps virtualization on)" : "no");
+		kv(c, "Pinned VM", NULL, "%s", b ? "yes (virtd's own empty KVM VM, held under boot)" : "no");
 	else
 		kv(c, "Pinned VM", NULL, "-");
 }

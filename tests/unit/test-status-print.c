@@ -417,7 +417,7 @@ static void test_table(void)
 			    "\"timer_pin_control\":true,\"timer_erratum\":false,\"timer_max_delay_ns\":57266230613,"
 			    "\"cpuid_signature\":\"0x000306c3\",\"cpuid_family\":6,\"cpuid_model\":60,\"cpuid_stepping\":3,\"nr_cpus\":2}" },
 		  false, EXIT_OK,
-		  { "  Pinned VM: yes (virtd's own KVM VM keeps virtualization on)\n",
+		  { "  Pinned VM: yes (virtd's own empty KVM VM, held under boot)\n",
 		    "   Hardware: VMX (Intel), TSC 2400000 kHz, family 6 model 60 stepping 3\n"
 		    "      Timer: max delay 57.266 s (rate 5), pin control yes, no erratum\n"
 		    " Timer mode: auto (min-max-delay 10.000 s)\n" },
