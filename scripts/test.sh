@@ -106,8 +106,8 @@ say "QEMU (AMD SVM, real KVM) on Debian's 6.1 and 6.12 kernels"
 tests/vm/run-suite.sh 2>&1 | tee "$log_dir/qemu-suite.log"
 add_counts qemu-suite "$log_dir/qemu-suite.log" "${PIPESTATUS[0]}"
 
-say "Bochs (Intel VMX)"
-tests/vm/bochs/run-suite.sh 2>&1 | tee "$log_dir/bochs-suite.log"
+say "Bochs (Intel VMX) on Debian's 6.12 and 6.1 kernels"
+tests/vm/bochs/run-suite.sh 6.12 6.1 2>&1 | tee "$log_dir/bochs-suite.log"
 add_counts bochs-suite "$log_dir/bochs-suite.log" "${PIPESTATUS[0]}"
 
 echo
