@@ -30,37 +30,34 @@ expect_virt boot-on on
 # it reaches only after verifying every CPU on, with /dev/kvm back.
 # bus-bench times both on one bus connection that subscribed before the
 # request, so the release is not polled.
-: >"$LIB_TMP/grant.us"
-: >"$LIB_TMP/release.us"
 need_prog bus-bench || return 1
-i=0
-while [ "$i" -lt "$RUNS" ]; do
-	i=$((i + 1))
-	if ! bus-bench --lock-cycle -- virtctl lock --who=bench -- true >"$LIB_TMP/cycle.out" 2>&1; then
-		fail lock-cycle "run $i: $(tr '\n' ';' <"$LIB_TMP/cycle.out"); state $(virtd_state)"
-		return 1
-	fi
-	sed -n 's/.*command_us=\([0-9]*\).*/\1/p' "$LIB_TMP/cycle.out" >>"$LIB_TMP/grant.us"
-	sed -n 's/.*restored_us=\([0-9]*\).*/\1/p' "$LIB_TMP/cycle.out" >>"$LIB_TMP/release.us"
-	# The uevents of the reload settle before the next request.
-	wait_for 60 restored || { fail release "run $i: policy not restored: state $(virtd_state)"; return 1; }
-done
+# lock_cycles CHECK KEY GRANT_FILE RELEASE_FILE BUS_BENCH_ARGS...: RUNS lock
+# cycles through bus-bench; each run's KEY (the grant) and restored_us (the
+# release) are appended to the two files, one figure a line.
+lock_cycles() {
+	lc_check=$1 lc_key=$2 lc_grant=$3 lc_release=$4
+	shift 4
+	: >"$lc_grant"
+	: >"$lc_release"
+	lc_run=0
+	while [ "$lc_run" -lt "$RUNS" ]; do
+		lc_run=$((lc_run + 1))
+		if ! bus-bench "$@" >"$LIB_TMP/cycle.out" 2>&1; then
+			fail "$lc_check" "run $lc_run: $(tr '\n' ';' <"$LIB_TMP/cycle.out"); state $(virtd_state)"
+			return 1
+		fi
+		sed -n "s/.*$lc_key=\([0-9]*\).*/\1/p" "$LIB_TMP/cycle.out" >>"$lc_grant"
+		sed -n 's/.*restored_us=\([0-9]*\).*/\1/p' "$LIB_TMP/cycle.out" >>"$lc_release"
+		# The uevents of the reload settle before the next request.
+		wait_for 60 restored || { fail release "run $lc_run: policy not restored: state $(virtd_state)"; return 1; }
+	done
+}
+lock_cycles lock-cycle command_us "$LIB_TMP/grant.us" "$LIB_TMP/release.us" \
+	--lock-cycle -- virtctl lock --who=bench -- true || return 1
 # The same cycle without any exec (the issue's "request -> descriptor, CPUs
 # verified off"): bus-bench calls AcquireForeign itself, then closes the
 # descriptor and waits for the State=holds signal.
-: >"$LIB_TMP/grant-ip.us"
-: >"$LIB_TMP/release-ip.us"
-i=0
-while [ "$i" -lt "$RUNS" ]; do
-	i=$((i + 1))
-	if ! bus-bench --lock-inprocess >"$LIB_TMP/cycle.out" 2>&1; then
-		fail lock-inprocess "run $i: $(tr '\n' ';' <"$LIB_TMP/cycle.out"); state $(virtd_state)"
-		return 1
-	fi
-	sed -n 's/.*grant_us=\([0-9]*\).*/\1/p' "$LIB_TMP/cycle.out" >>"$LIB_TMP/grant-ip.us"
-	sed -n 's/.*restored_us=\([0-9]*\).*/\1/p' "$LIB_TMP/cycle.out" >>"$LIB_TMP/release-ip.us"
-	wait_for 60 restored || { fail release "run $i: policy not restored: state $(virtd_state)"; return 1; }
-done
+lock_cycles lock-inprocess grant_us "$LIB_TMP/grant-ip.us" "$LIB_TMP/release-ip.us" --lock-inprocess || return 1
 m=$(median "$LIB_TMP/grant-ip.us")
 bench lock-grant-inprocess "$m" us
 pass lock-grant-inprocess "median $m us of $RUNS"

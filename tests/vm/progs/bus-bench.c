@@ -70,6 +70,17 @@ static int on_properties(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	return 0;
 }
 
+/* Follows virtd's State in w from now on. */
+static int watch_state(sd_bus *bus, struct state_watch *w)
+{
+	int r = sd_bus_match_signal(bus, NULL, "org.virtd1", "/org/virtd1", "org.freedesktop.DBus.Properties",
+				    "PropertiesChanged", on_properties, w);
+
+	if (r < 0)
+		fprintf(stderr, "bus-bench: cannot subscribe to virtd's signals: %s\n", strerror(-r));
+	return r;
+}
+
 /* Waits up to 60 s for State=holds after locked, with /dev/kvm back. */
 static int wait_restored(sd_bus *bus, struct state_watch *w)
 {
@@ -105,15 +116,11 @@ static int lock_cycle(sd_bus *bus, char *argv[])
 {
 	struct state_watch w = {};
 	uint64_t t0, t1;
-	int status, r;
+	int status;
 	pid_t pid;
 
-	r = sd_bus_match_signal(bus, NULL, "org.virtd1", "/org/virtd1", "org.freedesktop.DBus.Properties",
-				"PropertiesChanged", on_properties, &w);
-	if (r < 0) {
-		fprintf(stderr, "bus-bench: cannot subscribe to virtd's signals: %s\n", strerror(-r));
+	if (watch_state(bus, &w) < 0)
 		return 1;
-	}
 	t0 = now_us();
 	pid = fork();
 	if (pid < 0)
@@ -150,12 +157,8 @@ static int lock_inprocess(sd_bus *bus)
 	uint64_t t0, t1, t2;
 	int fd, r;
 
-	r = sd_bus_match_signal(bus, NULL, "org.virtd1", "/org/virtd1", "org.freedesktop.DBus.Properties",
-				"PropertiesChanged", on_properties, &w);
-	if (r < 0) {
-		fprintf(stderr, "bus-bench: cannot subscribe to virtd's signals: %s\n", strerror(-r));
+	if (watch_state(bus, &w) < 0)
 		return 1;
-	}
 	t0 = now_us();
 	r = sd_bus_call_method(bus, "org.virtd1", "/org/virtd1", "org.virtd1.Manager", "AcquireForeign", &error, &reply,
 			       "sstt", "bus-bench", "benchmark", (uint64_t)0, (uint64_t)0);
