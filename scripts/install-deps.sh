@@ -11,7 +11,7 @@ fi
 pkgs=(
 	# build
 	build-essential autoconf automake libtool pkg-config
-	libsystemd-dev libkmod-dev libnl-3-dev libnl-genl-3-dev libinih-dev
+	libsystemd-dev libkmod-dev libnl-3-dev libnl-genl-3-dev libinih-dev libjson-c-dev
 	mandoc
 	# kernel module: headers of both test kernels (their metapackages, so
 	# the ABI number follows the archive), pahole for 6.12's BTF
