@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (see $0 --help)" ;;
 	esac
 done
-image_meta "$flavor" >/dev/null
+check_kernel "$flavor"
 [[ $iter =~ ^[0-9]+$ ]] && [ "$iter" -ge 1 ] || die "--iterations wants a positive whole number, not '$iter'"
 case "$only" in '' | bochs | qemu) ;; *) die "--only wants bochs or qemu, not '$only'" ;; esac
 

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (see $0 --help)" ;;
 	esac
 done
-image_meta "$flavor" >/dev/null
+check_kernel "$flavor"
 [ "$runs" -ge 20 ] 2>/dev/null || die "--runs must be at least 20 (medians of at least 20 runs)"
 
 out=$VM_OUT/bench-$flavor.out

@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (usage: $0 [--kernel 6.1|6.12])" ;;
 	esac
 done
-image_meta "$flavor" >/dev/null
+check_kernel "$flavor"
 builddir=${BUILDDIR:-$REPO_ROOT}
 [ -x "$builddir/src/virtctl" ] ||
 	die "no $builddir/src/virtctl: build the userspace (./autogen.sh && ./configure && make) or set BUILDDIR"

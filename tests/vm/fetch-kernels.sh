@@ -1,37 +1,38 @@
 #!/bin/bash
-# Fetches Debian's test kernels (6.1, 6.12) into the cache: image, modules, vmlinux for PVH boot.
+# Fetches test kernels of tests/vm/kernels into the cache: image, modules, vmlinux for PVH boot, and the headers' packages.
 #
-# Usage: tests/vm/fetch-kernels.sh [6.1|6.12 ...]   (default: both)
-# Writes $VIRTD_TEST_CACHE/kernels/<flavor>/{kver,version,vmlinuz,vmlinux,root/}
-# and checks that the host's headers match the image (build-kmod.sh needs them).
+# Usage: tests/vm/fetch-kernels.sh [KERNEL...]   (default: every kernel of tests/vm/kernels)
+# Writes $VIRTD_TEST_CACHE/kernels/<name>/{kver,version,vmlinuz,vmlinux,root/,
+# headers.debs,compiler}.  Packages come from Debian's archive through a
+# private apt (common.sh: apt_private) and are unpacked with dpkg -x: nothing
+# is installed onto the host.  The headers are unpacked into a build root
+# later, by build-kmod.sh.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
-# apt-cache takes a second per call here, so every metapackage is resolved in
-# one call and every candidate version in another.
-declare -A DEP VER
-resolve_all() {
-	local metas=() pkgs=() f m cur="" line
-	for f in "$@"; do
-		metas+=("$(image_meta "$f")" "$(headers_meta "$f")")
-	done
-	while IFS= read -r line; do
-		case "$line" in
-		" "*Depends:*) [ -n "$cur" ] && [ -z "${DEP[$cur]:-}" ] && DEP[$cur]=${line##*Depends: } ;;
-		*) cur=$line ;;
-		esac
-	done < <(apt-cache depends --important "${metas[@]}" 2>/dev/null)
-	for m in "${metas[@]}"; do
-		case "${DEP[$m]:-}" in
-		linux-image-[0-9]* | linux-headers-[0-9]*) pkgs+=("${DEP[$m]}") ;;
-		*) die "apt knows no package behind '$m': run 'apt-get update' (and check Debian 12's main is in sources.list)" ;;
-		esac
-	done
-	while IFS=' ' read -r p v; do
-		VER[$p]=$v
-	done < <(apt-cache show --no-all-versions "${pkgs[@]}" 2>/dev/null |
-		awk '/^Package: /{p=$2} /^Version: /{print p, $2}')
+# deps SUITES PACKAGE: the package's direct Depends, one per line (virtual
+# packages without their <>).
+deps() {
+	apt_private "$1" apt-cache depends --important "$2" 2>/dev/null |
+		sed -n 's/^ *|\{0,1\}Depends: <\{0,1\}\([^ >]*\)>\{0,1\}$/\1/p'
+}
+# candidate SUITES PACKAGE: the version apt would take.
+candidate() {
+	apt_private "$1" apt-cache show --no-all-versions "$2" 2>/dev/null | sed -n 's/^Version: //p' | head -n1
+}
+# download SUITES PACKAGE VERSION: the .deb's path in the cache.
+download() {
+	local deb name=${2}_${3//:/%3a}
+	deb=$(find "$CACHE/debs" -maxdepth 1 \( -name "${name}_amd64.deb" -o -name "${name}_all.deb" \) | head -n1)
+	if [ -z "$deb" ]; then
+		log "downloading $2 $3"
+		(cd "$CACHE/debs" && apt_private "$1" apt-get download -q "$2=$3" >/dev/null 2>"$CACHE/debs/.download.err") ||
+			{ cat "$CACHE/debs/.download.err" >&2; die "apt-get download $2=$3 failed (network?)"; }
+		deb=$(find "$CACHE/debs" -maxdepth 1 \( -name "${name}_amd64.deb" -o -name "${name}_all.deb" \) | head -n1)
+		[ -n "$deb" ] || die "apt-get download left no ${name}_*.deb in $CACHE/debs"
+	fi
+	echo "$deb"
 }
 
 # Uncompressed vmlinux (ELF, PVH entry note) from a bzImage.  The setup header
@@ -79,65 +80,91 @@ extract_vmlinux() {
 }
 
 fetch_one() {
-	local flavor=$1 dir meta pkg ver kver deb hmeta hpkg hver hinst
+	local flavor=$1 suites dir meta pkg ver kver hmeta hpkg hver d deb debs=() hdebs=() compiler=""
+	suites=$(kernel_field "$flavor" sources)
 	dir=$(kernel_dir "$flavor")
+	apt_private_update "$suites"
 	meta=$(image_meta "$flavor")
-	pkg=${DEP[$meta]}
-	ver=${VER[$pkg]:-}
-	[ -n "$ver" ] || die "no candidate version for $pkg: run 'apt-get update'"
+	pkg=$(deps "$suites" "$meta" | grep -m1 -E '^linux-image-[0-9]') ||
+		die "$flavor: no linux-image-<version> behind $meta in ${suites//,/ } (is the suite in tests/vm/kernels right?)"
 	kver=${pkg#linux-image-}
+	ver=$(candidate "$suites" "$pkg")
+	[ -n "$ver" ] || die "$flavor: no candidate version of $pkg in ${suites//,/ }"
+	hmeta=$(headers_meta "$flavor")
+	hpkg=$(deps "$suites" "$hmeta" | grep -m1 -E '^linux-headers-[0-9]') ||
+		die "$flavor: no linux-headers-<version> behind $hmeta in ${suites//,/ }"
+	hver=$(candidate "$suites" "$hpkg")
+	if [ "$hpkg" != "linux-headers-$kver" ] || [ "$hver" != "$ver" ]; then
+		die "$flavor: image $pkg $ver but $hmeta points to $hpkg $hver; the archive is mid-update: retry later"
+	fi
 	mkdir -p "$CACHE/debs" "$dir"
 
-	deb=$(find "$CACHE/debs" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_amd64.deb" | head -n1)
-	if [ -z "$deb" ]; then
-		log "$flavor: downloading $pkg $ver"
-		(cd "$CACHE/debs" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
-			(cd "$CACHE/debs" && apt-get download "$pkg=$ver") ||
-			die "apt-get download $pkg=$ver failed (network? 'apt-get update'?)"
-		deb=$(find "$CACHE/debs" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_amd64.deb" | head -n1)
-		[ -n "$deb" ] || die "apt-get download left no ${pkg}_${ver}_amd64.deb in $CACHE/debs"
-	fi
+	# The image, and on 7.x the packages it is split into (linux-binary holds
+	# vmlinuz, linux-modules the modules, linux-base modules.builtin and
+	# modules.order, without which depmod and modprobe miss built-in modules).
+	debs+=("$(download "$suites" "$pkg" "$ver")")
+	for d in $(deps "$suites" "$pkg" | grep -Fx -e "linux-binary-$kver" -e "linux-modules-$kver" -e "linux-base-$kver" || true); do
+		debs+=("$(download "$suites" "$d" "$(candidate "$suites" "$d")")")
+	done
+	# The headers: the arch package, -common, the kbuild tools; the compiler
+	# is the gcc-N the headers depend on (gcc-N or gcc-N-for-host).
+	hdebs+=("$(download "$suites" "$hpkg" "$hver")")
+	for d in $(deps "$suites" "$hpkg"); do
+		case "$d" in
+		linux-headers-*-common* | linux-kbuild-*) hdebs+=("$(download "$suites" "$d" "$(candidate "$suites" "$d")")") ;;
+		gcc-[0-9]* | linux-compiler-gcc-[0-9]*) [ -n "$compiler" ] || compiler=$(grep -oE 'gcc-[0-9]+' <<<"$d" | head -n1) ;;
+		esac
+	done
+	[ ${#hdebs[@]} -ge 3 ] || die "$flavor: $hpkg lacks its -common or linux-kbuild dependency (found: ${hdebs[*]##*/})"
+	[ -n "$compiler" ] || die "$flavor: $hpkg names no gcc-N in its dependencies; cannot tell which compiler builds modules for it"
 
-	if up_to_date "$dir/vmlinux" "$dir/kver" "$dir/root/.extracted" -- "$deb" &&
-		[ "$(cat "$dir/kver")" = "$kver" ]; then
+	if up_to_date "$dir/vmlinux" "$dir/kver" "$dir/root/.extracted" -- "${debs[@]}" &&
+		[ "$(cat "$dir/kver")" = "$kver" ] && [ "$(cat "$dir/version")" = "$ver" ] &&
+		[ "$(cat "$dir/image.debs" 2>/dev/null)" = "${debs[*]}" ]; then
 		log "$flavor: $kver up to date in $dir"
 	else
-		log "$flavor: extracting $(basename "$deb")"
+		log "$flavor: extracting ${debs[*]##*/}"
 		rm -rf "$dir/root" "$dir/vmlinux" "$dir/vmlinuz"
 		mkdir -p "$dir/root"
-		dpkg -x "$deb" "$dir/root"
-		local moddir
+		for deb in "${debs[@]}"; do
+			dpkg -x "$deb" "$dir/root"
+		done
+		local moddir vmlinuz
 		moddir=$(find "$dir/root" -type d -path "*/lib/modules/$kver" | head -n1)
-		[ -n "$moddir" ] || die "$deb holds no lib/modules/$kver"
+		[ -n "$moddir" ] || die "${debs[*]##*/} hold no lib/modules/$kver"
 		# depmod -b wants BASE/lib/modules/KVER; merged-/usr packages put it under usr/.
 		local base=${moddir%/lib/modules/"$kver"}
 		depmod -b "$base" "$kver" || die "depmod -b $base $kver failed (package 'kmod')"
 		[ -s "$moddir/modules.dep" ] || die "depmod wrote no $moddir/modules.dep"
 		ln -sfn "${moddir#"$dir"/}" "$dir/modules"
-		cp "$dir/root/boot/vmlinuz-$kver" "$dir/vmlinuz"
+		# Up to 6.x in boot/; 7.x's linux-binary puts it next to the modules.
+		vmlinuz=
+		for d in "$dir/root/boot/vmlinuz-$kver" "$moddir/vmlinuz"; do
+			[ -f "$d" ] && { vmlinuz=$d; break; }
+		done
+		[ -n "$vmlinuz" ] || die "${debs[*]##*/} hold no vmlinuz (looked in boot/ and $moddir)"
+		cp "$vmlinuz" "$dir/vmlinuz"
 		extract_vmlinux "$dir/vmlinuz" "$dir/vmlinux"
 		echo "$kver" >"$dir/kver"
 		echo "$ver" >"$dir/version"
+		echo "${debs[*]}" >"$dir/image.debs"
 		touch "$dir/root/.extracted"
 	fi
-
-	# Headers for build-kmod.sh: same ABI and same package version as the image.
-	hmeta=$(headers_meta "$flavor")
-	hpkg=${DEP[$hmeta]}
-	hver=${VER[$hpkg]:-}
-	hinst=$(dpkg-query -W -f='${Version}' "linux-headers-$kver" 2>/dev/null || true)
-	if [ "$hpkg" != "linux-headers-$kver" ] || [ "$hver" != "$ver" ]; then
-		die "$flavor: image $pkg $ver but headers metapackage $hmeta points to $hpkg $hver; the archive is mid-update: run 'apt-get update' and retry"
-	fi
-	if [ ! -d "/usr/src/linux-headers-$kver" ] || [ "$hinst" != "$ver" ]; then
-		die "$flavor: headers for $kver $ver are not installed (have: ${hinst:-none}): run scripts/install-deps.sh (or apt-get install $hmeta)"
-	fi
+	printf '%s\n' "${hdebs[@]}" >"$dir/headers.debs"
+	echo "$compiler" >"$dir/compiler"
 	echo "$flavor $kver $ver $dir"
 }
 
 ensure_cache
 [ $# -gt 0 ] || set -- "${FLAVORS[@]}"
-resolve_all "$@"
 for f in "$@"; do
+	check_kernel "$f"
+done
+for f in "$@"; do
+	# One fetch per kernel at a time: the suites' scripts fetch for themselves.
+	mkdir -p "$CACHE/kernels"
+	exec 6>"$CACHE/kernels/.$f.lock"
+	flock 6
 	fetch_one "$f"
+	exec 6>&-
 done

@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ -z "$flavor" ] || [ -z "$out" ]; then usage; fi
-image_meta "$flavor" >/dev/null
+check_kernel "$flavor"
 # Only the top of each vendor's KVM stack is named; everything below it comes
 # from the kernel's modules.dep.  msr gives the scenarios an oracle for
 # EFER.SVME / CR4-independent MSR reads that does not go through virthw.

@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ -z "$flavor" ] || [ ${#tests[@]} -eq 0 ]; then usage; fi
-image_meta "$flavor" >/dev/null
+check_kernel "$flavor"
 for t in "${tests[@]}"; do
 	[ -f "$VM_DIR/scenarios/$t.sh" ] || [ -f "$VM_DIR/bench/$t.sh" ] ||
 		die "no scenario '$t' (tests/vm/scenarios/$t.sh or tests/vm/bench/$t.sh)"

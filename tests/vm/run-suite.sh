@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--jobs) jobs=${2:?}; shift 2 ;;
 	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
-	*) image_meta "$1" >/dev/null; kernels+=("$1"); shift ;;
+	*) check_kernel "$1"; kernels+=("$1"); shift ;;
 	esac
 done
 [ ${#kernels[@]} -gt 0 ] || kernels=("${FLAVORS[@]}")
