@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs, from Debian 12's archive, everything needed to build virtd and
-# to run its tests and demo (compilers, libraries, kernel headers, emulators).
+# to run its tests and demo (compilers, libraries, emulators, mmdebstrap).
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -13,9 +13,11 @@ pkgs=(
 	build-essential autoconf automake libtool pkg-config
 	libsystemd-dev libkmod-dev libnl-3-dev libnl-genl-3-dev libinih-dev libjson-c-dev
 	mandoc
-	# kernel module: headers of both test kernels (their metapackages, so
-	# the ABI number follows the archive), pahole for 6.12's BTF
-	linux-headers-amd64 linux-headers-6.12-amd64 dwarves kmod
+	# kernel module: the test kernels and their headers are fetched by
+	# tests/vm/fetch-kernels.sh (a private apt, never installed here) and the
+	# module is built in a build root of the kernel's suite made with
+	# mmdebstrap; depmod (kmod) indexes the unpacked modules
+	mmdebstrap debian-archive-keyring kmod
 	# test machines
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# the daemon's test image copies these from the host: the system bus,

@@ -1,17 +1,48 @@
 #!/bin/bash
 # The project's test command: installs what is missing, builds, and runs every
-# suite (unit tests under ASan/UBSan, module builds, real kernels in QEMU and
-# Bochs), then prints one total line "N passed, N failed, N skipped".
+# suite (unit tests under ASan/UBSan, on the host and in a Debian 13 build
+# root, the module against every kernel of tests/vm/kernels, real kernels in
+# QEMU and Bochs), then prints each phase's duration and one total line
+# "N passed, N failed, N skipped".
+#
+# Usage: scripts/test.sh [--kernel=KERNEL]
+#   --kernel=KERNEL  everything on one kernel of tests/vm/kernels: its module
+#                    build and the full QEMU and Bochs suites on it (default:
+#                    the whole matrix, as the table's qemu and bochs columns say)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
+only=
+for a in "$@"; do
+	case $a in
+	--kernel=?*) only=${a#--kernel=} ;;
+	-h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "test: unknown argument '$a' (usage: scripts/test.sh [--kernel=KERNEL])" >&2; exit 2 ;;
+	esac
+done
+if [ -n "$only" ] && ! grep -qE "^$only[[:space:]]" tests/vm/kernels; then
+	echo "test: unknown kernel '$only': use a name from tests/vm/kernels ($(awk '!/^#/ && NF {printf "%s ", $1}' tests/vm/kernels))" >&2
+	exit 2
+fi
+
 passed=0 failed=0 skipped=0
 log_dir=$top/tests/vm/out
 mkdir -p "$log_dir"
 
-say() { printf '== %s\n' "$*"; }
+# Each phase's wall-clock time, printed at the end so the CI budget shows.
+phases=() phase_name= phase_start=
+say() {
+	phase_end
+	printf '== %s\n' "$*"
+	phase_name=$* phase_start=$(date +%s)
+}
+phase_end() {
+	[ -n "$phase_name" ] && phases+=("$(printf '%5d s  %s' $(($(date +%s) - phase_start)) "$phase_name")")
+	phase_name=
+}
+run_start=$(date +%s)
 result() {	# result PASS|FAIL|SKIP NAME [DETAIL]
 	printf '%s %s%s\n' "$1" "$2" "${3:+: $3}"
 	case $1 in
@@ -88,9 +119,20 @@ for m in man/*.[0-9]; do
 done
 
 export BUILDDIR=$top/build/release
+# shellcheck source=../tests/vm/common.sh
+. tests/vm/common.sh
+kernels=("${FLAVORS[@]}")
+[ -z "$only" ] || kernels=("$only")
 
-say "virthw module, W=1, against both test kernels"
-for k in 6.1 6.12; do
+say "kernels: fetch ${kernels[*]} (private apt, unpacked into the cache)"
+if tests/vm/fetch-kernels.sh "${kernels[@]}" >"$log_dir/fetch-kernels.log" 2>&1; then
+	result PASS fetch-kernels "$(awk 'NF == 4 && $4 ~ /^\// {printf "%s=%s ", $1, $2}' "$log_dir/fetch-kernels.log")"
+else
+	result FAIL fetch-kernels "see $log_dir/fetch-kernels.log"
+fi
+
+say "virthw module, W=1, against ${kernels[*]} (each in its suite's build root)"
+for k in "${kernels[@]}"; do
 	if tests/vm/build-kmod.sh "$k" >"$log_dir/kmod-$k.log" 2>&1; then
 		if grep -qE 'warning:|error:' "$log_dir/kmod-$k.log"; then
 			result FAIL "kmod/$k" "warnings (see $log_dir/kmod-$k.log)"
@@ -102,14 +144,30 @@ for k in 6.1 6.12; do
 	fi
 done
 
-say "QEMU (AMD SVM, real KVM) on Debian's 6.1 and 6.12 kernels"
-tests/vm/run-suite.sh 2>&1 | tee "$log_dir/qemu-suite.log"
+if [ -z "$only" ]; then
+	say "userspace in the Debian 13 build root (-Werror, unit tests under ASan/UBSan)"
+	tests/vm/userspace-root.sh trixie >"$log_dir/userspace-trixie.log" 2>&1
+	add_counts userspace-trixie "$log_dir/userspace-trixie.log" $?
+	grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/userspace-trixie.log"
+fi
+
+if [ -n "$only" ]; then
+	qemu_args=("$only") bochs_args=("$only")
+else
+	qemu_args=() bochs_args=(--jobs 2)
+fi
+say "QEMU (AMD SVM, real KVM): $([ -n "$only" ] && echo "full suite on $only" || echo "full on $(kernels_with qemu full | paste -sd' '), smoke on $(kernels_with qemu smoke | paste -sd' ')")"
+tests/vm/run-suite.sh "${qemu_args[@]}" 2>&1 | tee "$log_dir/qemu-suite.log"
 add_counts qemu-suite "$log_dir/qemu-suite.log" "${PIPESTATUS[0]}"
 
-say "Bochs (Intel VMX) on Debian's 6.12 and 6.1 kernels"
-tests/vm/bochs/run-suite.sh 6.12 6.1 2>&1 | tee "$log_dir/bochs-suite.log"
+say "Bochs (Intel VMX): $([ -n "$only" ] && echo "full suite on $only" || echo "full on $(kernels_with bochs full | paste -sd' '), smoke on $(kernels_with bochs smoke | paste -sd' ')")"
+tests/vm/bochs/run-suite.sh "${bochs_args[@]}" 2>&1 | tee "$log_dir/bochs-suite.log"
 add_counts bochs-suite "$log_dir/bochs-suite.log" "${PIPESTATUS[0]}"
+phase_end
 
 echo
+echo "phases (wall clock):"
+printf '%s\n' "${phases[@]}"
+printf '%5d s  total\n' $(($(date +%s) - run_start))
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The probe benchmark: virthw's run path measured by `virtctl probe` in Bochs (Intel VMX) and QEMU (AMD SVM); prints (a), (b), (c) and (b)/(a) per CPU.
 #
-# Usage: tests/vm/bench-probe.sh [--kernel 6.1|6.12] [--iterations N] [--smp N]
+# Usage: tests/vm/bench-probe.sh [--kernel KERNEL] [--iterations N] [--smp N]
 #                                [--only bochs|qemu] [--no-boot] [--update]
 #   (defaults: 6.12, 1000 iterations per figure, 2 QEMU vCPUs, both machines)
 #   --no-boot  report from the machines' last logs instead of booting them

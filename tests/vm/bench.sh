@@ -1,7 +1,7 @@
 #!/bin/bash
 # The daemon benchmark: boots the daemon image with 4 vCPUs, runs bench/bench-daemon.sh and bench/bench-lock.sh, prints the figures and ratios.
 #
-# Usage: tests/vm/bench.sh [--kernel 6.1|6.12] [--smp N] [--runs N] [--update]
+# Usage: tests/vm/bench.sh [--kernel KERNEL] [--smp N] [--runs N] [--update]
 #   (defaults: 6.12, 4 vCPUs, 25 runs per latency figure)
 #   --update   also rewrite BENCHMARKS.md at the repository root with them
 # Not a test: it prints figures against the targets and exits 0 when

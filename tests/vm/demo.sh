@@ -1,7 +1,7 @@
 #!/bin/bash
 # The human-readable demo: boots a Debian kernel in QEMU and shows `virtctl hw` before, during and after a KVM VM.
 #
-# Usage: tests/vm/demo.sh [--kernel 6.1|6.12]   (default 6.1)
+# Usage: tests/vm/demo.sh [--kernel KERNEL]   (default 6.1)
 # Fetches the kernel and builds virthw and the image when needed; the
 # userspace comes from BUILDDIR (default: the repository root, built with
 # ./autogen.sh && ./configure && make).  On 6.12 kvm is loaded with
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) flavor=${2:?}; shift 2 ;;
 	-h | --help) sed -n '2,8p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (usage: $0 [--kernel 6.1|6.12])" ;;
+	*) die "unknown argument '$1' (usage: $0 [--kernel KERNEL])" ;;
 	esac
 done
 check_kernel "$flavor"

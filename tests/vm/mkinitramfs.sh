@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the test machines' initramfs: busybox, the kernel's KVM modules, virthw.ko, the project's binaries, the guest tests.
 #
-# Usage: tests/vm/mkinitramfs.sh --kernel <6.1|6.12> --vendor amd|intel --out FILE
+# Usage: tests/vm/mkinitramfs.sh --kernel KERNEL --vendor amd|intel --out FILE
 #                                [--virthw KO] [--missing-ok] [--gzip] [--daemon]
 #   --daemon       the daemon's image: virtd as installed (/usr/sbin/virtd,
 #                  /etc/virtd.conf, the bus policy, the unit), dbus-daemon with

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boots one QEMU test machine (TCG, AMD SVM, real KVM) on a Debian kernel and reports its scenarios.
 #
-# Usage: tests/vm/run-qemu.sh --kernel <6.1|6.12> [--smp N] [--append ARGS]
+# Usage: tests/vm/run-qemu.sh --kernel KERNEL [--smp N] [--append ARGS]
 #                             [--console] [--timeout SECS] [--missing-ok]
 #                             [--daemon] [--mem MIB] TESTS...
 # TESTS are scenario names (tests/vm/scenarios/NAME.sh), separate or

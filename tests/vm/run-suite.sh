@@ -1,10 +1,13 @@
 #!/bin/bash
-# Runs every QEMU scenario on both Debian kernels, three boots per kernel, and prints the total.
+# Runs the QEMU (AMD SVM, real kvm_amd) scenarios on the test kernels and prints the total.
 #
-# Usage: tests/vm/run-suite.sh [--jobs 1|2] [KERNEL...]   (default: 6.1 6.12, 2 jobs)
-# Per kernel: the virthw scenarios (busybox image), the daemon scenarios
-# (daemon image: virtd as installed, dbus-daemon, udevd, kmod), the lock
-# scenarios (daemon image) and the systemd-as-PID-1 scenario.
+# Usage: tests/vm/run-suite.sh [--jobs 1|2] [--smoke KERNEL]... [KERNEL...]
+#   KERNEL          the full suite on it (names: tests/vm/kernels)
+#   --smoke KERNEL  one boot: virthw's read side, every policy once, the lock once
+#   (no kernel named: what the table's qemu column says for each kernel; 2 jobs)
+# The full suite, per kernel: the virthw scenarios (busybox image), the
+# daemon scenarios (daemon image: virtd as installed, dbus-daemon, udevd,
+# kmod), the lock scenarios (daemon image) and the systemd-as-PID-1 scenario.
 # Each VIRTD-TEST line is printed prefixed with its kernel; the last line is
 # "N passed, N failed, N skipped".  Exit 0 only if nothing failed.
 # Missing project inputs (virthw.ko, binaries) do not stop the run: the
@@ -19,16 +22,23 @@ DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-relo
 SYSTEMD_SCENARIOS=systemd-admin
 # The foreign-hypervisor lock (daemon image, with foreignhv.ko and foreign-hv).
 LOCK_SCENARIOS=lock-foreignhv,lock-grant,lock-refuse,lock-release,lock-restart,lock-orphan
+# The smoke boot (daemon image): the read side with a VM, each policy, the lock.
+SMOKE_SCENARIOS=vm-lifecycle,daemon-boot,daemon-first-vm,daemon-never,lock-grant
 
-jobs=2 kernels=()
+jobs=2 full=() smoke=() table=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--jobs) jobs=${2:?}; shift 2 ;;
-	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
-	*) check_kernel "$1"; kernels+=("$1"); shift ;;
+	--smoke) check_kernel "${2:?--smoke needs a kernel}"; smoke+=("$2"); table=0; shift 2 ;;
+	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+	*) check_kernel "$1"; full+=("$1"); table=0; shift ;;
 	esac
 done
-[ ${#kernels[@]} -gt 0 ] || kernels=("${FLAVORS[@]}")
+if [ "$table" = 1 ]; then
+	mapfile -t full < <(kernels_with qemu full)
+	mapfile -t smoke < <(kernels_with qemu smoke)
+fi
+kernels=("${full[@]}" "${smoke[@]}")
 
 mkdir -p "$VM_OUT"
 start=$(date +%s)
@@ -63,19 +73,27 @@ fi
 
 # Images first, one after the other (they share build-kmod's tree), then the
 # boots: single-threaded TCG keeps one host core busy per machine, so with
-# two cores the two kernels boot side by side.
+# two cores two kernels boot side by side.
 for k in "${kernels[@]}"; do
-	"$VM_DIR/mkinitramfs.sh" --kernel "$k" --vendor amd --missing-ok \
-		--out "$VM_OUT/initramfs-$k-amd.cpio" >"$VM_OUT/mkinitramfs-$k.log" 2>&1 || true
 	"$VM_DIR/mkinitramfs.sh" --kernel "$k" --vendor amd --missing-ok --daemon \
 		--out "$VM_OUT/initramfs-$k-amd-daemon.cpio" >"$VM_OUT/mkinitramfs-$k-daemon.log" 2>&1 || true
 done
+for k in "${full[@]}"; do
+	"$VM_DIR/mkinitramfs.sh" --kernel "$k" --vendor amd --missing-ok \
+		--out "$VM_OUT/initramfs-$k-amd.cpio" >"$VM_OUT/mkinitramfs-$k.log" 2>&1 || true
+done
 # Longest boots first, so that the two host cores stay busy to the end.
 runs=()
-for set in daemon lock systemd base; do
-	for k in "${kernels[@]}"; do
+for set in daemon lock systemd; do
+	for k in "${full[@]}"; do
 		runs+=("$k/$set")
 	done
+done
+for k in "${smoke[@]}"; do
+	runs+=("$k/smoke")
+done
+for k in "${full[@]}"; do
+	runs+=("$k/base")
 done
 for r in "${runs[@]}"; do
 	# A free core: start the next boot as soon as any one ends.
@@ -90,6 +108,7 @@ for r in "${runs[@]}"; do
 	daemon) list=$DAEMON_SCENARIOS opts=(--timeout 1200 --append virtd.timeout=600) ;;
 	lock) list=$LOCK_SCENARIOS opts=(--daemon --timeout 900 --append virtd.timeout=300) ;;
 	systemd) list=$SYSTEMD_SCENARIOS opts=(--timeout 480 --append virtd.timeout=400) ;;
+	smoke) list=$SMOKE_SCENARIOS opts=(--daemon --timeout 900 --append virtd.timeout=300) ;;
 	esac
 	RUNLOG[$r]=$VM_OUT/suite-$k-${r#*/}.out
 	"$VM_DIR/run-qemu.sh" --kernel "$k" --missing-ok "${opts[@]}" "$list" >"${RUNLOG[$r]}" 2>&1 &

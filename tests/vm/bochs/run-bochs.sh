@@ -1,7 +1,7 @@
 #!/bin/bash
 # Owns booting a real kernel in Bochs (Intel VMX) and judging its guest test verdict.
 #
-# Usage: run-bochs.sh [--kernel 6.1|6.12] [--console] [--initramfs FILE] [--daemon]
+# Usage: run-bochs.sh [--kernel KERNEL] [--console] [--initramfs FILE] [--daemon]
 #                     [--missing-ok] [--append 'ARGS'] [--timeout SECONDS] TEST...
 #
 # Boots the kernel flavor (from $VIRTD_TEST_CACHE/kernels/, see
@@ -66,7 +66,7 @@ flavor=$DEFAULT_FLAVOR console=0 initramfs='' missing_ok=() extra='' limit=900 d
 tests=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--kernel) flavor=${2:?--kernel needs 6.1 or 6.12}; shift 2 ;;
+	--kernel) flavor=${2:?--kernel needs a name from tests/vm/kernels}; shift 2 ;;
 	--console) console=1; shift ;;
 	--initramfs) initramfs=${2:?--initramfs needs a file}; shift 2 ;;
 	--missing-ok) missing_ok=(--missing-ok); shift ;;
@@ -78,10 +78,10 @@ while [ $# -gt 0 ]; do
 	*) tests+=("$1"); shift ;;
 	esac
 done
-case $flavor in
-6.1|6.12) ;;
-*) die "unknown kernel flavor '$flavor' (use 6.1 or 6.12)" ;;
-esac
+# The kernel matrix (tests/vm/kernels) and its helpers.
+# shellcheck source=../common.sh
+. "$here/../common.sh"
+check_kernel "$flavor"
 [ ${#tests[@]} -gt 0 ] || die "name at least one guest scenario (tests/vm/scenarios/NAME.sh)"
 for t in "${tests[@]}"; do
 	[[ $t =~ ^[A-Za-z0-9_-]+$ ]] || die "bad scenario name '$t' (letters, digits, '-' and '_' only)"

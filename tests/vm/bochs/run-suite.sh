@@ -1,11 +1,14 @@
 #!/bin/bash
 # Owns the Bochs (Intel VMX) suite: every tests/vm/scenarios/bochs-*.sh in one boot per kernel.
 #
-# Usage: tests/vm/bochs/run-suite.sh [6.1|6.12 ...]   (default: run-bochs.sh's kernel)
-# Prints each VIRTD-TEST line prefixed with [bochs-<kernel>] as it comes; the
-# last line is "N passed, N failed, N skipped". Exit 0 only if nothing failed.
+# Usage: tests/vm/bochs/run-suite.sh [--jobs 1|2] [--smoke KERNEL]... [KERNEL...]
+#   KERNEL          every bochs-* scenario on it (names: tests/vm/kernels)
+#   --smoke KERNEL  the smoke set on it: bochs-vmx and bochs-daemon-policy
+#   (no kernel named: what the table's bochs column says for each kernel)
+# Prints each VIRTD-TEST line prefixed with [bochs-<kernel>]; the last line
+# is "N passed, N failed, N skipped". Exit 0 only if nothing failed.
 # A boot costs about a minute and a half before the first scenario, so all
-# scenarios share it, and one kernel is booted unless more are named.
+# of a kernel's scenarios share one boot.
 # The boot uses the daemon's image (mkinitramfs.sh --daemon: virtd as
 # installed, dbus-daemon, udevd, kmod), which the virthw-only scenarios
 # (bochs-vmx) run on as well: its extra 20 MB cost ~15 s of loading, a
@@ -16,17 +19,26 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 out=$root/tests/vm/out/bochs
 
-kernels=()
-for a in "$@"; do
-	case $a in
-	6.1|6.12) kernels+=("$a") ;;
-	-h|--help) sed -n '4,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) echo "run-suite: unknown kernel '$a' (use 6.1 or 6.12)" >&2; exit 2 ;;
+# The kernel matrix and its helpers (check_kernel, kernels_with).
+# shellcheck source=../common.sh
+. "$here/../common.sh"
+
+# The smoke set: virthw's read side and VMX run path, and every policy once.
+SMOKE=(bochs-vmx bochs-daemon-policy)
+
+runs=() jobs=1 table=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--jobs) jobs=${2:?--jobs needs 1 or 2}; shift 2 ;;
+	--smoke) check_kernel "${2:?--smoke needs a kernel}"; runs+=("$2/smoke"); table=0; shift 2 ;;
+	-h|--help) sed -n '4,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) echo "run-suite: unknown option '$1'" >&2; exit 2 ;;
+	*) check_kernel "$1"; runs+=("$1/full"); table=0; shift ;;
 	esac
 done
-if [ ${#kernels[@]} -eq 0 ]; then
-	kernels=("$(sed -n 's/^DEFAULT_FLAVOR=//p' "$here/run-bochs.sh")")
-	[ -n "${kernels[0]}" ] || { echo "run-suite: no DEFAULT_FLAVOR= in run-bochs.sh" >&2; exit 2; }
+if [ "$table" = 1 ]; then
+	for k in $(kernels_with bochs full); do runs+=("$k/full"); done
+	for k in $(kernels_with bochs smoke); do runs+=("$k/smoke"); done
 fi
 
 scenarios=()
@@ -57,15 +69,30 @@ limit=$((BOOT_WALL + SCENARIO_WALL * ${#scenarios[@]}))
 mkdir -p "$out"
 start=$(date +%s)
 passed=0 failed=0 skipped=0
-for k in "${kernels[@]}"; do
+# One boot per kernel; with --jobs 2 two kernels boot side by side (Bochs
+# keeps one host core busy; its emulated time does not depend on the host).
+boot() {	# boot KERNEL full|smoke LOG
+	local list=("${scenarios[@]}") rc=0
+	[ "$2" = smoke ] && list=("${SMOKE[@]}")
+	"$here/run-bochs.sh" --kernel "$1" --daemon --timeout $((BOOT_WALL + SCENARIO_WALL * ${#list[@]})) \
+		--append "virtd.timeout=$PER_SCENARIO" "${list[@]}" >"$3" 2>&1 || rc=$?
+	echo "$rc" >"$3.rc"
+}
+for r in "${runs[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+	k=${r%/*}
+	rm -f "$out/suite-$k.out.rc"
+	boot "$k" "${r#*/}" "$out/suite-$k.out" &
+done
+wait
+for r in "${runs[@]}"; do
+	k=${r%/*}
 	label=bochs-$k
 	log=$out/suite-$k.out
-	set +e
-	"$here/run-bochs.sh" --kernel "$k" --daemon --timeout "$limit" \
-		--append "virtd.timeout=$PER_SCENARIO" "${scenarios[@]}" 2>&1 | tee "$log" \
-		| sed -u -n "s/^VIRTD-TEST: /VIRTD-TEST: [$label] /p"
-	rc=${PIPESTATUS[0]}
-	set -e
+	rc=$(cat "$log.rc" 2>/dev/null || echo 1)
+	sed -n "s/^VIRTD-TEST: /VIRTD-TEST: [$label] /p" "$log"
 	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1 || true)
 	if [ -z "$summary" ]; then
 		echo "VIRTD-TEST: [$label] FAIL $label/setup: the machine could not be prepared or booted:"
@@ -83,7 +110,8 @@ for k in "${kernels[@]}"; do
 		echo "VIRTD-TEST: [$label] FAIL $label/verdict: ${why:-run-bochs.sh exited $rc}"
 		failed=$((failed + 1))
 	fi
+	grep -h '^run-bochs.sh: .* s in Bochs$' "$log" | sed "s/^/[$label] /" || true
 done
-echo "run-suite (bochs): ${scenarios[*]} on ${kernels[*]} in $(($(date +%s) - start)) s"
+echo "run-suite (bochs): ${runs[*]} in $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
