@@ -24,6 +24,7 @@
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -51,39 +52,65 @@ static DEFINE_MUTEX(foreignhv_mutex);
 static struct file *foreignhv_holder;
 static cpumask_var_t foreignhv_cpus;
 
+/*
+ * VMX needs CR4.VMXE, and the kernel's CR4 helpers (cr4_set_bits() and
+ * friends, through cr4_update_irqsoff()) are exported to KVM's modules only
+ * from 6.19 on (measured in Debian's 7.2 and 7.3 Module.symvers; VirtualBox's
+ * vboxdrv notes the same).  The stand-in then supports SVM only: it is used
+ * by the QEMU (AMD) lock scenarios, and a stand-in has no business writing
+ * CR4 behind the kernel's back.  EFER is read and written with rdmsr/wrmsr
+ * (two 32-bit halves), which every kernel has under the same name.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define FOREIGNHV_HAVE_VMX 0
+#else
+#define FOREIGNHV_HAVE_VMX 1
+#endif
+
+static bool foreignhv_svme_here(void)
+{
+	u32 lo, hi __maybe_unused;	/* SVME is bit 12: in the low half */
+
+	rdmsr(MSR_EFER, lo, hi);
+	return lo & EFER_SVME;
+}
+
+static void foreignhv_svme_write(bool on)
+{
+	u32 lo, hi;
+
+	rdmsr(MSR_EFER, lo, hi);
+	wrmsr(MSR_EFER, on ? lo | EFER_SVME : lo & ~EFER_SVME, hi);
+}
+
 /* IPI context, interrupts off: a read and at most one write of a register. */
 static bool foreignhv_on_here(void)
 {
-	u64 efer;
-
 	if (foreignhv_feature == FOREIGNHV_VMX)
 		return __read_cr4() & X86_CR4_VMXE;
-	rdmsrl(MSR_EFER, efer);
-	return efer & EFER_SVME;
+	return foreignhv_svme_here();
 }
 
 static void foreignhv_set_here(void)
 {
-	u64 efer;
-
+#if FOREIGNHV_HAVE_VMX
 	if (foreignhv_feature == FOREIGNHV_VMX) {
 		cr4_set_bits(X86_CR4_VMXE);
 		return;
 	}
-	rdmsrl(MSR_EFER, efer);
-	wrmsrl(MSR_EFER, efer | EFER_SVME);
+#endif
+	foreignhv_svme_write(true);
 }
 
 static void foreignhv_clear_here(void)
 {
-	u64 efer;
-
+#if FOREIGNHV_HAVE_VMX
 	if (foreignhv_feature == FOREIGNHV_VMX) {
 		cr4_clear_bits(X86_CR4_VMXE);
 		return;
 	}
-	rdmsrl(MSR_EFER, efer);
-	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+#endif
+	foreignhv_svme_write(false);
 }
 
 /* @info: a cpumask collecting the CPUs that already have it on. */
@@ -259,9 +286,12 @@ static int __init foreignhv_init(void)
 
 	if (boot_cpu_has(X86_FEATURE_SVM))
 		foreignhv_feature = FOREIGNHV_SVM;
-	else if (boot_cpu_has(X86_FEATURE_VMX))
+	else if (boot_cpu_has(X86_FEATURE_VMX) && FOREIGNHV_HAVE_VMX)
 		foreignhv_feature = FOREIGNHV_VMX;
-	else
+	else if (boot_cpu_has(X86_FEATURE_VMX)) {
+		pr_err("foreignhv: VMX needs the kernel's CR4 helpers, exported to KVM only on this kernel; SVM only\n");
+		return -EOPNOTSUPP;
+	} else
 		return -ENODEV;
 
 	if (!zalloc_cpumask_var(&foreignhv_cpus, GFP_KERNEL))
