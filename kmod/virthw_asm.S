@@ -8,6 +8,7 @@
 #include <asm/asm.h>
 #include <asm/ibt.h>
 #include <asm/unwind_hints.h>
+#include <linux/objtool.h>
 
 /* VMCS field encoding of HOST_RSP (SDM vol. 3, appendix B.4.4). */
 #define VIRTHW_VMCS_HOST_RSP	0x6c14
@@ -74,11 +75,18 @@ SYM_INNER_LABEL(virthw_vmx_exit, SYM_L_GLOBAL)
 SYM_FUNC_END(virthw_vmx_enter)
 
 /*
- * Guest code, run with the host's page tables.  CPUID exits
+ * Guest code, run with the host's page tables.  Its addresses go into the
+ * VMCS/VMCB, never into an indirect call or jump: VM entry does not check
+ * for ENDBR.  Up to 6.12 SYM_FUNC_START() emits an ENDBR anyway; by 7.2 it
+ * does not (commit not confirmed), and objtool then reports the address
+ * taken in C ("relocation to !ENDBR").  ANNOTATE_NOENDBR, in
+ * <linux/objtool.h> on all five kernels (by way of <linux/annotate.h> on
+ * 7.x), says so.  CPUID exits
  * unconditionally under VMX and is intercepted under SVM, so this guest
  * never executes an instruction: every entry ends in an exit right away.
  */
 SYM_FUNC_START(virthw_guest_exit_loop)
+	ANNOTATE_NOENDBR
 1:
 	cpuid
 	jmp	1b
@@ -89,6 +97,7 @@ SYM_FUNC_END(virthw_guest_exit_loop)
  * measurement: only the timer (or a host interrupt) ends it.
  */
 SYM_FUNC_START(virthw_guest_spin_loop)
+	ANNOTATE_NOENDBR
 1:
 	pause
 	jmp	1b

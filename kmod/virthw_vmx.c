@@ -28,7 +28,8 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
-#include "virthw_internal.h"
+#include "virthw_compat.h"
+#include "virthw_hw.h"
 
 /* IA32_VMX_BASIC (SDM vol. 3, A.1). */
 #define VIRTHW_BASIC_REVISION		GENMASK_ULL(30, 0)
@@ -61,8 +62,6 @@
 #define VIRTHW_TIMER_PROGRAMMED		10000U
 #define VIRTHW_TIMER_MAX_VALUE		0xffffffffU
 
-void virthw_guest_exit_loop(void);
-void virthw_guest_spin_loop(void);
 int virthw_vmx_enter(unsigned long resume, unsigned long *host_rsp);
 extern const u8 virthw_vmx_exit[];
 
@@ -72,6 +71,8 @@ struct virthw_vmx {
 	bool has_timer_ctl;	/* PIN_BASED_VMX_PREEMPTION_TIMER allowed */
 	unsigned long launched;
 	unsigned long host_rsp;	/* HOST_RSP last written */
+	unsigned long host_cr4;	/* HOST_CR4 last written */
+	bool in_root;		/* between our VMXON and VMXOFF */
 	bool write_failed;
 };
 
@@ -147,7 +148,7 @@ static int virthw_vmx_ctl(u32 msr, u32 need, u32 *ctl)
 {
 	u64 cap;
 
-	if (rdmsrl_safe(msr, &cap))
+	if (rdmsrq_safe(msr, &cap))
 		return -EIO;
 	*ctl = (need | lower_32_bits(cap)) & upper_32_bits(cap);
 	return (*ctl & need) == need ? 0 : -EIO;
@@ -157,7 +158,7 @@ static bool virthw_fixed_ok(unsigned long val, u32 fixed0_msr, u32 fixed1_msr)
 {
 	u64 f0, f1;
 
-	if (rdmsrl_safe(fixed0_msr, &f0) || rdmsrl_safe(fixed1_msr, &f1))
+	if (rdmsrq_safe(fixed0_msr, &f0) || rdmsrq_safe(fixed1_msr, &f1))
 		return false;
 	return (val & f0) == f0 && !(val & ~f1);
 }
@@ -172,11 +173,11 @@ static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 
 	savesegment(fs, fs);
 	savesegment(gs, gs);
-	rdmsrl(MSR_FS_BASE, fs_base);
-	rdmsrl(MSR_GS_BASE, gs_base);
-	rdmsrl(MSR_IA32_SYSENTER_CS, cs);
-	rdmsrl(MSR_IA32_SYSENTER_ESP, esp);
-	rdmsrl(MSR_IA32_SYSENTER_EIP, eip);
+	rdmsrq(MSR_FS_BASE, fs_base);
+	rdmsrq(MSR_GS_BASE, gs_base);
+	rdmsrq(MSR_IA32_SYSENTER_CS, cs);
+	rdmsrq(MSR_IA32_SYSENTER_ESP, esp);
+	rdmsrq(MSR_IA32_SYSENTER_EIP, eip);
 
 	/* Controls. */
 	virthw_vmwrite(v, PIN_BASED_VM_EXEC_CONTROL, v->pin);
@@ -206,6 +207,7 @@ static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 	virthw_vmwrite(v, HOST_CR0, cr0);
 	virthw_vmwrite(v, HOST_CR3, cr3);
 	virthw_vmwrite(v, HOST_CR4, cr4);
+	v->host_cr4 = cr4;
 	virthw_vmwrite(v, HOST_CS_SELECTOR, __KERNEL_CS);
 	virthw_vmwrite(v, HOST_SS_SELECTOR, __KERNEL_DS);
 	virthw_vmwrite(v, HOST_DS_SELECTOR, 0);
@@ -289,6 +291,134 @@ static void virthw_vmx_reraise_nmi(void)
 }
 
 /*
+ * CR4.VMXE, and who may see it.
+ *
+ * VMXON needs CR4.VMXE, and the kernel keeps a per-CPU copy of CR4
+ * (cpu_tlbstate.cr4, the "shadow") that some code writes back to the
+ * register as a whole: a global TLB flush on a CPU without INVPCID
+ * toggles CR4.PGE from the shadow, and the perf IPI that updates CR4.PCE
+ * rewrites CR4 from it.  Clearing VMXE while in VMX operation is a #GP,
+ * so whenever such code can run on this CPU the shadow must hold VMXE
+ * exactly when the register does.
+ *
+ * Up to 6.12 (VIRTHW_HAVE_CR4_API) the run path goes through the kernel:
+ * cr4_set/clear_bits_irqsoff() update register and shadow together, and
+ * the host's interrupt windows open in VMX root operation as they always
+ * have.
+ *
+ * From 7.x (VIRTHW_HAVE_CR4_API == 0) only KVM may update the shadow, and
+ * there is no exported CR4 writer at all.  The module then writes the
+ * register itself, and keeps the mismatch invisible to everything that
+ * can act on it:
+ *  - interrupts are off for the whole time VMXE is set: every interrupt
+ *    window first leaves VMX operation (VMCLEAR, VMXOFF, CR4 back to the
+ *    shadow's value), opens, closes, and enters again (VMXON, VMPTRLD;
+ *    the VMCS keeps its contents in memory, the next entry is a VMLAUNCH);
+ *  - the new value is the current register with VMXE added, so CR4
+ *    pinning (SMEP, SMAP, UMIP, FSGSBASE, CET) never sees a pinned bit
+ *    change, and VMXOFF's value is the current register without VMXE:
+ *    back to what the shadow says before interrupts are on again;
+ *  - VMXE already set means someone else (KVM, on 7.x through the core
+ *    kernel's VMX reference) owns VMX on this CPU: the run refuses with
+ *    -EBUSY, at the start and again after every window, and never clears
+ *    a VMXE it did not set.
+ * What remains visible is NMIs: an NMI handler reading the shadow sees no
+ * VMXE while the register has it.  No NMI path rewrites CR4 from the
+ * shadow; the emergency (crash/reboot) path decides on the register, and
+ * only when KVM registered its callback; without KVM loaded a crash NMI
+ * inside the window leaves this CPU in VMX root operation, on every
+ * kernel (see README.md, "The run path on 7.x").
+ */
+static __always_inline void virthw_cr4_write_raw(unsigned long val)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(val) : "memory");
+}
+
+static void virthw_vmx_cr4_set(void)
+{
+#if VIRTHW_HAVE_CR4_API
+	cr4_set_bits_irqsoff(X86_CR4_VMXE);
+#else
+	virthw_cr4_write_raw(__read_cr4() | X86_CR4_VMXE);
+#endif
+}
+
+static void virthw_vmx_cr4_clear(void)
+{
+#if VIRTHW_HAVE_CR4_API
+	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
+#else
+	virthw_cr4_write_raw(__read_cr4() & ~X86_CR4_VMXE);
+#endif
+}
+
+/*
+ * CR4.VMXE and VMXON, then the probe's VMCS made current (and, the first
+ * time, initialised by VMCLEAR).  Interrupts are off.
+ */
+static int virthw_vmx_root_on(struct virthw_vmx *v, bool first)
+{
+	struct virthw_run *run = v->run;
+
+	if (__read_cr4() & X86_CR4_VMXE) {
+		run->why = "CR4.VMXE was set on this CPU during the probe: KVM or another hypervisor took VMX";
+		return -EBUSY;
+	}
+	virthw_vmx_cr4_set();
+	if (virthw_vmxon(__pa(run->region))) {
+		virthw_vmx_cr4_clear();
+		run->why = "VMXON failed";
+		return -EIO;
+	}
+	v->in_root = true;
+	if ((first && virthw_vmclear(__pa(run->vmcs))) ||
+	    virthw_vmptrld(__pa(run->vmcs))) {
+		run->why = "VMCLEAR or VMPTRLD of the probe's VMCS failed";
+		return -EIO;
+	}
+	return 0;
+}
+
+/* VMCLEAR (the VMCS to memory), VMXOFF, CR4 as the kernel knows it. */
+static void virthw_vmx_root_off(struct virthw_vmx *v)
+{
+	if (!v->in_root)
+		return;
+	virthw_vmclear(__pa(v->run->vmcs));
+	asm volatile("vmxoff" : : : "cc", "memory");
+	virthw_vmx_cr4_clear();
+	v->in_root = false;
+}
+
+/*
+ * The host's interrupt window during a run (see above for why it leaves
+ * VMX operation on 7.x).  A handler may change CR4 through the kernel
+ * (CR4.PCE): the next VM exit must load that value, not the old one.
+ */
+static int virthw_vmx_irq_window(struct virthw_vmx *v)
+{
+	unsigned long cr4;
+	int ret;
+
+	if (VIRTHW_HAVE_CR4_API) {
+		virthw_hw_irq_window();
+	} else {
+		virthw_vmx_root_off(v);
+		virthw_hw_irq_window();
+		ret = virthw_vmx_root_on(v, false);
+		if (ret)
+			return ret;
+		v->launched = 0;
+	}
+	cr4 = __read_cr4();
+	if (cr4 != v->host_cr4) {
+		virthw_vmwrite(v, HOST_CR4, cr4);
+		v->host_cr4 = cr4;
+	}
+	return 0;
+}
+
+/*
  * One entry and its exit.  Returns 0 with *reason, or -EIO with run->why
  * when the entry failed.
  */
@@ -332,14 +462,15 @@ static int virthw_vmx_classify(struct virthw_vmx *v, u32 reason, u32 want,
 {
 	struct virthw_run *run = v->run;
 	u32 info;
+	int ret;
 
 	if (reason == want)
 		return VIRTHW_EXIT_EXPECTED;
 	switch (reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		run->counts.interrupted++;
-		virthw_run_irq_window();
-		return VIRTHW_EXIT_REDO;
+		ret = virthw_vmx_irq_window(v);
+		return ret ?: VIRTHW_EXIT_REDO;
 	case EXIT_REASON_EXCEPTION_NMI:
 		info = virthw_vmread(VM_EXIT_INTR_INFO);
 		if ((info & INTR_INFO_INTR_TYPE_MASK) != INTR_TYPE_NMI_INTR)
@@ -357,8 +488,8 @@ static int virthw_vmx_classify(struct virthw_vmx *v, u32 reason, u32 want,
 		 * the APIC yet.  Let it arrive and try again. */
 		if (want != EXIT_REASON_EXTERNAL_INTERRUPT)
 			break;
-		virthw_run_irq_window();
-		return VIRTHW_EXIT_REDO;
+		ret = virthw_vmx_irq_window(v);
+		return ret ?: VIRTHW_EXIT_REDO;
 	default:
 		break;
 	}
@@ -415,7 +546,7 @@ static int virthw_vmx_measure(struct virthw_vmx *v, enum virthw_measure m)
 
 	start = rdtsc_ordered();
 	while (n < run->iterations) {
-		if (virthw_run_expired(run, start)) {
+		if (virthw_hw_expired(run, start)) {
 			run->why = virthw_timeout_msg[m];
 			if (m == VIRTHW_M_IMMEDIATE && self_ipi)
 				run->why = "(c) immediate exit ran past its time bound (2 s of TSC): the self-IPI never made the guest exit";
@@ -464,7 +595,9 @@ static int virthw_vmx_measure(struct virthw_vmx *v, enum virthw_measure m)
 			return ret;
 		if (self_ipi && ret == VIRTHW_EXIT_EXPECTED) {
 			/* The IPI made this exit; the host handles it now. */
-			virthw_run_irq_window();
+			ret = virthw_vmx_irq_window(v);
+			if (ret)
+				return ret;
 		}
 		if (ret == VIRTHW_EXIT_REDO)
 			continue;
@@ -509,7 +642,7 @@ static int virthw_vmx_measure_all(struct virthw_vmx *v)
 	return ret;
 }
 
-int virthw_vmx_run(struct virthw_run *run)
+static int virthw_vmx_run(struct virthw_run *run)
 {
 	struct virthw_vmx v = { .run = run };
 	struct virthw_host_tables t;
@@ -520,7 +653,7 @@ int virthw_vmx_run(struct virthw_run *run)
 	int ret;
 
 	lockdep_assert_irqs_disabled();
-	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat) ||
+	if (rdmsrq_safe(MSR_IA32_FEAT_CTL, &feat) ||
 	    (feat & VIRTHW_FEAT_CTL_VMX_OK) != VIRTHW_FEAT_CTL_VMX_OK) {
 		run->why = "Firmware disabled VMX on this CPU (IA32_FEATURE_CONTROL): enable it in the firmware setup";
 		return -EACCES;
@@ -532,11 +665,11 @@ int virthw_vmx_run(struct virthw_run *run)
 		run->why = "CR4.VMXE is already set on this CPU: KVM or another hypervisor holds VMX";
 		return -EBUSY;
 	}
-	if (rdmsrl_safe(MSR_IA32_VMX_BASIC, &basic)) {
+	if (rdmsrq_safe(MSR_IA32_VMX_BASIC, &basic)) {
 		run->why = "IA32_VMX_BASIC cannot be read on this CPU";
 		return -EIO;
 	}
-	if (!rdmsrl_safe(MSR_IA32_VMX_MISC, &misc)) {
+	if (!rdmsrq_safe(MSR_IA32_VMX_MISC, &misc)) {
 		run->counts.has_rate = true;
 		run->counts.timer_rate = misc & VIRTHW_MISC_RATE;
 	} else {
@@ -566,7 +699,7 @@ int virthw_vmx_run(struct virthw_run *run)
 		run->why = "The VMX capability MSRs do not allow the controls the run path needs";
 		return -EIO;
 	}
-	if (!rdmsrl_safe(pin_msr, &pin_cap))
+	if (!rdmsrq_safe(pin_msr, &pin_cap))
 		v.has_timer_ctl = upper_32_bits(pin_cap) & PIN_BASED_VMX_PREEMPTION_TIMER;
 	if (!v.has_timer_ctl)
 		run->timer_use = false;
@@ -588,20 +721,12 @@ int virthw_vmx_run(struct virthw_run *run)
 
 	*(u32 *)run->region = basic & VIRTHW_BASIC_REVISION;
 	*(u32 *)run->vmcs = basic & VIRTHW_BASIC_REVISION;
-	virthw_run_save_host_tables(&t);
-	rdmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+	virthw_hw_save_host_tables(&t);
+	rdmsrq(MSR_IA32_DEBUGCTLMSR, debugctl);
 
-	cr4_set_bits_irqsoff(X86_CR4_VMXE);
-	if (virthw_vmxon(__pa(run->region))) {
-		cr4_clear_bits_irqsoff(X86_CR4_VMXE);
-		run->why = "VMXON failed";
-		return -EIO;
-	}
-	if (virthw_vmclear(__pa(run->vmcs)) || virthw_vmptrld(__pa(run->vmcs))) {
-		run->why = "VMCLEAR or VMPTRLD of the probe's VMCS failed";
-		ret = -EIO;
-		goto out_vmxoff;
-	}
+	ret = virthw_vmx_root_on(&v, true);
+	if (ret)
+		goto out;
 
 	virthw_vmx_setup(&v, proc, exit_ctl, entry_ctl, &t);
 	if (v.write_failed) {
@@ -611,18 +736,21 @@ int virthw_vmx_run(struct virthw_run *run)
 		ret = virthw_vmx_measure_all(&v);
 	}
 
+out:
 	/* Exactly as found, whatever happened. */
-	virthw_vmclear(__pa(run->vmcs));
-out_vmxoff:
-	asm volatile("vmxoff" : : : "cc", "memory");
-	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
-	virthw_run_restore_host_tables(&t);
+	virthw_vmx_root_off(&v);
+	virthw_hw_restore_host_tables(&t);
 	loadsegment(ds, ds);
 	loadsegment(es, es);
 	if (debugctl)
-		wrmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+		wrmsrq(MSR_IA32_DEBUGCTLMSR, debugctl);
 	/* A VM exit sets the TSS limit to 0x67; have the kernel reload it
 	 * before a task that uses an I/O bitmap needs it. */
 	invalidate_tss_limit();
 	return ret;
 }
+
+const struct virthw_run_ops virthw_vmx_ops = {
+	.feature = VIRTHW_FEATURE_VMX,
+	.run = virthw_vmx_run,
+};
