@@ -163,6 +163,38 @@ static bool virthw_fixed_ok(unsigned long val, u32 fixed0_msr, u32 fixed1_msr)
 	return (val & f0) == f0 && !(val & ~f1);
 }
 
+/* One VMCS field and the value the probe's VMCS gets. */
+struct virthw_vmcs_init {
+	unsigned long field;
+	unsigned long value;
+};
+
+/*
+ * Fields that start out 0: no MSR lists, no CR3 targets, no injected
+ * event, no CR0/CR4 bits owned by the host, DS/ES host selectors (reloaded
+ * after the run), null guest data selectors and LDTR, no guest debug or
+ * SYSENTER state, an active guest with nothing blocking or pending.
+ * With the #PF mask and match 0, every #PF exits as well.
+ */
+static const unsigned long virthw_vmcs_zero[] = {
+	PAGE_FAULT_ERROR_CODE_MASK, PAGE_FAULT_ERROR_CODE_MATCH,
+	CR3_TARGET_COUNT, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_LOAD_COUNT,
+	VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_INTR_INFO_FIELD,
+	CR0_GUEST_HOST_MASK, CR4_GUEST_HOST_MASK,
+	HOST_DS_SELECTOR, HOST_ES_SELECTOR,
+	GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_SELECTOR, GUEST_ES_SELECTOR,
+	GUEST_FS_SELECTOR, GUEST_GS_SELECTOR, GUEST_LDTR_SELECTOR,
+	GUEST_IA32_DEBUGCTL, GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP,
+	GUEST_SYSENTER_EIP, GUEST_ACTIVITY_STATE, GUEST_INTERRUPTIBILITY_INFO,
+	GUEST_PENDING_DBG_EXCEPTIONS,
+};
+
+/* Guest segments marked unusable (their selectors are 0 above). */
+static const unsigned long virthw_vmcs_unusable[] = {
+	GUEST_DS_AR_BYTES, GUEST_ES_AR_BYTES, GUEST_FS_AR_BYTES,
+	GUEST_GS_AR_BYTES, GUEST_LDTR_AR_BYTES,
+};
+
 static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 			     u32 entry_ctl, const struct virthw_host_tables *t)
 {
@@ -170,6 +202,7 @@ static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 	unsigned long cr0 = read_cr0(), cr3 = __read_cr3(), cr4 = __read_cr4();
 	u64 fs_base, gs_base, cs, esp, eip;
 	u16 fs, gs;
+	unsigned int i;
 
 	savesegment(fs, fs);
 	savesegment(gs, gs);
@@ -179,103 +212,71 @@ static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 	rdmsrq(MSR_IA32_SYSENTER_ESP, esp);
 	rdmsrq(MSR_IA32_SYSENTER_EIP, eip);
 
-	/* Controls. */
-	virthw_vmwrite(v, PIN_BASED_VM_EXEC_CONTROL, v->pin);
-	virthw_vmwrite(v, CPU_BASED_VM_EXEC_CONTROL, proc);
-	virthw_vmwrite(v, VM_EXIT_CONTROLS, exit_ctl);
-	virthw_vmwrite(v, VM_ENTRY_CONTROLS, entry_ctl);
-	/* Every exception exits rather than using the guest's (the host's)
-	 * IDT; with mask and match 0 that includes every #PF. */
-	virthw_vmwrite(v, EXCEPTION_BITMAP, 0xffffffff);
-	virthw_vmwrite(v, PAGE_FAULT_ERROR_CODE_MASK, 0);
-	virthw_vmwrite(v, PAGE_FAULT_ERROR_CODE_MATCH, 0);
-	virthw_vmwrite(v, CR3_TARGET_COUNT, 0);
-	virthw_vmwrite(v, VM_EXIT_MSR_STORE_COUNT, 0);
-	virthw_vmwrite(v, VM_EXIT_MSR_LOAD_COUNT, 0);
-	virthw_vmwrite(v, VM_ENTRY_MSR_LOAD_COUNT, 0);
-	virthw_vmwrite(v, VM_ENTRY_INTR_INFO_FIELD, 0);
-	virthw_vmwrite(v, CR0_GUEST_HOST_MASK, 0);
-	virthw_vmwrite(v, CR4_GUEST_HOST_MASK, 0);
-	virthw_vmwrite(v, VMCS_LINK_POINTER, ~0UL);
+	{
+		/*
+		 * Host state: selectors must have RPL and TI clear.  FS and
+		 * GS are 0 in the kworker this runs in, and a non-zero one
+		 * was refused before VMXON.  Guest state: the host's, at
+		 * CPL 0 in 64-bit mode.  Every exception exits rather than
+		 * using the guest's (the host's) IDT.
+		 *
+		 * Guest RFLAGS.IF set: with external-interrupt exiting it
+		 * makes no difference on the hardware (IF does not block
+		 * interrupts then), but an emulator that checks IF before
+		 * recognizing an interrupt would otherwise never let the
+		 * self-IPI of (c) end the guest.
+		 */
+		const struct virthw_vmcs_init init[] = {
+			{ PIN_BASED_VM_EXEC_CONTROL, v->pin },
+			{ CPU_BASED_VM_EXEC_CONTROL, proc },
+			{ VM_EXIT_CONTROLS, exit_ctl },
+			{ VM_ENTRY_CONTROLS, entry_ctl },
+			{ EXCEPTION_BITMAP, 0xffffffff },
+			{ VMCS_LINK_POINTER, ~0UL },
+			{ HOST_CR0, cr0 }, { HOST_CR3, cr3 }, { HOST_CR4, cr4 },
+			{ HOST_CS_SELECTOR, __KERNEL_CS },
+			{ HOST_SS_SELECTOR, __KERNEL_DS },
+			{ HOST_FS_SELECTOR, fs }, { HOST_GS_SELECTOR, gs },
+			{ HOST_TR_SELECTOR, t->tr },
+			{ HOST_FS_BASE, fs_base }, { HOST_GS_BASE, gs_base },
+			{ HOST_TR_BASE, t->tr_base },
+			{ HOST_GDTR_BASE, t->gdt.address },
+			{ HOST_IDTR_BASE, t->idt.address },
+			{ HOST_IA32_SYSENTER_CS, cs },
+			{ HOST_IA32_SYSENTER_ESP, esp },
+			{ HOST_IA32_SYSENTER_EIP, eip },
+			{ HOST_RIP, (unsigned long)virthw_vmx_exit },
+			{ GUEST_CR0, cr0 }, { GUEST_CR3, cr3 }, { GUEST_CR4, cr4 },
+			{ CR0_READ_SHADOW, cr0 }, { CR4_READ_SHADOW, cr4 },
+			{ GUEST_DR7, 0x400 },
+			{ GUEST_CS_SELECTOR, __KERNEL_CS },
+			{ GUEST_CS_LIMIT, 0xffffffff },
+			{ GUEST_CS_AR_BYTES, VIRTHW_AR_CODE64 },
+			{ GUEST_SS_SELECTOR, __KERNEL_DS },
+			{ GUEST_SS_LIMIT, 0xffffffff },
+			{ GUEST_SS_AR_BYTES, VIRTHW_AR_DATA },
+			{ GUEST_FS_BASE, fs_base }, { GUEST_GS_BASE, gs_base },
+			{ GUEST_TR_SELECTOR, t->tr },
+			{ GUEST_TR_BASE, t->tr_base },
+			{ GUEST_TR_LIMIT, VIRTHW_TSS_MIN_LIMIT },
+			{ GUEST_TR_AR_BYTES, VIRTHW_AR_TSS_BUSY },
+			{ GUEST_GDTR_BASE, t->gdt.address },
+			{ GUEST_GDTR_LIMIT, t->gdt.size },
+			{ GUEST_IDTR_BASE, t->idt.address },
+			{ GUEST_IDTR_LIMIT, t->idt.size },
+			{ GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF },
+			{ GUEST_RSP, (unsigned long)run->guest_stack + PAGE_SIZE },
+			{ GUEST_RIP, (unsigned long)virthw_guest_exit_loop },
+		};
 
-	/*
-	 * Host state.  Selectors must have RPL and TI clear: DS and ES (the
-	 * user's __USER_DS in a kernel thread) go in as 0 and are reloaded
-	 * after the run; FS and GS are 0 in the kworker this runs in, and a
-	 * non-zero one was refused before VMXON.
-	 */
-	virthw_vmwrite(v, HOST_CR0, cr0);
-	virthw_vmwrite(v, HOST_CR3, cr3);
-	virthw_vmwrite(v, HOST_CR4, cr4);
+		for (i = 0; i < ARRAY_SIZE(init); i++)
+			virthw_vmwrite(v, init[i].field, init[i].value);
+	}
+	for (i = 0; i < ARRAY_SIZE(virthw_vmcs_zero); i++)
+		virthw_vmwrite(v, virthw_vmcs_zero[i], 0);
+	for (i = 0; i < ARRAY_SIZE(virthw_vmcs_unusable); i++)
+		virthw_vmwrite(v, virthw_vmcs_unusable[i], VIRTHW_AR_UNUSABLE);
 	v->host_cr4 = cr4;
-	virthw_vmwrite(v, HOST_CS_SELECTOR, __KERNEL_CS);
-	virthw_vmwrite(v, HOST_SS_SELECTOR, __KERNEL_DS);
-	virthw_vmwrite(v, HOST_DS_SELECTOR, 0);
-	virthw_vmwrite(v, HOST_ES_SELECTOR, 0);
-	virthw_vmwrite(v, HOST_FS_SELECTOR, fs);
-	virthw_vmwrite(v, HOST_GS_SELECTOR, gs);
-	virthw_vmwrite(v, HOST_TR_SELECTOR, t->tr);
-	virthw_vmwrite(v, HOST_FS_BASE, fs_base);
-	virthw_vmwrite(v, HOST_GS_BASE, gs_base);
-	virthw_vmwrite(v, HOST_TR_BASE, t->tr_base);
-	virthw_vmwrite(v, HOST_GDTR_BASE, t->gdt.address);
-	virthw_vmwrite(v, HOST_IDTR_BASE, t->idt.address);
-	virthw_vmwrite(v, HOST_IA32_SYSENTER_CS, cs);
-	virthw_vmwrite(v, HOST_IA32_SYSENTER_ESP, esp);
-	virthw_vmwrite(v, HOST_IA32_SYSENTER_EIP, eip);
-	virthw_vmwrite(v, HOST_RIP, (unsigned long)virthw_vmx_exit);
-
-	/* Guest state: the host's, at CPL 0 in 64-bit mode. */
-	virthw_vmwrite(v, GUEST_CR0, cr0);
-	virthw_vmwrite(v, GUEST_CR3, cr3);
-	virthw_vmwrite(v, GUEST_CR4, cr4);
-	virthw_vmwrite(v, CR0_READ_SHADOW, cr0);
-	virthw_vmwrite(v, CR4_READ_SHADOW, cr4);
-	virthw_vmwrite(v, GUEST_DR7, 0x400);
-	virthw_vmwrite(v, GUEST_CS_SELECTOR, __KERNEL_CS);
-	virthw_vmwrite(v, GUEST_CS_BASE, 0);
-	virthw_vmwrite(v, GUEST_CS_LIMIT, 0xffffffff);
-	virthw_vmwrite(v, GUEST_CS_AR_BYTES, VIRTHW_AR_CODE64);
-	virthw_vmwrite(v, GUEST_SS_SELECTOR, __KERNEL_DS);
-	virthw_vmwrite(v, GUEST_SS_BASE, 0);
-	virthw_vmwrite(v, GUEST_SS_LIMIT, 0xffffffff);
-	virthw_vmwrite(v, GUEST_SS_AR_BYTES, VIRTHW_AR_DATA);
-	virthw_vmwrite(v, GUEST_DS_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_DS_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_ES_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_ES_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_FS_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_FS_BASE, fs_base);
-	virthw_vmwrite(v, GUEST_FS_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_GS_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_GS_BASE, gs_base);
-	virthw_vmwrite(v, GUEST_GS_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_LDTR_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_LDTR_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_TR_SELECTOR, t->tr);
-	virthw_vmwrite(v, GUEST_TR_BASE, t->tr_base);
-	virthw_vmwrite(v, GUEST_TR_LIMIT, VIRTHW_TSS_MIN_LIMIT);
-	virthw_vmwrite(v, GUEST_TR_AR_BYTES, VIRTHW_AR_TSS_BUSY);
-	virthw_vmwrite(v, GUEST_GDTR_BASE, t->gdt.address);
-	virthw_vmwrite(v, GUEST_GDTR_LIMIT, t->gdt.size);
-	virthw_vmwrite(v, GUEST_IDTR_BASE, t->idt.address);
-	virthw_vmwrite(v, GUEST_IDTR_LIMIT, t->idt.size);
-	virthw_vmwrite(v, GUEST_IA32_DEBUGCTL, 0);
-	virthw_vmwrite(v, GUEST_SYSENTER_CS, 0);
-	virthw_vmwrite(v, GUEST_SYSENTER_ESP, 0);
-	virthw_vmwrite(v, GUEST_SYSENTER_EIP, 0);
-	virthw_vmwrite(v, GUEST_ACTIVITY_STATE, 0);
-	virthw_vmwrite(v, GUEST_INTERRUPTIBILITY_INFO, 0);
-	virthw_vmwrite(v, GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	/*
-	 * IF set: with external-interrupt exiting it makes no difference on
-	 * the hardware (RFLAGS.IF does not block interrupts then), but an
-	 * emulator that checks IF before recognizing an interrupt would
-	 * otherwise never let the self-IPI of (c) end the guest.
-	 */
-	virthw_vmwrite(v, GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
-	virthw_vmwrite(v, GUEST_RSP, (unsigned long)run->guest_stack + PAGE_SIZE);
-	virthw_vmwrite(v, GUEST_RIP, (unsigned long)virthw_guest_exit_loop);
 }
 
 /*
