@@ -440,17 +440,14 @@ static int virthw_get_cpus_dumpit(struct sk_buff *skb,
 static int virthw_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct virthw_caps caps;
-	int ret;
+	int ret = virthw_caps_read(&caps);
 
-	ret = virthw_caps_read(&caps);
-	if (ret) {
-		NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities");
-		return ret;
-	}
-
-	return virthw_reply_nest(info, VIRTHW_CMD_GET_CAPS,
-				 virthw_caps_nest_size(), VIRTHW_A_CAPS,
-				 virthw_fill_caps, &caps);
+	if (!ret)
+		return virthw_reply_nest(info, VIRTHW_CMD_GET_CAPS,
+					 virthw_caps_nest_size(), VIRTHW_A_CAPS,
+					 virthw_fill_caps, &caps);
+	NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities");
+	return ret;
 }
 
 static int virthw_settings_reply(struct genl_info *info, u8 cmd,

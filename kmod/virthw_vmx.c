@@ -659,13 +659,6 @@ static int virthw_vmx_run(struct virthw_run *run)
 		run->why = "Firmware disabled VMX on this CPU (IA32_FEATURE_CONTROL): enable it in the firmware setup";
 		return -EACCES;
 	}
-	/* Checked, and below set, with interrupts off: KVM's enable IPI
-	 * cannot slip in between. */
-	cr4 = __read_cr4();
-	if (cr4 & X86_CR4_VMXE) {
-		run->why = "CR4.VMXE is already set on this CPU: KVM or another hypervisor holds VMX";
-		return -EBUSY;
-	}
 	if (rdmsrq_safe(MSR_IA32_VMX_BASIC, &basic)) {
 		run->why = "IA32_VMX_BASIC cannot be read on this CPU";
 		return -EIO;
@@ -705,6 +698,13 @@ static int virthw_vmx_run(struct virthw_run *run)
 	if (!v.has_timer_ctl)
 		run->timer_use = false;
 
+	/* Checked, and below set, with interrupts off: KVM's enable IPI
+	 * cannot slip in between. */
+	cr4 = __read_cr4();
+	if (cr4 & X86_CR4_VMXE) {
+		run->why = "CR4.VMXE is already set on this CPU: KVM or another hypervisor holds VMX";
+		return -EBUSY;
+	}
 	if (!virthw_fixed_ok(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1) ||
 	    !virthw_fixed_ok(cr4 | X86_CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1)) {
 		run->why = "CR0 or CR4 holds a value VMX operation does not allow (IA32_VMX_CR0/CR4_FIXED0/1)";
