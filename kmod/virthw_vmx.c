@@ -325,10 +325,10 @@ static void virthw_vmx_reraise_nmi(void)
  *    a VMXE it did not set.
  * What remains visible is NMIs: an NMI handler reading the shadow sees no
  * VMXE while the register has it.  No NMI path rewrites CR4 from the
- * shadow; the emergency (crash/reboot) path decides on the register, and
- * only when KVM registered its callback; without KVM loaded a crash NMI
- * inside the window leaves this CPU in VMX root operation, on every
- * kernel (see README.md, "The run path on 7.x").
+ * shadow.  The emergency (crash/reboot) VMXOFF does not know about this
+ * module: on 6.x it is KVM's callback, on 7.x the core kernel's, and a
+ * crash NMI inside the window may leave this CPU in VMX root operation
+ * (see README.md, "The run path on 7.x").
  */
 static __always_inline void virthw_cr4_write_raw(unsigned long val)
 {
