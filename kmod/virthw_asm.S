@@ -75,15 +75,13 @@ SYM_INNER_LABEL(virthw_vmx_exit, SYM_L_GLOBAL)
 SYM_FUNC_END(virthw_vmx_enter)
 
 /*
- * Guest code, run with the host's page tables.  Its addresses go into the
- * VMCS/VMCB, never into an indirect call or jump: VM entry does not check
- * for ENDBR.  Up to 6.12 SYM_FUNC_START() emits an ENDBR anyway; by 7.2 it
- * does not (commit not confirmed), and objtool then reports the address
- * taken in C ("relocation to !ENDBR").  ANNOTATE_NOENDBR, in
- * <linux/objtool.h> on all five kernels (by way of <linux/annotate.h> on
- * 7.x), says so.  CPUID exits
+ * Guest code, run with the host's page tables.  CPUID exits
  * unconditionally under VMX and is intercepted under SVM, so this guest
  * never executes an instruction: every entry ends in an exit right away.
+ *
+ * The guests' addresses go into the VMCS/VMCB, never into an indirect call
+ * or jump (VM entry does not look for ENDBR), so they carry
+ * ANNOTATE_NOENDBR; see virthw_compat.h for why 7.x needs it.
  */
 SYM_FUNC_START(virthw_guest_exit_loop)
 	ANNOTATE_NOENDBR

@@ -54,4 +54,13 @@
 #define VIRTHW_HAVE_CR4_API	0
 #endif
 
+/*
+ * IBT: up to 6.12 SYM_FUNC_START() emits an ENDBR; on 7.2 and 7.3 it does
+ * not (checked in <asm/linkage.h>; version and commit of the change not
+ * confirmed), and objtool reports C code taking the guest loops' addresses
+ * ("relocation to !ENDBR: virthw_guest_exit_loop").  Nothing to supply
+ * here: virthw_asm.S marks them ANNOTATE_NOENDBR, which <linux/objtool.h>
+ * provides on all five kernels (via <linux/annotate.h> on 7.x).
+ */
+
 #endif /* VIRTHW_COMPAT_H */
