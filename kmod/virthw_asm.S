@@ -8,6 +8,7 @@
 #include <asm/asm.h>
 #include <asm/ibt.h>
 #include <asm/unwind_hints.h>
+#include <linux/objtool.h>
 
 /* VMCS field encoding of HOST_RSP (SDM vol. 3, appendix B.4.4). */
 #define VIRTHW_VMCS_HOST_RSP	0x6c14
@@ -77,8 +78,13 @@ SYM_FUNC_END(virthw_vmx_enter)
  * Guest code, run with the host's page tables.  CPUID exits
  * unconditionally under VMX and is intercepted under SVM, so this guest
  * never executes an instruction: every entry ends in an exit right away.
+ *
+ * The guests' addresses go into the VMCS/VMCB, never into an indirect call
+ * or jump (VM entry does not look for ENDBR), so they carry
+ * ANNOTATE_NOENDBR; see virthw_compat.h for why 7.x needs it.
  */
 SYM_FUNC_START(virthw_guest_exit_loop)
+	ANNOTATE_NOENDBR
 1:
 	cpuid
 	jmp	1b
@@ -89,6 +95,7 @@ SYM_FUNC_END(virthw_guest_exit_loop)
  * measurement: only the timer (or a host interrupt) ends it.
  */
 SYM_FUNC_START(virthw_guest_spin_loop)
+	ANNOTATE_NOENDBR
 1:
 	pause
 	jmp	1b

@@ -15,6 +15,7 @@
 #include <asm/processor.h>
 #include <asm/tsc.h>
 
+#include "virthw_compat.h"
 #include "virthw_internal.h"
 
 /* Bits of the VMX capability MSRs (SDM vol. 3, appendix A). */
@@ -90,7 +91,7 @@ static void virthw_caps_read_here(void *arg)
 	if (caps->feature != VIRTHW_FEATURE_VMX)
 		return;
 
-	if (!rdmsrl_safe(MSR_IA32_VMX_MISC, &misc)) {
+	if (!rdmsrq_safe(MSR_IA32_VMX_MISC, &misc)) {
 		caps->vmx_misc_valid = true;
 		caps->vmx_misc = misc;
 	}
@@ -99,11 +100,11 @@ static void virthw_caps_read_here(void *arg)
 	 * The TRUE_ variant reports the real allowed settings where it
 	 * exists; the allowed-1 settings are the high half.
 	 */
-	if (!rdmsrl_safe(MSR_IA32_VMX_BASIC, &basic)) {
+	if (!rdmsrq_safe(MSR_IA32_VMX_BASIC, &basic)) {
 		pin_msr = basic & VIRTHW_VMX_BASIC_TRUE_CTLS ?
 			  MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 			  MSR_IA32_VMX_PINBASED_CTLS;
-		if (!rdmsrl_safe(pin_msr, &pin)) {
+		if (!rdmsrq_safe(pin_msr, &pin)) {
 			caps->pin_ctl_valid = true;
 			caps->pin_ctl = !!(upper_32_bits(pin) &
 					   VIRTHW_PIN_PREEMPTION_TIMER);

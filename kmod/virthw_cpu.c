@@ -9,6 +9,7 @@
 #include <asm/processor.h>
 #include <asm/special_insns.h>
 
+#include "virthw_compat.h"
 #include "virthw_internal.h"
 
 #ifndef CONFIG_X86
@@ -66,7 +67,7 @@ static void virthw_cpu_read_here(void *arg)
 
 	switch (st->feature) {
 	case VIRTHW_FEATURE_VMX:
-		if (!rdmsrl_safe(MSR_IA32_FEAT_CTL, &val)) {
+		if (!rdmsrq_safe(MSR_IA32_FEAT_CTL, &val)) {
 			st->fw_msr_valid = true;
 			st->fw_msr = val;
 			st->fw_enabled = (val & VIRTHW_FEAT_CTL_VMX_OK) ==
@@ -75,12 +76,12 @@ static void virthw_cpu_read_here(void *arg)
 		st->virt_on = !!(__read_cr4() & X86_CR4_VMXE);
 		break;
 	case VIRTHW_FEATURE_SVM:
-		if (!rdmsrl_safe(MSR_VM_CR, &val)) {
+		if (!rdmsrq_safe(MSR_VM_CR, &val)) {
 			st->fw_msr_valid = true;
 			st->fw_msr = val;
 			st->fw_enabled = !(val & VIRTHW_VM_CR_SVMDIS);
 		}
-		if (!rdmsrl_safe(MSR_EFER, &val))
+		if (!rdmsrq_safe(MSR_EFER, &val))
 			st->virt_on = !!(val & EFER_SVME);
 		break;
 	default:

@@ -4,8 +4,9 @@
 #define VIRTHW_INTERNAL_H
 
 #include <linux/types.h>
-#include <asm/desc_defs.h>
 #include <linux/virthw.h>
+
+#include "virthw_hw.h"
 
 /*
  * What one CPU says about itself.  Everything after @online is meaningful
@@ -36,19 +37,6 @@ struct virthw_caps {
 	u64 timer_max_ns;	/* valid with @vmx_misc_valid */
 };
 
-/*
- * Descriptor-table state a VM exit changes behind the kernel's back (VMX
- * sets the GDT and IDT limits to 0xffff and LDTR to null; both vendors
- * reset DR7), saved before the first entry and put back after the last.
- */
-struct virthw_host_tables {
-	struct desc_ptr gdt, idt;
-	u16 ldt;
-	u16 tr;
-	unsigned long dr7;
-	u64 tr_base;		/* base of the TSS TR selects */
-};
-
 /* The settings pushed by the daemon and the decision derived from them. */
 struct virthw_settings {
 	u8 mode;		/* enum virthw_timer_mode */
@@ -61,49 +49,6 @@ struct virthw_settings {
 struct virthw_stat {
 	u32 count;
 	u64 min, median, mean, max;
-};
-
-/* Which measurement a sample array holds. */
-enum virthw_measure {
-	VIRTHW_M_ROUND_TRIP,	/* (a) */
-	VIRTHW_M_TOGGLE,	/* (b) */
-	VIRTHW_M_IMMEDIATE,	/* (c) */
-	VIRTHW_M_TIMER,		/* (d) */
-	VIRTHW_M_COUNT
-};
-
-/* What a probe found besides its samples: the run fills it, the reply
- * carries it as it is. */
-struct virthw_probe_counts {
-	u8 method;		/* enum virthw_immediate_method */
-	bool has_rate;
-	u8 timer_rate;
-	u32 programmed;
-	u64 expected;
-	u32 spurious;
-	u32 interrupted;
-};
-
-/*
- * One probe: filled in process context (every allocation happens there),
- * handed to the target CPU, read back after it returns.
- */
-struct virthw_run {
-	/* In. */
-	u32 iterations;
-	bool timer_use;		/* the settings' decision */
-	u64 tsc_bound;		/* TSC cycles one measurement may take */
-	void *region;		/* VMXON region (VMX), host save area (SVM) */
-	void *vmcs;		/* VMCS (VMX), VMCB (SVM) */
-	void *guest_stack;	/* one page */
-	u32 *samples[VIRTHW_M_COUNT];	/* @iterations entries each */
-
-	/* Out. */
-	u8 feature;		/* enum virthw_feature of the CPU */
-	const char *why;	/* extack text when the run failed */
-	u32 done[VIRTHW_M_COUNT];	/* samples kept per measurement */
-	bool measured[VIRTHW_M_COUNT];
-	struct virthw_probe_counts counts;
 };
 
 /* Everything a PROBE reply carries. */
@@ -130,15 +75,6 @@ int virthw_settings_set(u8 mode, u64 min_max_delay_ns,
 struct netlink_ext_ack;
 int virthw_probe(u32 cpu, u32 iterations, struct virthw_probe_result *res,
 		 struct netlink_ext_ack *extack);
-bool virthw_run_expired(const struct virthw_run *run, u64 start);
-void virthw_run_irq_window(void);
-void virthw_run_save_host_tables(struct virthw_host_tables *t);
-void virthw_run_restore_host_tables(const struct virthw_host_tables *t);
-
-/* virthw_vmx.c, virthw_svm.c: called on the target CPU with preemption and
- * interrupts off; return 0 or a negative errno with run->why set. */
-int virthw_vmx_run(struct virthw_run *run);
-int virthw_svm_run(struct virthw_run *run);
 
 /* virthw_cpu.c */
 enum virthw_feature virthw_cpu_feature_here(void);

@@ -104,114 +104,99 @@ static size_t virthw_caps_nest_size(void)
 	       2 * nla_total_size_64bit(sizeof(u64));	/* MISC, MAX_NS */
 }
 
-static int virthw_put_cpu(struct sk_buff *skb,
-			  const struct virthw_cpu_state *st)
-{
-	struct nlattr *nest;
+/*
+ * The fill functions put one nest's attributes and return true when the
+ * message ran out of room; virthw_put_nest() opens the nest around them
+ * and takes it out again when it did not fit.
+ */
+typedef bool (*virthw_fill_fn)(struct sk_buff *skb, const void *arg);
 
-	nest = nla_nest_start(skb, VIRTHW_A_CPU);
-	if (!nest)
-		return -EMSGSIZE;
-
-	if (nla_put_u32(skb, VIRTHW_CPU_A_ID, st->id) ||
-	    nla_put_u8(skb, VIRTHW_CPU_A_ONLINE, st->online))
-		goto cancel;
-
-	if (st->online) {
-		if (nla_put_u8(skb, VIRTHW_CPU_A_FEATURE, st->feature) ||
-		    nla_put_u8(skb, VIRTHW_CPU_A_FW_ENABLED, st->fw_enabled) ||
-		    nla_put_u8(skb, VIRTHW_CPU_A_VIRT_ON, st->virt_on))
-			goto cancel;
-		if (st->fw_msr_valid &&
-		    nla_put_u64_64bit(skb, VIRTHW_CPU_A_FW_MSR, st->fw_msr,
-				      VIRTHW_CPU_A_PAD))
-			goto cancel;
-	}
-
-	nla_nest_end(skb, nest);
-	return 0;
-
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
-static int virthw_put_caps(struct sk_buff *skb, const struct virthw_caps *caps)
-{
-	struct nlattr *nest;
-
-	nest = nla_nest_start(skb, VIRTHW_A_CAPS);
-	if (!nest)
-		return -EMSGSIZE;
-
-	if (nla_put_u8(skb, VIRTHW_CAPS_A_FEATURE, caps->feature) ||
-	    nla_put_u32(skb, VIRTHW_CAPS_A_TSC_KHZ, caps->tsc_khz) ||
-	    nla_put_u32(skb, VIRTHW_CAPS_A_CPUID_SIG, caps->cpuid_sig) ||
-	    nla_put_u32(skb, VIRTHW_CAPS_A_NR_CPUS, caps->nr_cpus))
-		goto cancel;
-
-	if (caps->feature == VIRTHW_FEATURE_VMX &&
-	    nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_ERRATUM, caps->erratum))
-		goto cancel;
-
-	if (caps->vmx_misc_valid &&
-	    (nla_put_u64_64bit(skb, VIRTHW_CAPS_A_VMX_MISC, caps->vmx_misc,
-			       VIRTHW_CAPS_A_PAD) ||
-	     nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_RATE, caps->timer_rate) ||
-	     nla_put_u64_64bit(skb, VIRTHW_CAPS_A_TIMER_MAX_NS,
-			       caps->timer_max_ns, VIRTHW_CAPS_A_PAD)))
-		goto cancel;
-
-	if (caps->pin_ctl_valid &&
-	    nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_PIN_CTL, caps->pin_ctl))
-		goto cancel;
-
-	nla_nest_end(skb, nest);
-	return 0;
-
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
-static int virthw_put_settings(struct sk_buff *skb,
-			       const struct virthw_settings *set)
-{
-	struct nlattr *nest;
-
-	nest = nla_nest_start(skb, VIRTHW_A_SETTINGS);
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u8(skb, VIRTHW_SET_A_TIMER_MODE, set->mode) ||
-	    nla_put_u64_64bit(skb, VIRTHW_SET_A_MIN_MAX_DELAY_NS,
-			      set->min_max_delay_ns, VIRTHW_SET_A_PAD) ||
-	    nla_put_u8(skb, VIRTHW_SET_A_TIMER_USE, set->timer_use) ||
-	    nla_put_u8(skb, VIRTHW_SET_A_TIMER_REASON, set->reason)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-static int virthw_put_stat(struct sk_buff *skb, int type,
-			   const struct virthw_stat *st)
+static int virthw_put_nest(struct sk_buff *skb, int type, virthw_fill_fn fill,
+			   const void *arg)
 {
 	struct nlattr *nest;
 
 	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, VIRTHW_STAT_A_COUNT, st->count) ||
-	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MIN, st->min, VIRTHW_STAT_A_PAD) ||
-	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MEDIAN, st->median, VIRTHW_STAT_A_PAD) ||
-	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MEAN, st->mean, VIRTHW_STAT_A_PAD) ||
-	    nla_put_u64_64bit(skb, VIRTHW_STAT_A_MAX, st->max, VIRTHW_STAT_A_PAD)) {
+	if (fill(skb, arg)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+static bool virthw_fill_cpu(struct sk_buff *skb, const void *arg)
+{
+	const struct virthw_cpu_state *st = arg;
+
+	if (nla_put_u32(skb, VIRTHW_CPU_A_ID, st->id) ||
+	    nla_put_u8(skb, VIRTHW_CPU_A_ONLINE, st->online))
+		return true;
+	if (!st->online)
+		return false;
+	return nla_put_u8(skb, VIRTHW_CPU_A_FEATURE, st->feature) ||
+	       nla_put_u8(skb, VIRTHW_CPU_A_FW_ENABLED, st->fw_enabled) ||
+	       nla_put_u8(skb, VIRTHW_CPU_A_VIRT_ON, st->virt_on) ||
+	       (st->fw_msr_valid &&
+		nla_put_u64_64bit(skb, VIRTHW_CPU_A_FW_MSR, st->fw_msr,
+				  VIRTHW_CPU_A_PAD));
+}
+
+static int virthw_put_cpu(struct sk_buff *skb,
+			  const struct virthw_cpu_state *st)
+{
+	return virthw_put_nest(skb, VIRTHW_A_CPU, virthw_fill_cpu, st);
+}
+
+static bool virthw_fill_caps(struct sk_buff *skb, const void *arg)
+{
+	const struct virthw_caps *caps = arg;
+
+	return nla_put_u8(skb, VIRTHW_CAPS_A_FEATURE, caps->feature) ||
+	       nla_put_u32(skb, VIRTHW_CAPS_A_TSC_KHZ, caps->tsc_khz) ||
+	       nla_put_u32(skb, VIRTHW_CAPS_A_CPUID_SIG, caps->cpuid_sig) ||
+	       nla_put_u32(skb, VIRTHW_CAPS_A_NR_CPUS, caps->nr_cpus) ||
+	       (caps->feature == VIRTHW_FEATURE_VMX &&
+		nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_ERRATUM, caps->erratum)) ||
+	       (caps->vmx_misc_valid &&
+		(nla_put_u64_64bit(skb, VIRTHW_CAPS_A_VMX_MISC, caps->vmx_misc,
+				   VIRTHW_CAPS_A_PAD) ||
+		 nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_RATE, caps->timer_rate) ||
+		 nla_put_u64_64bit(skb, VIRTHW_CAPS_A_TIMER_MAX_NS,
+				   caps->timer_max_ns, VIRTHW_CAPS_A_PAD))) ||
+	       (caps->pin_ctl_valid &&
+		nla_put_u8(skb, VIRTHW_CAPS_A_TIMER_PIN_CTL, caps->pin_ctl));
+}
+
+static bool virthw_fill_settings(struct sk_buff *skb, const void *arg)
+{
+	const struct virthw_settings *set = arg;
+
+	return nla_put_u8(skb, VIRTHW_SET_A_TIMER_MODE, set->mode) ||
+	       nla_put_u64_64bit(skb, VIRTHW_SET_A_MIN_MAX_DELAY_NS,
+				 set->min_max_delay_ns, VIRTHW_SET_A_PAD) ||
+	       nla_put_u8(skb, VIRTHW_SET_A_TIMER_USE, set->timer_use) ||
+	       nla_put_u8(skb, VIRTHW_SET_A_TIMER_REASON, set->reason);
+}
+
+static int virthw_put_settings(struct sk_buff *skb,
+			       const struct virthw_settings *set)
+{
+	return virthw_put_nest(skb, VIRTHW_A_SETTINGS, virthw_fill_settings,
+			       set);
+}
+
+static bool virthw_fill_stat(struct sk_buff *skb, const void *arg)
+{
+	const struct virthw_stat *st = arg;
+
+	return nla_put_u32(skb, VIRTHW_STAT_A_COUNT, st->count) ||
+	       nla_put_u64_64bit(skb, VIRTHW_STAT_A_MIN, st->min, VIRTHW_STAT_A_PAD) ||
+	       nla_put_u64_64bit(skb, VIRTHW_STAT_A_MEDIAN, st->median, VIRTHW_STAT_A_PAD) ||
+	       nla_put_u64_64bit(skb, VIRTHW_STAT_A_MEAN, st->mean, VIRTHW_STAT_A_PAD) ||
+	       nla_put_u64_64bit(skb, VIRTHW_STAT_A_MAX, st->max, VIRTHW_STAT_A_PAD);
 }
 
 static const int virthw_stat_attr[VIRTHW_M_COUNT] = {
@@ -221,50 +206,42 @@ static const int virthw_stat_attr[VIRTHW_M_COUNT] = {
 	[VIRTHW_M_TIMER] = VIRTHW_PROBE_A_TIMER_ELAPSED,
 };
 
-static int virthw_put_probe(struct sk_buff *skb,
-			    const struct virthw_probe_result *res)
+static bool virthw_fill_probe(struct sk_buff *skb, const void *arg)
 {
+	const struct virthw_probe_result *res = arg;
 	const struct virthw_probe_counts *c = &res->counts;
 	bool vmx = res->feature == VIRTHW_FEATURE_VMX;
-	struct nlattr *nest;
 	int i;
 
-	nest = nla_nest_start(skb, VIRTHW_A_PROBE);
-	if (!nest)
-		return -EMSGSIZE;
 	if (nla_put_u32(skb, VIRTHW_PROBE_A_CPU, res->cpu) ||
 	    nla_put_u8(skb, VIRTHW_PROBE_A_FEATURE, res->feature) ||
 	    nla_put_u32(skb, VIRTHW_PROBE_A_ITERATIONS, res->iterations) ||
-	    nla_put_u32(skb, VIRTHW_PROBE_A_TSC_KHZ, res->tsc_khz))
-		goto cancel;
-	if (vmx && nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_USE, res->timer_use))
-		goto cancel;
+	    nla_put_u32(skb, VIRTHW_PROBE_A_TSC_KHZ, res->tsc_khz) ||
+	    (vmx && nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_USE, res->timer_use)))
+		return true;
 	for (i = 0; i < VIRTHW_M_COUNT; i++)
 		if (res->measured[i] &&
-		    virthw_put_stat(skb, virthw_stat_attr[i], &res->stat[i]))
-			goto cancel;
-	if (res->measured[VIRTHW_M_IMMEDIATE] &&
-	    nla_put_u8(skb, VIRTHW_PROBE_A_IMMEDIATE_METHOD, c->method))
-		goto cancel;
-	if (c->has_rate &&
-	    nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_RATE, c->timer_rate))
-		goto cancel;
-	if (res->measured[VIRTHW_M_TIMER] &&
-	    (nla_put_u32(skb, VIRTHW_PROBE_A_TIMER_PROGRAMMED, c->programmed) ||
-	     nla_put_u64_64bit(skb, VIRTHW_PROBE_A_TIMER_EXPECTED, c->expected,
-			       VIRTHW_PROBE_A_PAD)))
-		goto cancel;
-	if (nla_put_u32(skb, VIRTHW_PROBE_A_SPURIOUS_TIMER_EXITS, c->spurious) ||
-	    nla_put_u32(skb, VIRTHW_PROBE_A_INTERRUPTED, c->interrupted) ||
-	    nla_put_u64_64bit(skb, VIRTHW_PROBE_A_DURATION_NS, res->duration_ns,
-			      VIRTHW_PROBE_A_PAD))
-		goto cancel;
-	nla_nest_end(skb, nest);
-	return 0;
+		    virthw_put_nest(skb, virthw_stat_attr[i], virthw_fill_stat,
+				    &res->stat[i]))
+			return true;
+	return (res->measured[VIRTHW_M_IMMEDIATE] &&
+		nla_put_u8(skb, VIRTHW_PROBE_A_IMMEDIATE_METHOD, c->method)) ||
+	       (c->has_rate &&
+		nla_put_u8(skb, VIRTHW_PROBE_A_TIMER_RATE, c->timer_rate)) ||
+	       (res->measured[VIRTHW_M_TIMER] &&
+		(nla_put_u32(skb, VIRTHW_PROBE_A_TIMER_PROGRAMMED, c->programmed) ||
+		 nla_put_u64_64bit(skb, VIRTHW_PROBE_A_TIMER_EXPECTED,
+				   c->expected, VIRTHW_PROBE_A_PAD))) ||
+	       nla_put_u32(skb, VIRTHW_PROBE_A_SPURIOUS_TIMER_EXITS, c->spurious) ||
+	       nla_put_u32(skb, VIRTHW_PROBE_A_INTERRUPTED, c->interrupted) ||
+	       nla_put_u64_64bit(skb, VIRTHW_PROBE_A_DURATION_NS,
+				 res->duration_ns, VIRTHW_PROBE_A_PAD);
+}
 
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
+static int virthw_put_probe(struct sk_buff *skb,
+			    const struct virthw_probe_result *res)
+{
+	return virthw_put_nest(skb, VIRTHW_A_PROBE, virthw_fill_probe, res);
 }
 
 /*
@@ -359,6 +336,20 @@ static void virthw_event_end(struct sk_buff *msg, void *hdr, int put_ret)
 			  GFP_KERNEL);
 }
 
+/* A reply that carries one nest: begun, filled, sent (or freed). */
+static int virthw_reply_nest(struct genl_info *info, u8 cmd, size_t size,
+			     int type, virthw_fill_fn fill, const void *arg)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = virthw_reply_begin(info, cmd, size, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	return virthw_reply_end(info, msg, hdr,
+				virthw_put_nest(msg, type, fill, arg));
+}
+
 static int virthw_cpu_read_locked(unsigned int cpu,
 				  struct virthw_cpu_state *st)
 {
@@ -374,8 +365,6 @@ static int virthw_cpu_read_locked(unsigned int cpu,
 static int virthw_get_cpu_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct virthw_cpu_state st;
-	struct sk_buff *msg;
-	void *hdr;
 	u32 cpu;
 	int ret;
 
@@ -389,11 +378,9 @@ static int virthw_get_cpu_doit(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	}
 
-	msg = virthw_reply_begin(info, VIRTHW_CMD_GET_CPUS,
-				 virthw_cpu_nest_size(), &hdr);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	return virthw_reply_end(info, msg, hdr, virthw_put_cpu(msg, &st));
+	return virthw_reply_nest(info, VIRTHW_CMD_GET_CPUS,
+				 virthw_cpu_nest_size(), VIRTHW_A_CPU,
+				 virthw_fill_cpu, &st);
 }
 
 /*
@@ -453,33 +440,21 @@ static int virthw_get_cpus_dumpit(struct sk_buff *skb,
 static int virthw_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct virthw_caps caps;
-	struct sk_buff *msg;
-	void *hdr;
-	int ret;
+	int ret = virthw_caps_read(&caps);
 
-	ret = virthw_caps_read(&caps);
-	if (ret) {
-		NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities");
-		return ret;
-	}
-
-	msg = virthw_reply_begin(info, VIRTHW_CMD_GET_CAPS,
-				 virthw_caps_nest_size(), &hdr);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	return virthw_reply_end(info, msg, hdr, virthw_put_caps(msg, &caps));
+	if (!ret)
+		return virthw_reply_nest(info, VIRTHW_CMD_GET_CAPS,
+					 virthw_caps_nest_size(), VIRTHW_A_CAPS,
+					 virthw_fill_caps, &caps);
+	NL_SET_ERR_MSG(info->extack, "Failed to read the capabilities");
+	return ret;
 }
 
 static int virthw_settings_reply(struct genl_info *info, u8 cmd,
 				 const struct virthw_settings *set)
 {
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = virthw_reply_begin(info, cmd, virthw_settings_nest_size(), &hdr);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	return virthw_reply_end(info, msg, hdr, virthw_put_settings(msg, set));
+	return virthw_reply_nest(info, cmd, virthw_settings_nest_size(),
+				 VIRTHW_A_SETTINGS, virthw_fill_settings, set);
 }
 
 static int virthw_get_settings_doit(struct sk_buff *skb, struct genl_info *info)

@@ -20,7 +20,6 @@
 #include <linux/sort.h>
 #include <linux/time64.h>
 #include <linux/workqueue.h>
-#include <asm/desc.h>
 #include <asm/tsc.h>
 
 #include "virthw_internal.h"
@@ -29,8 +28,6 @@
 #define VIRTHW_MEASURE_BOUND_MS		2000ULL
 /* TSC rate assumed when the kernel could not calibrate it (as KVM does). */
 #define VIRTHW_FALLBACK_TSC_KHZ		5000000ULL
-/* DR7 with no breakpoint enabled: what a VM exit leaves behind. */
-#define VIRTHW_DR7_FIXED_1		0x400UL
 
 /*
  * One probe at a time: the regions are per probe, but two probes on one CPU
@@ -39,81 +36,39 @@
  */
 static DEFINE_MUTEX(virthw_probe_lock);
 
-bool virthw_run_expired(const struct virthw_run *run, u64 start)
+/* The vendors' run paths: the table this file calls down through. */
+static const struct virthw_run_ops *const virthw_run_vendors[] = {
+	&virthw_vmx_ops,
+	&virthw_svm_ops,
+};
+
+static const struct virthw_run_ops *virthw_run_ops_for(u8 feature)
 {
-	return rdtsc_ordered() - start > run->tsc_bound;
-}
+	unsigned int i;
 
-/*
- * Lets the interrupts that ended a measurement window (left pending in the
- * local APIC, since VM exits do not acknowledge them) be handled by the
- * host.  Preemption stays off, so the CPU's VMX/SVM state stays ours.
- */
-void virthw_run_irq_window(void)
-{
-	local_irq_enable();
-	/* An interrupt pending in the APIC is taken right after STI's shadow. */
-	barrier();
-	local_irq_disable();
-}
-
-static u64 virthw_tss_base(const struct desc_ptr *gdt, u16 tr)
-{
-	const u8 *d = (const u8 *)(gdt->address + (tr & ~7UL));
-
-	/* A 16-byte system descriptor: base 15:0, 23:16, 31:24, 63:32. */
-	return (u64)d[2] | (u64)d[3] << 8 | (u64)d[4] << 16 |
-	       (u64)d[7] << 24 | (u64)*(const u32 *)(d + 8) << 32;
-}
-
-void virthw_run_save_host_tables(struct virthw_host_tables *t)
-{
-	asm volatile("sgdt %0" : "=m"(t->gdt));
-	asm volatile("sidt %0" : "=m"(t->idt));
-	asm volatile("sldt %0" : "=r"(t->ldt));
-	asm volatile("str %0" : "=r"(t->tr));
-	asm volatile("mov %%dr7, %0" : "=r"(t->dr7));
-	t->tr_base = virthw_tss_base(&t->gdt, t->tr);
-}
-
-void virthw_run_restore_host_tables(const struct virthw_host_tables *t)
-{
-	struct desc_ptr gdt, idt;
-
-	/* Only what differs: LGDT/LIDT/LLDT serialize, and this is rare. */
-	asm volatile("sgdt %0" : "=m"(gdt));
-	if (gdt.size != t->gdt.size || gdt.address != t->gdt.address)
-		asm volatile("lgdt %0" : : "m"(t->gdt));
-	asm volatile("sidt %0" : "=m"(idt));
-	if (idt.size != t->idt.size || idt.address != t->idt.address)
-		asm volatile("lidt %0" : : "m"(t->idt));
-	asm volatile("lldt %0" : : "r"(t->ldt));
-	/* A VM exit resets DR7; put back the host's breakpoints, if any. */
-	if (t->dr7 & ~VIRTHW_DR7_FIXED_1)
-		asm volatile("mov %0, %%dr7" : : "r"(t->dr7));
+	for (i = 0; i < ARRAY_SIZE(virthw_run_vendors); i++)
+		if (virthw_run_vendors[i]->feature == feature)
+			return virthw_run_vendors[i];
+	return NULL;
 }
 
 /* Runs on the target CPU in a bound kworker. */
 static long virthw_run_on_cpu(void *arg)
 {
 	struct virthw_run *run = arg;
+	const struct virthw_run_ops *ops;
 	unsigned long flags;
 	int ret;
 
 	preempt_disable();
 	local_irq_save(flags);
 	run->feature = virthw_cpu_feature_here();
-	switch (run->feature) {
-	case VIRTHW_FEATURE_VMX:
-		ret = virthw_vmx_run(run);
-		break;
-	case VIRTHW_FEATURE_SVM:
-		ret = virthw_svm_run(run);
-		break;
-	default:
+	ops = virthw_run_ops_for(run->feature);
+	if (ops) {
+		ret = ops->run(run);
+	} else {
 		run->why = "The CPU has neither VMX nor SVM";
 		ret = -ENODEV;
-		break;
 	}
 	local_irq_restore(flags);
 	preempt_enable();

@@ -17,7 +17,8 @@
 #include <asm/svm.h>
 #include <asm/tsc.h>
 
-#include "virthw_internal.h"
+#include "virthw_compat.h"
+#include "virthw_hw.h"
 
 /* Named here because the kernel moved and renamed it between releases. */
 #define VIRTHW_VM_CR_SVMDIS		BIT_ULL(4)
@@ -38,8 +39,6 @@
 #define VIRTHW_SVM_EXIT_NMI		0x061
 #define VIRTHW_SVM_EXIT_CPUID		0x072
 #define VIRTHW_SVM_EXIT_ERR		0xffffffffU
-
-void virthw_guest_exit_loop(void);
 
 static void virthw_svm_intercept(struct vmcb *vmcb, unsigned int bit)
 {
@@ -102,7 +101,7 @@ static void virthw_svm_setup(struct virthw_run *run,
 	vmcb->save.rflags = X86_EFLAGS_FIXED;
 	vmcb->save.rip = (unsigned long)virthw_guest_exit_loop;
 	vmcb->save.rsp = (unsigned long)run->guest_stack + PAGE_SIZE;
-	if (!rdmsrl_safe(MSR_IA32_CR_PAT, &pat))
+	if (!rdmsrq_safe(MSR_IA32_CR_PAT, &pat))
 		vmcb->save.g_pat = pat;
 }
 
@@ -130,7 +129,7 @@ static int virthw_svm_measure(struct virthw_run *run)
 	start = rdtsc_ordered();
 	vmcb->control.tlb_ctl = VIRTHW_SVM_TLB_FLUSH_ALL;
 	while (n < run->iterations) {
-		if (virthw_run_expired(run, start)) {
+		if (virthw_hw_expired(run, start)) {
 			run->why = "The round-trip measurement ran past its time bound";
 			return -ETIMEDOUT;
 		}
@@ -147,7 +146,7 @@ static int virthw_svm_measure(struct virthw_run *run)
 		case VIRTHW_SVM_EXIT_NMI:
 			/* Still pending: GIF was clear, IF is clear. */
 			run->counts.interrupted++;
-			virthw_run_irq_window();
+			virthw_hw_irq_window();
 			continue;
 		case VIRTHW_SVM_EXIT_ERR:
 			run->why = "VMRUN failed: the VMCB's guest state is invalid (#VMEXIT VMEXIT_INVALID)";
@@ -167,39 +166,44 @@ static int virthw_svm_measure(struct virthw_run *run)
 	return 0;
 }
 
-int virthw_svm_run(struct virthw_run *run)
+static int virthw_svm_run(struct virthw_run *run)
 {
 	struct virthw_host_tables t;
 	u64 vm_cr, efer, hsave;
 	int ret;
 
 	lockdep_assert_irqs_disabled();
-	if (rdmsrl_safe(MSR_VM_CR, &vm_cr) || (vm_cr & VIRTHW_VM_CR_SVMDIS)) {
+	if (rdmsrq_safe(MSR_VM_CR, &vm_cr) || (vm_cr & VIRTHW_VM_CR_SVMDIS)) {
 		run->why = "Firmware disabled SVM on this CPU (VM_CR.SVMDIS): enable it in the firmware setup";
 		return -EACCES;
 	}
 	/* Checked and set with interrupts off: KVM's enable IPI cannot
 	 * slip in between. */
-	rdmsrl(MSR_EFER, efer);
+	rdmsrq(MSR_EFER, efer);
 	if (efer & EFER_SVME) {
 		run->why = "EFER.SVME is already set on this CPU: KVM or another hypervisor holds SVM";
 		return -EBUSY;
 	}
-	if (rdmsrl_safe(MSR_VM_HSAVE_PA, &hsave)) {
+	if (rdmsrq_safe(MSR_VM_HSAVE_PA, &hsave)) {
 		run->why = "VM_HSAVE_PA cannot be read on this CPU";
 		return -EIO;
 	}
 
-	virthw_run_save_host_tables(&t);
-	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	wrmsrl(MSR_VM_HSAVE_PA, __pa(run->region));
+	virthw_hw_save_host_tables(&t);
+	wrmsrq(MSR_EFER, efer | EFER_SVME);
+	wrmsrq(MSR_VM_HSAVE_PA, __pa(run->region));
 
 	virthw_svm_setup(run, &t, efer | EFER_SVME);
 	ret = virthw_svm_measure(run);
 
 	/* Exactly as found, whatever happened. */
-	wrmsrl(MSR_VM_HSAVE_PA, hsave);
-	wrmsrl(MSR_EFER, efer);
-	virthw_run_restore_host_tables(&t);
+	wrmsrq(MSR_VM_HSAVE_PA, hsave);
+	wrmsrq(MSR_EFER, efer);
+	virthw_hw_restore_host_tables(&t);
 	return ret;
 }
+
+const struct virthw_run_ops virthw_svm_ops = {
+	.feature = VIRTHW_FEATURE_SVM,
+	.run = virthw_svm_run,
+};

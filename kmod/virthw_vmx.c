@@ -28,7 +28,8 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
-#include "virthw_internal.h"
+#include "virthw_compat.h"
+#include "virthw_hw.h"
 
 /* IA32_VMX_BASIC (SDM vol. 3, A.1). */
 #define VIRTHW_BASIC_REVISION		GENMASK_ULL(30, 0)
@@ -61,8 +62,6 @@
 #define VIRTHW_TIMER_PROGRAMMED		10000U
 #define VIRTHW_TIMER_MAX_VALUE		0xffffffffU
 
-void virthw_guest_exit_loop(void);
-void virthw_guest_spin_loop(void);
 int virthw_vmx_enter(unsigned long resume, unsigned long *host_rsp);
 extern const u8 virthw_vmx_exit[];
 
@@ -72,6 +71,8 @@ struct virthw_vmx {
 	bool has_timer_ctl;	/* PIN_BASED_VMX_PREEMPTION_TIMER allowed */
 	unsigned long launched;
 	unsigned long host_rsp;	/* HOST_RSP last written */
+	unsigned long host_cr4;	/* HOST_CR4 last written */
+	bool in_root;		/* between our VMXON and VMXOFF */
 	bool write_failed;
 };
 
@@ -147,7 +148,7 @@ static int virthw_vmx_ctl(u32 msr, u32 need, u32 *ctl)
 {
 	u64 cap;
 
-	if (rdmsrl_safe(msr, &cap))
+	if (rdmsrq_safe(msr, &cap))
 		return -EIO;
 	*ctl = (need | lower_32_bits(cap)) & upper_32_bits(cap);
 	return (*ctl & need) == need ? 0 : -EIO;
@@ -157,10 +158,42 @@ static bool virthw_fixed_ok(unsigned long val, u32 fixed0_msr, u32 fixed1_msr)
 {
 	u64 f0, f1;
 
-	if (rdmsrl_safe(fixed0_msr, &f0) || rdmsrl_safe(fixed1_msr, &f1))
+	if (rdmsrq_safe(fixed0_msr, &f0) || rdmsrq_safe(fixed1_msr, &f1))
 		return false;
 	return (val & f0) == f0 && !(val & ~f1);
 }
+
+/* One VMCS field and the value the probe's VMCS gets. */
+struct virthw_vmcs_init {
+	unsigned long field;
+	unsigned long value;
+};
+
+/*
+ * Fields that start out 0: no MSR lists, no CR3 targets, no injected
+ * event, no CR0/CR4 bits owned by the host, DS/ES host selectors (reloaded
+ * after the run), null guest data selectors and LDTR, no guest debug or
+ * SYSENTER state, an active guest with nothing blocking or pending.
+ * With the #PF mask and match 0, every #PF exits as well.
+ */
+static const unsigned long virthw_vmcs_zero[] = {
+	PAGE_FAULT_ERROR_CODE_MASK, PAGE_FAULT_ERROR_CODE_MATCH,
+	CR3_TARGET_COUNT, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_LOAD_COUNT,
+	VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_INTR_INFO_FIELD,
+	CR0_GUEST_HOST_MASK, CR4_GUEST_HOST_MASK,
+	HOST_DS_SELECTOR, HOST_ES_SELECTOR,
+	GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_SELECTOR, GUEST_ES_SELECTOR,
+	GUEST_FS_SELECTOR, GUEST_GS_SELECTOR, GUEST_LDTR_SELECTOR,
+	GUEST_IA32_DEBUGCTL, GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP,
+	GUEST_SYSENTER_EIP, GUEST_ACTIVITY_STATE, GUEST_INTERRUPTIBILITY_INFO,
+	GUEST_PENDING_DBG_EXCEPTIONS,
+};
+
+/* Guest segments marked unusable (their selectors are 0 above). */
+static const unsigned long virthw_vmcs_unusable[] = {
+	GUEST_DS_AR_BYTES, GUEST_ES_AR_BYTES, GUEST_FS_AR_BYTES,
+	GUEST_GS_AR_BYTES, GUEST_LDTR_AR_BYTES,
+};
 
 static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 			     u32 entry_ctl, const struct virthw_host_tables *t)
@@ -169,111 +202,81 @@ static void virthw_vmx_setup(struct virthw_vmx *v, u32 proc, u32 exit_ctl,
 	unsigned long cr0 = read_cr0(), cr3 = __read_cr3(), cr4 = __read_cr4();
 	u64 fs_base, gs_base, cs, esp, eip;
 	u16 fs, gs;
+	unsigned int i;
 
 	savesegment(fs, fs);
 	savesegment(gs, gs);
-	rdmsrl(MSR_FS_BASE, fs_base);
-	rdmsrl(MSR_GS_BASE, gs_base);
-	rdmsrl(MSR_IA32_SYSENTER_CS, cs);
-	rdmsrl(MSR_IA32_SYSENTER_ESP, esp);
-	rdmsrl(MSR_IA32_SYSENTER_EIP, eip);
+	rdmsrq(MSR_FS_BASE, fs_base);
+	rdmsrq(MSR_GS_BASE, gs_base);
+	rdmsrq(MSR_IA32_SYSENTER_CS, cs);
+	rdmsrq(MSR_IA32_SYSENTER_ESP, esp);
+	rdmsrq(MSR_IA32_SYSENTER_EIP, eip);
 
-	/* Controls. */
-	virthw_vmwrite(v, PIN_BASED_VM_EXEC_CONTROL, v->pin);
-	virthw_vmwrite(v, CPU_BASED_VM_EXEC_CONTROL, proc);
-	virthw_vmwrite(v, VM_EXIT_CONTROLS, exit_ctl);
-	virthw_vmwrite(v, VM_ENTRY_CONTROLS, entry_ctl);
-	/* Every exception exits rather than using the guest's (the host's)
-	 * IDT; with mask and match 0 that includes every #PF. */
-	virthw_vmwrite(v, EXCEPTION_BITMAP, 0xffffffff);
-	virthw_vmwrite(v, PAGE_FAULT_ERROR_CODE_MASK, 0);
-	virthw_vmwrite(v, PAGE_FAULT_ERROR_CODE_MATCH, 0);
-	virthw_vmwrite(v, CR3_TARGET_COUNT, 0);
-	virthw_vmwrite(v, VM_EXIT_MSR_STORE_COUNT, 0);
-	virthw_vmwrite(v, VM_EXIT_MSR_LOAD_COUNT, 0);
-	virthw_vmwrite(v, VM_ENTRY_MSR_LOAD_COUNT, 0);
-	virthw_vmwrite(v, VM_ENTRY_INTR_INFO_FIELD, 0);
-	virthw_vmwrite(v, CR0_GUEST_HOST_MASK, 0);
-	virthw_vmwrite(v, CR4_GUEST_HOST_MASK, 0);
-	virthw_vmwrite(v, VMCS_LINK_POINTER, ~0UL);
+	{
+		/*
+		 * Host state: selectors must have RPL and TI clear.  FS and
+		 * GS are 0 in the kworker this runs in, and a non-zero one
+		 * was refused before VMXON.  Guest state: the host's, at
+		 * CPL 0 in 64-bit mode.  Every exception exits rather than
+		 * using the guest's (the host's) IDT.
+		 *
+		 * Guest RFLAGS.IF set: with external-interrupt exiting it
+		 * makes no difference on the hardware (IF does not block
+		 * interrupts then), but an emulator that checks IF before
+		 * recognizing an interrupt would otherwise never let the
+		 * self-IPI of (c) end the guest.
+		 */
+		const struct virthw_vmcs_init init[] = {
+			{ PIN_BASED_VM_EXEC_CONTROL, v->pin },
+			{ CPU_BASED_VM_EXEC_CONTROL, proc },
+			{ VM_EXIT_CONTROLS, exit_ctl },
+			{ VM_ENTRY_CONTROLS, entry_ctl },
+			{ EXCEPTION_BITMAP, 0xffffffff },
+			{ VMCS_LINK_POINTER, ~0UL },
+			{ HOST_CR0, cr0 }, { HOST_CR3, cr3 }, { HOST_CR4, cr4 },
+			{ HOST_CS_SELECTOR, __KERNEL_CS },
+			{ HOST_SS_SELECTOR, __KERNEL_DS },
+			{ HOST_FS_SELECTOR, fs }, { HOST_GS_SELECTOR, gs },
+			{ HOST_TR_SELECTOR, t->tr },
+			{ HOST_FS_BASE, fs_base }, { HOST_GS_BASE, gs_base },
+			{ HOST_TR_BASE, t->tr_base },
+			{ HOST_GDTR_BASE, t->gdt.address },
+			{ HOST_IDTR_BASE, t->idt.address },
+			{ HOST_IA32_SYSENTER_CS, cs },
+			{ HOST_IA32_SYSENTER_ESP, esp },
+			{ HOST_IA32_SYSENTER_EIP, eip },
+			{ HOST_RIP, (unsigned long)virthw_vmx_exit },
+			{ GUEST_CR0, cr0 }, { GUEST_CR3, cr3 }, { GUEST_CR4, cr4 },
+			{ CR0_READ_SHADOW, cr0 }, { CR4_READ_SHADOW, cr4 },
+			{ GUEST_DR7, 0x400 },
+			{ GUEST_CS_SELECTOR, __KERNEL_CS },
+			{ GUEST_CS_LIMIT, 0xffffffff },
+			{ GUEST_CS_AR_BYTES, VIRTHW_AR_CODE64 },
+			{ GUEST_SS_SELECTOR, __KERNEL_DS },
+			{ GUEST_SS_LIMIT, 0xffffffff },
+			{ GUEST_SS_AR_BYTES, VIRTHW_AR_DATA },
+			{ GUEST_FS_BASE, fs_base }, { GUEST_GS_BASE, gs_base },
+			{ GUEST_TR_SELECTOR, t->tr },
+			{ GUEST_TR_BASE, t->tr_base },
+			{ GUEST_TR_LIMIT, VIRTHW_TSS_MIN_LIMIT },
+			{ GUEST_TR_AR_BYTES, VIRTHW_AR_TSS_BUSY },
+			{ GUEST_GDTR_BASE, t->gdt.address },
+			{ GUEST_GDTR_LIMIT, t->gdt.size },
+			{ GUEST_IDTR_BASE, t->idt.address },
+			{ GUEST_IDTR_LIMIT, t->idt.size },
+			{ GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF },
+			{ GUEST_RSP, (unsigned long)run->guest_stack + PAGE_SIZE },
+			{ GUEST_RIP, (unsigned long)virthw_guest_exit_loop },
+		};
 
-	/*
-	 * Host state.  Selectors must have RPL and TI clear: DS and ES (the
-	 * user's __USER_DS in a kernel thread) go in as 0 and are reloaded
-	 * after the run; FS and GS are 0 in the kworker this runs in, and a
-	 * non-zero one was refused before VMXON.
-	 */
-	virthw_vmwrite(v, HOST_CR0, cr0);
-	virthw_vmwrite(v, HOST_CR3, cr3);
-	virthw_vmwrite(v, HOST_CR4, cr4);
-	virthw_vmwrite(v, HOST_CS_SELECTOR, __KERNEL_CS);
-	virthw_vmwrite(v, HOST_SS_SELECTOR, __KERNEL_DS);
-	virthw_vmwrite(v, HOST_DS_SELECTOR, 0);
-	virthw_vmwrite(v, HOST_ES_SELECTOR, 0);
-	virthw_vmwrite(v, HOST_FS_SELECTOR, fs);
-	virthw_vmwrite(v, HOST_GS_SELECTOR, gs);
-	virthw_vmwrite(v, HOST_TR_SELECTOR, t->tr);
-	virthw_vmwrite(v, HOST_FS_BASE, fs_base);
-	virthw_vmwrite(v, HOST_GS_BASE, gs_base);
-	virthw_vmwrite(v, HOST_TR_BASE, t->tr_base);
-	virthw_vmwrite(v, HOST_GDTR_BASE, t->gdt.address);
-	virthw_vmwrite(v, HOST_IDTR_BASE, t->idt.address);
-	virthw_vmwrite(v, HOST_IA32_SYSENTER_CS, cs);
-	virthw_vmwrite(v, HOST_IA32_SYSENTER_ESP, esp);
-	virthw_vmwrite(v, HOST_IA32_SYSENTER_EIP, eip);
-	virthw_vmwrite(v, HOST_RIP, (unsigned long)virthw_vmx_exit);
-
-	/* Guest state: the host's, at CPL 0 in 64-bit mode. */
-	virthw_vmwrite(v, GUEST_CR0, cr0);
-	virthw_vmwrite(v, GUEST_CR3, cr3);
-	virthw_vmwrite(v, GUEST_CR4, cr4);
-	virthw_vmwrite(v, CR0_READ_SHADOW, cr0);
-	virthw_vmwrite(v, CR4_READ_SHADOW, cr4);
-	virthw_vmwrite(v, GUEST_DR7, 0x400);
-	virthw_vmwrite(v, GUEST_CS_SELECTOR, __KERNEL_CS);
-	virthw_vmwrite(v, GUEST_CS_BASE, 0);
-	virthw_vmwrite(v, GUEST_CS_LIMIT, 0xffffffff);
-	virthw_vmwrite(v, GUEST_CS_AR_BYTES, VIRTHW_AR_CODE64);
-	virthw_vmwrite(v, GUEST_SS_SELECTOR, __KERNEL_DS);
-	virthw_vmwrite(v, GUEST_SS_BASE, 0);
-	virthw_vmwrite(v, GUEST_SS_LIMIT, 0xffffffff);
-	virthw_vmwrite(v, GUEST_SS_AR_BYTES, VIRTHW_AR_DATA);
-	virthw_vmwrite(v, GUEST_DS_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_DS_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_ES_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_ES_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_FS_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_FS_BASE, fs_base);
-	virthw_vmwrite(v, GUEST_FS_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_GS_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_GS_BASE, gs_base);
-	virthw_vmwrite(v, GUEST_GS_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_LDTR_SELECTOR, 0);
-	virthw_vmwrite(v, GUEST_LDTR_AR_BYTES, VIRTHW_AR_UNUSABLE);
-	virthw_vmwrite(v, GUEST_TR_SELECTOR, t->tr);
-	virthw_vmwrite(v, GUEST_TR_BASE, t->tr_base);
-	virthw_vmwrite(v, GUEST_TR_LIMIT, VIRTHW_TSS_MIN_LIMIT);
-	virthw_vmwrite(v, GUEST_TR_AR_BYTES, VIRTHW_AR_TSS_BUSY);
-	virthw_vmwrite(v, GUEST_GDTR_BASE, t->gdt.address);
-	virthw_vmwrite(v, GUEST_GDTR_LIMIT, t->gdt.size);
-	virthw_vmwrite(v, GUEST_IDTR_BASE, t->idt.address);
-	virthw_vmwrite(v, GUEST_IDTR_LIMIT, t->idt.size);
-	virthw_vmwrite(v, GUEST_IA32_DEBUGCTL, 0);
-	virthw_vmwrite(v, GUEST_SYSENTER_CS, 0);
-	virthw_vmwrite(v, GUEST_SYSENTER_ESP, 0);
-	virthw_vmwrite(v, GUEST_SYSENTER_EIP, 0);
-	virthw_vmwrite(v, GUEST_ACTIVITY_STATE, 0);
-	virthw_vmwrite(v, GUEST_INTERRUPTIBILITY_INFO, 0);
-	virthw_vmwrite(v, GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	/*
-	 * IF set: with external-interrupt exiting it makes no difference on
-	 * the hardware (RFLAGS.IF does not block interrupts then), but an
-	 * emulator that checks IF before recognizing an interrupt would
-	 * otherwise never let the self-IPI of (c) end the guest.
-	 */
-	virthw_vmwrite(v, GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF);
-	virthw_vmwrite(v, GUEST_RSP, (unsigned long)run->guest_stack + PAGE_SIZE);
-	virthw_vmwrite(v, GUEST_RIP, (unsigned long)virthw_guest_exit_loop);
+		for (i = 0; i < ARRAY_SIZE(init); i++)
+			virthw_vmwrite(v, init[i].field, init[i].value);
+	}
+	for (i = 0; i < ARRAY_SIZE(virthw_vmcs_zero); i++)
+		virthw_vmwrite(v, virthw_vmcs_zero[i], 0);
+	for (i = 0; i < ARRAY_SIZE(virthw_vmcs_unusable); i++)
+		virthw_vmwrite(v, virthw_vmcs_unusable[i], VIRTHW_AR_UNUSABLE);
+	v->host_cr4 = cr4;
 }
 
 /*
@@ -286,6 +289,134 @@ static void virthw_vmx_reraise_nmi(void)
 {
 	apic->send_IPI(smp_processor_id(), NMI_VECTOR);
 	iret_to_self();
+}
+
+/*
+ * CR4.VMXE, and who may see it.
+ *
+ * VMXON needs CR4.VMXE, and the kernel keeps a per-CPU copy of CR4
+ * (cpu_tlbstate.cr4, the "shadow") that some code writes back to the
+ * register as a whole: a global TLB flush on a CPU without INVPCID
+ * toggles CR4.PGE from the shadow, and the perf IPI that updates CR4.PCE
+ * rewrites CR4 from it.  Clearing VMXE while in VMX operation is a #GP,
+ * so whenever such code can run on this CPU the shadow must hold VMXE
+ * exactly when the register does.
+ *
+ * Up to 6.12 (VIRTHW_HAVE_CR4_API) the run path goes through the kernel:
+ * cr4_set/clear_bits_irqsoff() update register and shadow together, and
+ * the host's interrupt windows open in VMX root operation as they always
+ * have.
+ *
+ * From 7.x (VIRTHW_HAVE_CR4_API == 0) only KVM may update the shadow, and
+ * there is no exported CR4 writer at all.  The module then writes the
+ * register itself, and keeps the mismatch invisible to everything that
+ * can act on it:
+ *  - interrupts are off for the whole time VMXE is set: every interrupt
+ *    window first leaves VMX operation (VMCLEAR, VMXOFF, CR4 back to the
+ *    shadow's value), opens, closes, and enters again (VMXON, VMPTRLD;
+ *    the VMCS keeps its contents in memory, the next entry is a VMLAUNCH);
+ *  - the new value is the current register with VMXE added, so CR4
+ *    pinning (SMEP, SMAP, UMIP, FSGSBASE, CET) never sees a pinned bit
+ *    change, and VMXOFF's value is the current register without VMXE:
+ *    back to what the shadow says before interrupts are on again;
+ *  - VMXE already set means someone else (KVM, on 7.x through the core
+ *    kernel's VMX reference) owns VMX on this CPU: the run refuses with
+ *    -EBUSY, at the start and again after every window, and never clears
+ *    a VMXE it did not set.
+ * What remains visible is NMIs: an NMI handler reading the shadow sees no
+ * VMXE while the register has it.  No NMI path rewrites CR4 from the
+ * shadow.  The emergency (crash/reboot) VMXOFF does not know about this
+ * module: on 6.x it is KVM's callback, on 7.x the core kernel's, and a
+ * crash NMI inside the window may leave this CPU in VMX root operation
+ * (see README.md, "The run path on 7.x").
+ */
+static __always_inline void virthw_cr4_write_raw(unsigned long val)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(val) : "memory");
+}
+
+static void virthw_vmx_cr4_set(void)
+{
+#if VIRTHW_HAVE_CR4_API
+	cr4_set_bits_irqsoff(X86_CR4_VMXE);
+#else
+	virthw_cr4_write_raw(__read_cr4() | X86_CR4_VMXE);
+#endif
+}
+
+static void virthw_vmx_cr4_clear(void)
+{
+#if VIRTHW_HAVE_CR4_API
+	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
+#else
+	virthw_cr4_write_raw(__read_cr4() & ~X86_CR4_VMXE);
+#endif
+}
+
+/*
+ * CR4.VMXE and VMXON, then the probe's VMCS made current (and, the first
+ * time, initialised by VMCLEAR).  Interrupts are off.
+ */
+static int virthw_vmx_root_on(struct virthw_vmx *v, bool first)
+{
+	struct virthw_run *run = v->run;
+
+	if (__read_cr4() & X86_CR4_VMXE) {
+		run->why = "CR4.VMXE was set on this CPU during the probe: KVM or another hypervisor took VMX";
+		return -EBUSY;
+	}
+	virthw_vmx_cr4_set();
+	if (virthw_vmxon(__pa(run->region))) {
+		virthw_vmx_cr4_clear();
+		run->why = "VMXON failed";
+		return -EIO;
+	}
+	v->in_root = true;
+	if ((first && virthw_vmclear(__pa(run->vmcs))) ||
+	    virthw_vmptrld(__pa(run->vmcs))) {
+		run->why = "VMCLEAR or VMPTRLD of the probe's VMCS failed";
+		return -EIO;
+	}
+	return 0;
+}
+
+/* VMCLEAR (the VMCS to memory), VMXOFF, CR4 as the kernel knows it. */
+static void virthw_vmx_root_off(struct virthw_vmx *v)
+{
+	if (!v->in_root)
+		return;
+	virthw_vmclear(__pa(v->run->vmcs));
+	asm volatile("vmxoff" : : : "cc", "memory");
+	virthw_vmx_cr4_clear();
+	v->in_root = false;
+}
+
+/*
+ * The host's interrupt window during a run (see above for why it leaves
+ * VMX operation on 7.x).  A handler may change CR4 through the kernel
+ * (CR4.PCE): the next VM exit must load that value, not the old one.
+ */
+static int virthw_vmx_irq_window(struct virthw_vmx *v)
+{
+	unsigned long cr4;
+	int ret;
+
+	if (VIRTHW_HAVE_CR4_API) {
+		virthw_hw_irq_window();
+	} else {
+		virthw_vmx_root_off(v);
+		virthw_hw_irq_window();
+		ret = virthw_vmx_root_on(v, false);
+		if (ret)
+			return ret;
+		v->launched = 0;
+	}
+	cr4 = __read_cr4();
+	if (cr4 != v->host_cr4) {
+		virthw_vmwrite(v, HOST_CR4, cr4);
+		v->host_cr4 = cr4;
+	}
+	return 0;
 }
 
 /*
@@ -332,14 +463,15 @@ static int virthw_vmx_classify(struct virthw_vmx *v, u32 reason, u32 want,
 {
 	struct virthw_run *run = v->run;
 	u32 info;
+	int ret;
 
 	if (reason == want)
 		return VIRTHW_EXIT_EXPECTED;
 	switch (reason) {
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		run->counts.interrupted++;
-		virthw_run_irq_window();
-		return VIRTHW_EXIT_REDO;
+		ret = virthw_vmx_irq_window(v);
+		return ret ?: VIRTHW_EXIT_REDO;
 	case EXIT_REASON_EXCEPTION_NMI:
 		info = virthw_vmread(VM_EXIT_INTR_INFO);
 		if ((info & INTR_INFO_INTR_TYPE_MASK) != INTR_TYPE_NMI_INTR)
@@ -357,8 +489,8 @@ static int virthw_vmx_classify(struct virthw_vmx *v, u32 reason, u32 want,
 		 * the APIC yet.  Let it arrive and try again. */
 		if (want != EXIT_REASON_EXTERNAL_INTERRUPT)
 			break;
-		virthw_run_irq_window();
-		return VIRTHW_EXIT_REDO;
+		ret = virthw_vmx_irq_window(v);
+		return ret ?: VIRTHW_EXIT_REDO;
 	default:
 		break;
 	}
@@ -415,7 +547,7 @@ static int virthw_vmx_measure(struct virthw_vmx *v, enum virthw_measure m)
 
 	start = rdtsc_ordered();
 	while (n < run->iterations) {
-		if (virthw_run_expired(run, start)) {
+		if (virthw_hw_expired(run, start)) {
 			run->why = virthw_timeout_msg[m];
 			if (m == VIRTHW_M_IMMEDIATE && self_ipi)
 				run->why = "(c) immediate exit ran past its time bound (2 s of TSC): the self-IPI never made the guest exit";
@@ -464,7 +596,9 @@ static int virthw_vmx_measure(struct virthw_vmx *v, enum virthw_measure m)
 			return ret;
 		if (self_ipi && ret == VIRTHW_EXIT_EXPECTED) {
 			/* The IPI made this exit; the host handles it now. */
-			virthw_run_irq_window();
+			ret = virthw_vmx_irq_window(v);
+			if (ret)
+				return ret;
 		}
 		if (ret == VIRTHW_EXIT_REDO)
 			continue;
@@ -509,7 +643,7 @@ static int virthw_vmx_measure_all(struct virthw_vmx *v)
 	return ret;
 }
 
-int virthw_vmx_run(struct virthw_run *run)
+static int virthw_vmx_run(struct virthw_run *run)
 {
 	struct virthw_vmx v = { .run = run };
 	struct virthw_host_tables t;
@@ -520,23 +654,16 @@ int virthw_vmx_run(struct virthw_run *run)
 	int ret;
 
 	lockdep_assert_irqs_disabled();
-	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat) ||
+	if (rdmsrq_safe(MSR_IA32_FEAT_CTL, &feat) ||
 	    (feat & VIRTHW_FEAT_CTL_VMX_OK) != VIRTHW_FEAT_CTL_VMX_OK) {
 		run->why = "Firmware disabled VMX on this CPU (IA32_FEATURE_CONTROL): enable it in the firmware setup";
 		return -EACCES;
 	}
-	/* Checked, and below set, with interrupts off: KVM's enable IPI
-	 * cannot slip in between. */
-	cr4 = __read_cr4();
-	if (cr4 & X86_CR4_VMXE) {
-		run->why = "CR4.VMXE is already set on this CPU: KVM or another hypervisor holds VMX";
-		return -EBUSY;
-	}
-	if (rdmsrl_safe(MSR_IA32_VMX_BASIC, &basic)) {
+	if (rdmsrq_safe(MSR_IA32_VMX_BASIC, &basic)) {
 		run->why = "IA32_VMX_BASIC cannot be read on this CPU";
 		return -EIO;
 	}
-	if (!rdmsrl_safe(MSR_IA32_VMX_MISC, &misc)) {
+	if (!rdmsrq_safe(MSR_IA32_VMX_MISC, &misc)) {
 		run->counts.has_rate = true;
 		run->counts.timer_rate = misc & VIRTHW_MISC_RATE;
 	} else {
@@ -566,11 +693,18 @@ int virthw_vmx_run(struct virthw_run *run)
 		run->why = "The VMX capability MSRs do not allow the controls the run path needs";
 		return -EIO;
 	}
-	if (!rdmsrl_safe(pin_msr, &pin_cap))
+	if (!rdmsrq_safe(pin_msr, &pin_cap))
 		v.has_timer_ctl = upper_32_bits(pin_cap) & PIN_BASED_VMX_PREEMPTION_TIMER;
 	if (!v.has_timer_ctl)
 		run->timer_use = false;
 
+	/* Checked, and below set, with interrupts off: KVM's enable IPI
+	 * cannot slip in between. */
+	cr4 = __read_cr4();
+	if (cr4 & X86_CR4_VMXE) {
+		run->why = "CR4.VMXE is already set on this CPU: KVM or another hypervisor holds VMX";
+		return -EBUSY;
+	}
 	if (!virthw_fixed_ok(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1) ||
 	    !virthw_fixed_ok(cr4 | X86_CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1)) {
 		run->why = "CR0 or CR4 holds a value VMX operation does not allow (IA32_VMX_CR0/CR4_FIXED0/1)";
@@ -588,20 +722,12 @@ int virthw_vmx_run(struct virthw_run *run)
 
 	*(u32 *)run->region = basic & VIRTHW_BASIC_REVISION;
 	*(u32 *)run->vmcs = basic & VIRTHW_BASIC_REVISION;
-	virthw_run_save_host_tables(&t);
-	rdmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+	virthw_hw_save_host_tables(&t);
+	rdmsrq(MSR_IA32_DEBUGCTLMSR, debugctl);
 
-	cr4_set_bits_irqsoff(X86_CR4_VMXE);
-	if (virthw_vmxon(__pa(run->region))) {
-		cr4_clear_bits_irqsoff(X86_CR4_VMXE);
-		run->why = "VMXON failed";
-		return -EIO;
-	}
-	if (virthw_vmclear(__pa(run->vmcs)) || virthw_vmptrld(__pa(run->vmcs))) {
-		run->why = "VMCLEAR or VMPTRLD of the probe's VMCS failed";
-		ret = -EIO;
-		goto out_vmxoff;
-	}
+	ret = virthw_vmx_root_on(&v, true);
+	if (ret)
+		goto out;
 
 	virthw_vmx_setup(&v, proc, exit_ctl, entry_ctl, &t);
 	if (v.write_failed) {
@@ -611,18 +737,21 @@ int virthw_vmx_run(struct virthw_run *run)
 		ret = virthw_vmx_measure_all(&v);
 	}
 
+out:
 	/* Exactly as found, whatever happened. */
-	virthw_vmclear(__pa(run->vmcs));
-out_vmxoff:
-	asm volatile("vmxoff" : : : "cc", "memory");
-	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
-	virthw_run_restore_host_tables(&t);
+	virthw_vmx_root_off(&v);
+	virthw_hw_restore_host_tables(&t);
 	loadsegment(ds, ds);
 	loadsegment(es, es);
 	if (debugctl)
-		wrmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+		wrmsrq(MSR_IA32_DEBUGCTLMSR, debugctl);
 	/* A VM exit sets the TSS limit to 0x67; have the kernel reload it
 	 * before a task that uses an I/O bitmap needs it. */
 	invalidate_tss_limit();
 	return ret;
 }
+
+const struct virthw_run_ops virthw_vmx_ops = {
+	.feature = VIRTHW_FEATURE_VMX,
+	.run = virthw_vmx_run,
+};
