@@ -57,23 +57,6 @@ static int hw_error(hw_client *c, int r, const char *what)
 	return log_error_errno(r, "Failed to %s: %m", what);
 }
 
-static void print_json_cpu(FILE *f, const struct virthw_cpu_state *s)
-{
-	fprintf(f, "{\"cpu\":%" PRIu32 ",\"online\":%s,\"feature\":", s->id, s->online ? "true" : "false");
-	if (s->has_details)
-		json_print_string(f, hw_feature_to_string(s->feature));
-	else
-		fputs("null", f);
-	fputs(",\"firmware_enabled\":", f);
-	json_print_opt_bool(f, s->has_details, s->fw_enabled);
-	fputs(",\"virt_on\":", f);
-	json_print_opt_bool(f, s->has_details, s->virt_on);
-	if (s->has_fw_msr)
-		fprintf(f, ",\"fw_msr\":\"0x%016" PRIx64 "\"}", s->fw_msr);
-	else
-		fputs(",\"fw_msr\":null}", f);
-}
-
 #define KEY_WIDTH 15
 
 static void print_caps(FILE *f, const struct virthw_caps *c)
@@ -186,13 +169,9 @@ static int hw_monitor(hw_client *c, const struct hw_args *a)
 			return hw_error(c, r, "receive virthw events");
 		if (a->has_cpu && e.cpu.id != a->cpu)
 			continue;
-		if (a->json) {
-			fprintf(stdout, "{\"event\":");
-			json_print_string(stdout, hw_event_to_string(e.event));
-			fputs(",\"cpu\":", stdout);
-			print_json_cpu(stdout, &e.cpu);
-			fputs("}\n", stdout);
-		} else
+		if (a->json)
+			hw_event_print_json(stdout, &e);
+		else
 			print_event_line(stdout, &e);
 		/* Readers follow a file or a pipe: each event must arrive now. */
 		if (fflush(stdout) != 0)
@@ -233,15 +212,7 @@ static int hw_show(hw_client *c, const struct hw_args *a)
 	}
 
 	if (a->json) {
-		fputs("{\"caps\":", stdout);
-		hw_caps_print_json(stdout, &caps);
-		fputs(",\"cpus\":[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			if (i > 0)
-				fputc(',', stdout);
-			print_json_cpu(stdout, &cpus[i]);
-		}
-		fputs("]}\n", stdout);
+		hw_doc_print_json(stdout, &caps, cpus, n);
 	} else {
 		print_caps(stdout, &caps);
 		fputc('\n', stdout);
