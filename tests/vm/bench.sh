@@ -142,7 +142,7 @@ if [ "$update" = 1 ]; then
 		done
 		# Sections other benchmarks wrote (not "## Linux N ...") stay.
 		[ -f "$REPO_ROOT/BENCHMARKS.md" ] &&
-			awk '/^## / { keep = ($0 !~ /^## Linux [0-9.]+ \(/) } keep { print }' "$REPO_ROOT/BENCHMARKS.md" |
+			awk '/^## / { keep = ($0 !~ /^## Linux [^ ]+ \(/) } keep { print }' "$REPO_ROOT/BENCHMARKS.md" |
 			sed '1s/^/\n/'
 	} >"$VM_OUT/BENCHMARKS.md.new"
 	mv "$VM_OUT/BENCHMARKS.md.new" "$REPO_ROOT/BENCHMARKS.md"
