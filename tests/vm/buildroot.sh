@@ -31,7 +31,10 @@ log "making the $suite build root ($pkgs) in $root"
 uri=$(archive_uri)
 t0=$(date +%s)
 # sid's Release file on a snapshot archive may be past its Valid-Until.
-mmdebstrap --variant=apt --include="$pkgs" --aptopt='Acquire::Check-Valid-Until "false"' \
+# mmdebstrap (as root) mounts /proc, /sys and /dev in the new root: in a
+# mount namespace of its own they go with it even when it dies halfway, and
+# never outlive it in the host's (where rm -rf of the cache would meet them).
+unshare --mount --propagation private -- mmdebstrap --variant=apt --include="$pkgs" --aptopt='Acquire::Check-Valid-Until "false"' \
 	"$suite" "$root.tmp" \
 	"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" \
 	>"$CACHE/roots/$suite-$key.log" 2>&1 ||

@@ -757,6 +757,16 @@ nr_locks_is() { [ "$(nr_locks)" = "$1" ]; }
 cpu_owners() {
 	awk -F'\t' '$1 ~ /^cpus\.[0-9]+\.owner$/ { v = $2; gsub(/"/, "", v); print v }' "$LIB_TMP/status.flat" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
+# expect_owners CHECK WANT: a fresh status whose CPUs are all owned by WANT
+# (kvm, virtd, none, lock, ...): who holds VMX/SVM, as virtctl status says it.
+expect_owners() {
+	status
+	expect "$1" "$2" "$(cpu_owners)" "per-CPU owners in virtctl status"
+}
+# boot_owner: who owns every CPU under boot with no VM: KVM, through
+# enable_virt_at_load (on 7.x through the core kernel's reference, which only
+# KVM takes), or virtd's pinned VM on kernels without the parameter.
+boot_owner() { if [ "$KVM_HAS_VAL" = 1 ]; then echo kvm; else echo virtd; fi; }
 # child_pid PPID COMM: the pid of PPID's child named COMM (busybox here has
 # no pgrep); empty when there is none.
 child_pid() {

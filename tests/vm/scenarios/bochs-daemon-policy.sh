@@ -60,6 +60,7 @@ vm_cycle() {
 	check "$1-vm-create" vm_start || return 1
 	vmx "$1-vm-vmx" on
 	wait_status "$1-vm-counted" vm_count 1
+	expect_owners "$1-vm-owner" kvm
 	check "$1-vm-destroy" vm_stop
 	wait_status "$1-vm-gone" vm_count 0
 	vmx "$1-vm-after" "$2"
@@ -102,6 +103,7 @@ if [ "$KVM_HAS_VAL" = 1 ]; then
 fi
 expect_status boot-pinned pinned_vm="$(pinned_json)"
 vmx boot-no-vm on
+expect_owners boot-no-vm-owner "$(boot_owner)"
 vm_cycle boot on
 
 # --- never, asked for while a VM runs: pending until the VM ends -------------

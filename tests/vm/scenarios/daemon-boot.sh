@@ -9,11 +9,13 @@ expect_status status policy=boot applied_policy=boot state=holds vm_count=0 \
 	kvm.vendor_state=loaded verify.ok=true
 expect_policy_applied before-vm boot
 expect status-cpu0-on true "$(st cpus.0.virt_on)" "status cpus[0].virt_on"
+expect_owners owner-no-vm "$(boot_owner)"
 
 if check vm-create vm_start; then
 	expect_virt during-vm on
 	wait_status vm-counted vm_count 1
 	expect_status status-vm state=holds vms.0.pid="$VM_PID" pinned_vm="$(pinned_json)"
+	expect_owners owner-vm kvm
 	FIRST=$VM_PID
 	if check vm2-create vm_start; then
 		wait_status vm2-counted vm_count 2

@@ -10,12 +10,14 @@ expect_status status policy=first-vm applied_policy=first-vm state=holds vm_coun
 	pinned_vm=false kvm.dev_kvm=true verify.ok=true
 expect_policy_applied no-vm first-vm
 expect status-cpu0-off false "$(st cpus.0.virt_on)" "status cpus[0].virt_on"
+expect_owners owner-no-vm none
 
 if check vm-create vm_start; then
 	A=$VM_PID
 	expect_virt vm1 on
 	wait_status vm1-counted vm_count 1
 	expect_status status-vm1 state=holds verify.ok=true vms.0.pid="$A"
+	expect_owners owner-vm kvm
 	if check vm2-create vm_start; then
 		B=$VM_PID
 		wait_status vm2-counted vm_count 2
