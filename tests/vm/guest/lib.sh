@@ -347,7 +347,7 @@ dmesg_mark() {
 dmesg_clean() {
 	dmesg >"$LIB_TMP/dmesg.after"
 	_new=$(awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$LIB_TMP/dmesg.before" "$LIB_TMP/dmesg.after")
-	_bad=$(printf '%s\n' "$_new" | grep -E 'WARNING|BUG|Oops|general protection|[Ll]eak|Call Trace|UBSAN|KASAN|refcount_t|list_(add|del) corruption|double free|use-after-free|segfault' | head -n 3)
+	_bad=$(printf '%s\n' "$_new" | grep -E 'WARNING|BUG|Oops|general protection|pinned CR4|[Ll]eak|Call Trace|UBSAN|KASAN|refcount_t|list_(add|del) corruption|double free|use-after-free|segfault' | head -n 3)
 	# Allowed taints: O (out-of-tree module, 4096), E (unsigned module, 8192), and
 	# whatever was set before the mark (6.12 WARNs at boot about Bochs's CPUID).
 	_taint=$(cat /proc/sys/kernel/tainted)
