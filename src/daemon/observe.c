@@ -93,6 +93,33 @@ void vm_owners_free(struct vm_owner *v, size_t n)
 	free(v);
 }
 
+void vm_owners_describe(unsigned n_vms, const struct vm_owner *v, size_t n, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "%u KVM VM%s running", n_vms, n_vms == 1 ? "" : "s");
+
+	for (size_t i = 0; i < n && o < size; i++) {
+		const char *what = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
+
+		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v[i].pid, what,
+				      strlen(what) > 60 ? "..." : "");
+	}
+}
+
+bool vms_running(const char *root, pid_t self, char *buf, size_t size)
+{
+	struct vm_owner *v = NULL;
+	size_t n = 0;
+	unsigned total = 0;
+	bool running = false;
+
+	if (scan_vms(root, self, &v, &n, &total) >= 0 && total > 0) {
+		vm_owners_describe(total, v, n, buf, size);
+		running = true;
+	}
+	vm_owners_free(v, n);
+	return running;
+}
+
 static unsigned count_vm_fds(const char *root, const char *pid)
 {
 	_cleanup_(closedirp) DIR *d = NULL;

@@ -92,11 +92,20 @@ static const struct observed_cpu cpus_vmx[] = {
 	{ .id = 1, .online = true, .feature = VIRT_FEATURE_VMX, .fw_enabled = true, .virt_on = true },
 };
 
+/* The document of IN, with the CPUs modelled as the reconcile loop does. */
 static char *status(const struct status_input *in)
 {
+	struct status_input with = *in;
+	struct cpu_model cpus[8];
 	char *j = NULL;
 
-	return status_json(in, &j) == 0 ? j : NULL;
+	if (in->kobs) {
+		if (in->kobs->obs.n_cpus > ELEMENTSOF(cpus))
+			return NULL;
+		model_cpus(in->cfg, &in->kobs->obs, in->locks, cpus);
+		with.cpus = cpus;
+	}
+	return status_json(&with, &j) == 0 ? j : NULL;
 }
 
 static void test_status_starting(void)
