@@ -19,6 +19,7 @@
 #include "observe.h"
 #include "probe-json.h"
 #include "status-json.h"
+#include "fixtures.h"
 #include "tests.h"
 
 static void test_dropin_roundtrip(void)
@@ -570,21 +571,14 @@ static void test_timer_status(void)
 static void test_probe_json(void)
 {
 	struct virthw_probe p[2] = {
-		{ .cpu = 0, .feature = VIRTHW_FEATURE_VMX, .iterations = 1000, .tsc_khz = 100000,
-		  .has_timer_use = true, .timer_use = true,
-		  .round_trip = { .present = true, .count = 1000, .min = 900, .median = 1000, .mean = 1010, .max = 5000 },
-		  .toggle = { .present = true, .count = 1000, .min = 2000, .median = 2500, .mean = 2600, .max = 9000 },
-		  .immediate = { .present = true, .count = 1000, .min = 1100, .median = 1200, .mean = 1250, .max = 3000 },
-		  .immediate_method = VIRTHW_IMMEDIATE_TIMER_ZERO, .has_timer_rate = true, .timer_rate = 0,
-		  .has_timer = true, .timer_programmed = 100000, .timer_expected = 100000,
-		  .timer_elapsed = { .present = true, .count = 1000, .min = 100010, .median = 100028, .mean = 100030,
-				     .max = 100100 },
-		  .spurious_timer_exits = 2, .interrupted = 1, .duration_ns = 123456789 },
+		/* fixture_probe_vmx, set below */
+		{},
 		{ .cpu = 1, .feature = VIRTHW_FEATURE_SVM, .iterations = 10, .tsc_khz = 0,
 		  .round_trip = { .present = true, .count = 10, .min = 1, .median = 2, .mean = 3, .max = 4 } },
 	};
 	_cleanup_free_ char *j = NULL, *j1 = NULL;
 
+	p[0] = fixture_probe_vmx;
 	CHECK(probe_json(PROBE_CPU_ALL, 0, p, 2, &j) == 0, "probe JSON built");
 	CHECK_STR(j,
 		  "{\"cpu_request\":\"all\",\"iterations\":0,\"timer_use\":true,\"cpus\":["
