@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bus-manager.c: the org.virtd1.Manager D-Bus interface on /org/virtd1 (properties, GetStatus, Reload, AcquireForeign). */
+/*
+ * bus-manager.c: the org.virtd1.Manager D-Bus interface on /org/virtd1
+ * (properties, GetStatus, Reload, AcquireForeign, Probe): the front end.
+ * It calls the manager and the probe, hears back through the manager's
+ * observer and the probe's callback, and turns enum virtd_error into bus
+ * errors.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -16,7 +22,7 @@
 #include "log.h"
 #include "manager-probe.h"
 #include "manager.h"
-#include "observe.h"
+#include "status-json.h"
 
 /*
  * A request without --wait still waits for what the kernel may lag behind
@@ -25,28 +31,41 @@
  */
 #define LOCK_SETTLE_USEC (30ULL * 1000 * 1000)
 
-int manager_reload(struct manager *m, char **ret_errors)
-{
-	enum virt_policy old = m->cfg.policy;
-	int r;
+struct bus_manager {
+	struct manager *m;
+	sd_bus *bus;
+	manager_probe *probe;		/* the running probe, or NULL */
+};
 
-	r = manager_load_config(m, false, ret_errors);
-	if (r < 0)
-		return r;
-	m->retries = 0;
-	manager_reconcile(m, "configuration reloaded");
-	if (old != m->cfg.policy && m->bus) {
-		r = sd_bus_emit_properties_changed(m->bus, BUS_PATH, BUS_INTERFACE, "Policy", NULL);
-		if (r < 0)
-			log_warning_errno(r, "Failed to emit PropertiesChanged for Policy: %m");
+const char *bus_error_name(enum virtd_error e)
+{
+	switch (e) {
+	case VIRTD_ERROR_INVALID_ARGS:
+		return SD_BUS_ERROR_INVALID_ARGS;
+	case VIRTD_ERROR_CONFIG_INVALID:
+		return BUS_ERROR_CONFIG_INVALID;
+	case VIRTD_ERROR_VMS_RUNNING:
+		return BUS_ERROR_VMS_RUNNING;
+	case VIRTD_ERROR_TIMEOUT:
+		return BUS_ERROR_TIMEOUT;
+	case VIRTD_ERROR_CANNOT_HOLD:
+		return BUS_ERROR_CANNOT_HOLD;
+	case VIRTD_ERROR_PROBE_FAILED:
+		return BUS_ERROR_PROBE_FAILED;
+	case VIRTD_ERROR_PROBE_BUSY:
+		return BUS_ERROR_PROBE_BUSY;
+	case VIRTD_ERROR_NONE:
+	case _VIRTD_ERROR_MAX:
+		break;
 	}
-	return 0;
+	return SD_BUS_ERROR_FAILED;
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
 			sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-	struct manager *m = userdata;
+	bus_manager *b = userdata;
+	struct manager *m = b->m;
 
 	(void)bus;
 	(void)path;
@@ -71,15 +90,46 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 	return -ENOENT;
 }
 
+/* The GetStatus document: the last reconcile's model, the lock list as it is now. */
+static int status_document(struct manager *m, char **ret)
+{
+	const struct lock_holders holders = lock_registry_holders(m->locks);
+	size_t n = lock_registry_n_held(m->locks);
+	_cleanup_free_ struct lock_info *list = calloc(n ? n : 1, sizeof(*list));
+	struct status_input in = {
+		.version = PACKAGE_VERSION,
+		.config_path = m->config_path,
+		.cfg = &m->cfg,
+		.state = m->state,
+		.reason = m->reason,
+		.applied_policy = m->applied_policy[0] ? m->applied_policy : NULL,
+		.kobs = m->observed ? &m->kobs : NULL,
+		.cpus = m->cpus_model,
+		.verify = m->observed ? &m->verify : NULL,
+		.actions_failed = m->actions_failed[0] ? m->actions_failed : NULL,
+		.locks = &holders,
+		.lock_list = list,
+		.n_lock_list = n,
+		.timer = m->observed ? &m->timer : NULL,
+	};
+
+	if (!list)
+		return -ENOMEM;
+	manager_refresh_vms(m);
+	for (size_t i = 0; i < n; i++)
+		list[i] = *lock_registry_held(m->locks, i);
+	return status_json(&in, ret);
+}
+
 static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_free_ char *json = NULL;
-	struct manager *m = userdata;
+	bus_manager *b = userdata;
 	int r;
 
 	(void)error;
-	manager_refresh_cpus(m);
-	r = manager_status_json(m, &json);
+	manager_refresh_cpus(b->m);
+	r = status_document(b->m, &json);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, "s", json);
@@ -110,113 +160,25 @@ static int check_root(sd_bus_message *msg, const char *what, sd_bus_error *error
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_free_ char *errors = NULL;
-	struct manager *m = userdata;
+	bus_manager *b = userdata;
 	int r;
 
 	r = check_root(msg, "reload virtd", error);
 	if (r != 0)
 		return r;
 	log_info("Reload requested over D-Bus");
-	r = manager_reload(m, &errors);
+	r = manager_reload(b->m, &errors);
 	if (r < 0)
-		return sd_bus_error_set(error, BUS_ERROR_CONFIG_INVALID,
+		return sd_bus_error_set(error, bus_error_name(VIRTD_ERROR_CONFIG_INVALID),
 					errors ? errors : "the configuration file is invalid");
 	return sd_bus_reply_method_return(msg, NULL);
-}
-
-/* Every online CPU reads off: what the first holder is promised. */
-static bool cpus_all_off(const struct observed *obs, size_t *ret_online, size_t *ret_off)
-{
-	size_t online = 0, off = 0;
-
-	for (size_t i = 0; i < obs->n_cpus; i++)
-		if (obs->cpus[i].online) {
-			online++;
-			off += !obs->cpus[i].virt_on;
-		}
-	*ret_online = online;
-	*ret_off = off;
-	return online > 0 && off == online;
-}
-
-unsigned manager_process_lock_requests(struct manager *m)
-{
-	const struct observed *obs = &m->kobs.obs;
-	unsigned answered = 0;
-	size_t i = 0, online = 0, n_off = 0;
-	bool off;
-
-	if (!m->observed)
-		return 0;
-	off = cpus_all_off(obs, &online, &n_off);
-	while (i < lock_registry_n_waiting(m->locks)) {
-		struct lock_request *req = lock_registry_request(m->locks, i);
-		struct lock_info info = req->info, granted;
-		char vms[400];
-
-		if (obs->n_vms > 0) {
-			if (req->flags & LOCK_FLAG_WAIT) {
-				i++;
-				continue;
-			}
-			manager_describe_vms(m, vms, sizeof(vms));
-			log_info("Foreign lock for %s (pid %d) refused: %s", info.who, (int)info.pid, vms);
-			lock_request_fail(req, BUS_ERROR_VMS_RUNNING, "%s", vms);
-		} else if (obs->n_cpus == 0) {
-			log_warning("Foreign lock for %s (pid %d) refused: %s", info.who, (int)info.pid,
-				    m->kobs.hw_error[0] ? m->kobs.hw_error : "no per-CPU state");
-			lock_request_fail(req, BUS_ERROR_CANNOT_HOLD,
-					  "cannot check that VMX/SVM is off on every CPU: %s",
-					  m->kobs.hw_error[0] ? m->kobs.hw_error : "no per-CPU state from virthw");
-		} else if (m->acts.lock_grantable && !m->actions_failed[0] &&
-			   (lock_registry_n_held(m->locks) > 0 || off)) {
-			/* KVM is unloaded and blocked, and virthw read every CPU off (or a holder already has them). */
-			if (lock_request_grant(req, &granted) < 0)
-				log_warning("Foreign lock for %s (pid %d) refused: virtd could not create it", info.who,
-					    (int)info.pid);
-			else
-				log_info("Foreign lock %" PRIu32 " granted to %s (pid %d): virtualization off on %zu/%zu CPUs%s%s",
-					 granted.id, info.who, (int)info.pid, n_off, online,
-					 info.why[0] ? "; why: " : "", info.why);
-		} else if (strcmp(m->state, STATE_PENDING) == 0 || strcmp(m->state, STATE_HOLDS) == 0) {
-			/* Settling, or an action waits for a retry: the deadline decides. */
-			i++;
-			continue;
-		} else {
-			log_warning("Foreign lock for %s (pid %d) refused: %s", info.who, (int)info.pid, m->reason);
-			lock_request_fail(req, BUS_ERROR_CANNOT_HOLD, "%s", m->reason[0] ? m->reason : m->status_line);
-		}
-		answered++;
-	}
-	return answered;
-}
-
-bool bus_vms_running(char *vms, size_t size)
-{
-	struct vm_owner *v = NULL;
-	size_t n = 0;
-	unsigned total = 0;
-	bool running = false;
-
-	if (scan_vms("", getpid(), &v, &n, &total) >= 0 && total > 0) {
-		size_t o = (size_t)snprintf(vms, size, "%u KVM VM%s running", total, total == 1 ? "" : "s");
-
-		for (size_t i = 0; i < n && o < size; i++) {
-			const char *c = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
-
-			o += (size_t)snprintf(vms + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v[i].pid,
-					      c, strlen(c) > 60 ? "..." : "");
-		}
-		running = true;
-	}
-	vm_owners_free(v, n);
-	return running;
 }
 
 static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	struct manager *m = userdata;
+	bus_manager *b = userdata;
+	struct manager *m = b->m;
 	struct lock_request *req;
 	struct lock_info info = {};
 	const char *who, *why;
@@ -263,13 +225,13 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 		char vms[400];
 
 		/* Refused at once, before anything is unloaded for nothing. */
-		if (bus_vms_running(vms, sizeof(vms))) {
+		if (manager_vms_running(vms, sizeof(vms))) {
 			log_info("Foreign lock for %s (pid %d) refused: %s", who, (int)pid, vms);
-			return sd_bus_error_setf(error, BUS_ERROR_VMS_RUNNING, "%s", vms);
+			return sd_bus_error_setf(error, bus_error_name(VIRTD_ERROR_VMS_RUNNING), "%s", vms);
 		}
 	}
 
-	r = lock_registry_add_request(m->locks, msg, &info, flags,
+	r = lock_registry_add_request(m->locks, msg, bus_error_name, &info, flags,
 				      (flags & LOCK_FLAG_WAIT) ? timeout : LOCK_SETTLE_USEC, &req);
 	if (r < 0)
 		return log_error_errno(r, "Failed to queue the lock request of %s (pid %d): %m", who, (int)pid);
@@ -280,10 +242,26 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	return 1;
 }
 
+/* The probe's end: its Probe() call (USERDATA, referenced at the start) is answered. */
+static void on_probe_done(void *userdata, enum virtd_error e, const char *text)
+{
+	sd_bus_message *msg = userdata;
+	int r;
+
+	if (e != VIRTD_ERROR_NONE)
+		r = sd_bus_reply_method_errorf(msg, bus_error_name(e), "%s", text);
+	else
+		r = sd_bus_reply_method_return(msg, "s", text);
+	if (r < 0)
+		log_warning_errno(r, "Failed to answer the Probe call of %s: %m", sd_bus_message_get_sender(msg) ?: "?");
+	sd_bus_message_unref(msg);
+}
+
 static int method_probe(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	struct manager *m = userdata;
+	bus_manager *b = userdata;
+	struct virtd_failure fail = {};
 	uint32_t cpu, iterations;
 	uint64_t flags;
 	pid_t pid = 0;
@@ -300,7 +278,16 @@ static int method_probe(sd_bus_message *msg, void *userdata, sd_bus_error *error
 					 flags);
 	if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID | SD_BUS_CREDS_AUGMENT, &creds) >= 0)
 		(void)sd_bus_creds_get_pid(creds, &pid);
-	return manager_probe_start(m, msg, cpu, iterations, pid, error);
+	/* The reference is the probe's until on_probe_done(); a refusal never gets there. */
+	r = manager_probe_start(b->m, &b->probe, cpu, iterations, pid, on_probe_done, sd_bus_message_ref(msg), &fail);
+	if (r <= 0)
+		sd_bus_message_unref(msg);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return sd_bus_error_setf(error, bus_error_name(fail.error), "%s", fail.message);
+	/* Answered once the probe is done and the policy back. */
+	return 1;
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -327,62 +314,90 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-int bus_manager_init(struct manager *m)
+static void on_manager_changed(void *userdata, const struct manager_published *old)
 {
+	bus_manager *b = userdata;
+	struct manager_published now;
+	const char *names[9];
+	size_t n = 0;
 	int r;
 
-	r = sd_bus_open_system(&m->bus);
+	manager_publish(b->m, &now);
+	if (old->policy != now.policy)
+		names[n++] = "Policy";
+	if (strcmp(old->state, now.state) != 0)
+		names[n++] = "State";
+	if (strcmp(old->reason, now.reason) != 0)
+		names[n++] = "Reason";
+	if (strcmp(old->applied_policy, now.applied_policy) != 0)
+		names[n++] = "AppliedPolicy";
+	if (old->n_vms != now.n_vms)
+		names[n++] = "VMCount";
+	if (old->pinned_vm != now.pinned_vm)
+		names[n++] = "PinnedVM";
+	if (old->n_locks != now.n_locks)
+		names[n++] = "ForeignLocks";
+	if (n == 0)
+		return;
+	names[n] = NULL;
+	r = sd_bus_emit_properties_changed_strv(b->bus, BUS_PATH, BUS_INTERFACE, (char **)names);
+	if (r < 0)
+		log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
+}
+
+static void on_manager_reconciled(void *userdata)
+{
+	bus_manager *b = userdata;
+
+	/* A probe waits for KVM to be out, and is answered once the policy is back. */
+	manager_probe_check(b->probe);
+}
+
+int bus_manager_new(struct manager *m, bus_manager **ret)
+{
+	_cleanup_(bus_manager_freep) bus_manager *b = NULL;
+	int r;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return log_error_errno(-ENOMEM, "Failed to set up the bus: %m");
+	b->m = m;
+	r = sd_bus_open_system(&b->bus);
 	if (r < 0)
 		return log_error_errno(r, "Failed to connect to the system bus: %m");
-	r = sd_bus_add_object_vtable(m->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, m);
+	r = sd_bus_add_object_vtable(b->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, b);
 	if (r < 0)
 		return log_error_errno(r, "Failed to publish %s on the bus: %m", BUS_PATH);
-	r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+	r = sd_bus_attach_event(b->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+	manager_set_observer(m, &(const struct manager_observer) {
+				     .changed = on_manager_changed,
+				     .reconciled = on_manager_reconciled,
+			     }, b);
 	/* Last: the name says "ready to answer", so the object must exist first. */
-	r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+	r = sd_bus_request_name(b->bus, BUS_NAME, 0);
 	if (r == -EEXIST)
 		return log_error_errno(r, "Failed to take the bus name %s: another virtd is running", BUS_NAME);
 	if (r < 0)
 		return log_error_errno(r, "Failed to take the bus name %s: %m (is conf/org.virtd1.conf installed in "
 				       "/usr/share/dbus-1/system.d/?)", BUS_NAME);
+	*ret = TAKE_PTR(b);
 	return 0;
 }
 
-void bus_manager_done(struct manager *m)
+bus_manager *bus_manager_free(bus_manager *b)
 {
-	if (m->bus) {
-		(void)sd_bus_flush(m->bus);
-		m->bus = sd_bus_flush_close_unref(m->bus);
+	if (!b)
+		return NULL;
+	manager_set_observer(b->m, NULL, NULL);
+	/* While the bus is still there: waiting callers are told that virtd stops. */
+	manager_probe_free(b->probe);
+	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");
+	if (b->bus) {
+		(void)sd_bus_flush(b->bus);
+		b->bus = sd_bus_flush_close_unref(b->bus);
 	}
-}
-
-void bus_manager_emit_changes(struct manager *m, const char *old_state, const char *old_reason,
-			      const char *old_applied, unsigned old_vms, bool old_pinned, unsigned old_locks)
-{
-	const char *names[8];
-	size_t n = 0;
-	int r;
-
-	if (!m->bus)
-		return;
-	if (strcmp(old_state, m->state) != 0)
-		names[n++] = "State";
-	if (strcmp(old_reason, m->reason) != 0)
-		names[n++] = "Reason";
-	if (strcmp(old_applied, m->applied_policy) != 0)
-		names[n++] = "AppliedPolicy";
-	if (old_vms != m->kobs.obs.n_vms)
-		names[n++] = "VMCount";
-	if (old_pinned != m->kobs.obs.pinned_vm)
-		names[n++] = "PinnedVM";
-	if (old_locks != lock_registry_n_held(m->locks))
-		names[n++] = "ForeignLocks";
-	if (n == 0)
-		return;
-	names[n] = NULL;
-	r = sd_bus_emit_properties_changed_strv(m->bus, BUS_PATH, BUS_INTERFACE, (char **)names);
-	if (r < 0)
-		log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
+	free(b);
+	return NULL;
 }

@@ -125,13 +125,17 @@ static void request_free(struct lock_request *req)
 	free(req);
 }
 
+void lock_registry_fail_waiting(lock_registry *r, enum virtd_error e, const char *message)
+{
+	while (r && r->n_requests > 0)
+		lock_request_fail(r->requests[0], e, "%s", message);
+}
+
 lock_registry *lock_registry_free(lock_registry *r)
 {
 	if (!r)
 		return NULL;
-	while (r->n_requests > 0)
-		lock_request_fail(r->requests[0], "org.virtd1.Error.CannotHold",
-				  "virtd is stopping; ask again once it runs");
+	lock_registry_fail_waiting(r, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");
 	for (size_t i = 0; i < r->n_held; i++)
 		held_free(r->held[i]);
 	free(r->held);
@@ -461,7 +465,7 @@ static int on_request_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	if (r->cb.timeout)
 		r->cb.timeout(req, r->userdata);
 	else
-		lock_request_fail(req, "org.virtd1.Error.Timeout", "timed out");
+		lock_request_fail(req, VIRTD_ERROR_TIMEOUT, "timed out");
 	return 0;
 }
 
@@ -478,8 +482,9 @@ static int on_caller_gone(sd_bus_track *t, void *userdata)
 	return 0;
 }
 
-int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, const struct lock_info *info, uint64_t flags,
-			      uint64_t timeout_usec, struct lock_request **ret)
+int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error_name_fn error_name,
+			      const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
+			      struct lock_request **ret)
 {
 	struct lock_request *req, **a;
 	uint64_t now = 0;
@@ -497,6 +502,7 @@ int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, const struc
 		.flags = flags,
 		.timeout_usec = timeout_usec,
 		.msg = sd_bus_message_ref(msg),
+		.error_name = error_name,
 		.registry = r,
 	};
 	r->requests[r->n_requests++] = req;
@@ -536,7 +542,7 @@ int lock_request_grant(struct lock_request *req, struct lock_info *ret_info)
 	}
 	k = lock_registry_grant(r, &info, &fd);
 	if (k < 0) {
-		lock_request_fail(req, "org.virtd1.Error.CannotHold", "virtd could not create the lock in %s: %s",
+		lock_request_fail(req, VIRTD_ERROR_CANNOT_HOLD, "virtd could not create the lock in %s: %s",
 				  r->dir, strerror(-k));
 		return k;
 	}
@@ -551,7 +557,7 @@ int lock_request_grant(struct lock_request *req, struct lock_info *ret_info)
 	return 0;
 }
 
-void lock_request_fail(struct lock_request *req, const char *name, const char *fmt, ...)
+void lock_request_fail(struct lock_request *req, enum virtd_error e, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
 	va_list ap;
@@ -561,7 +567,7 @@ void lock_request_fail(struct lock_request *req, const char *name, const char *f
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	k = sd_bus_reply_method_errorf(req->msg, name, "%s", msg ? msg : "out of memory");
+	k = sd_bus_reply_method_errorf(req->msg, req->error_name(e), "%s", msg ? msg : "out of memory");
 	if (k < 0)
 		log_debug("Failed to answer the lock request of %s (pid %d): %s", req->info.who, (int)req->info.pid,
 			  strerror(-k));

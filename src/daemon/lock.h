@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "errors.h"
 #include "lock-meta.h"
 #include "macro.h"
 #include "policy.h"
@@ -30,6 +31,7 @@ struct lock_request {
 	uint64_t timeout_usec;		/* as asked; 0 with LOCK_FLAG_WAIT: for ever */
 	uint64_t deadline;		/* CLOCK_MONOTONIC; UINT64_MAX: none */
 	sd_bus_message *msg;		/* the AcquireForeign() call */
+	virtd_error_name_fn error_name;	/* how its errors are named on the bus */
 	sd_event_source *timer;
 	sd_bus_track *track;		/* notices the caller leaving the bus */
 	lock_registry *registry;
@@ -67,10 +69,16 @@ struct lock_request *lock_registry_request(const lock_registry *r, size_t i);
 /* A lock for INFO (id assigned here), not tied to a bus call: the write end in *ret_fd (O_CLOEXEC). */
 int lock_registry_grant(lock_registry *r, struct lock_info *info, int *ret_fd);
 
-/* Queues a waiting request for MSG (referenced), with its deadline armed. */
-int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, const struct lock_info *info, uint64_t flags,
-			      uint64_t timeout_usec, struct lock_request **ret);
+/*
+ * Queues a waiting request for MSG (referenced), with its deadline armed;
+ * its refusals are answered with the error names ERROR_NAME gives.
+ */
+int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error_name_fn error_name,
+			      const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
+			      struct lock_request **ret);
+/* Refuses every waiting request with E and MESSAGE (virtd stops: before the bus goes). */
+void lock_registry_fail_waiting(lock_registry *r, enum virtd_error e, const char *message);
 /* Grants REQ and answers its call with the descriptor; REQ is freed either way.  0 or a negative errno. */
 int lock_request_grant(struct lock_request *req, struct lock_info *ret_info);
-/* Answers REQ with the D-Bus error NAME and frees it. */
-void lock_request_fail(struct lock_request *req, const char *name, const char *fmt, ...) _printf_(3, 4);
+/* Answers REQ with the error E (named by its error_name) and frees it. */
+void lock_request_fail(struct lock_request *req, enum virtd_error e, const char *fmt, ...) _printf_(3, 4);

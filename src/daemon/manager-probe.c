@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* manager-probe.c: virtctl probe through virtd: the foreign lock taken for it, the run in a child, the reply later. */
+/* manager-probe.c: virtctl probe through virtd: the foreign lock taken for it, the run in a child, the result later. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bus-manager.h"
 #include "log.h"
 #include "manager-probe.h"
 #include "manager.h"
@@ -38,9 +37,11 @@ enum probe_phase {
 	PROBE_RELEASING,		/* the lock is being let go; the answer waits for the policy */
 };
 
-struct probe_run {
+struct manager_probe {
 	struct manager *m;
-	sd_bus_message *msg;
+	manager_probe **slot;		/* the owner's pointer to this run, cleared when it ends */
+	probe_done_fn done;
+	void *userdata;
 	uint32_t cpu, iterations;
 	struct lock_info lock;
 	int lock_fd;
@@ -52,11 +53,11 @@ struct probe_run {
 	size_t n_results;
 	unsigned char buf[sizeof(struct probe_record)];
 	size_t buf_len;
-	const char *error_name;		/* set: answer with this error */
+	enum virtd_error error;		/* set: the result is this error */
 	char error_message[600];
 };
 
-static struct probe_run *run_free(struct probe_run *p)
+static manager_probe *run_free(manager_probe *p)
 {
 	if (!p)
 		return NULL;
@@ -68,7 +69,6 @@ static struct probe_run *run_free(struct probe_run *p)
 		close(p->lock_fd);
 	if (p->child > 0)
 		(void)waitpid(p->child, NULL, WNOHANG);
-	sd_bus_message_unref(p->msg);
 	free(p->results);
 	free(p);
 	return NULL;
@@ -76,13 +76,13 @@ static struct probe_run *run_free(struct probe_run *p)
 
 /* The answer is sent once the policy is back; until then it is only decided. */
 _printf_(3, 4)
-static void decide_error(struct probe_run *p, const char *name, const char *fmt, ...)
+static void decide_error(manager_probe *p, enum virtd_error e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (p->error_name)
+	if (p->error)
 		return;	/* the first reason stands */
-	p->error_name = name;
+	p->error = e;
 	va_start(ap, fmt);
 	vsnprintf(p->error_message, sizeof(p->error_message), fmt, ap);
 	va_end(ap);
@@ -97,7 +97,7 @@ static bool lock_present(const struct manager *m, uint32_t id)
 }
 
 /* Lets go of virtd's copy of the lock; the child's went with it.  The registry's hang-up brings the policy back. */
-static void release(struct probe_run *p)
+static void release(manager_probe *p)
 {
 	p->phase = PROBE_RELEASING;
 	p->io = sd_event_source_disable_unref(p->io);
@@ -108,28 +108,21 @@ static void release(struct probe_run *p)
 	}
 }
 
-static void answer(struct manager *m)
+/* The run is over: the owner hears the result, and the run is freed. */
+static void answer(manager_probe *p)
 {
-	struct probe_run *p = m->probe;
+	struct manager *m = p->m;
 	_cleanup_free_ char *json = NULL;
-	int r;
 
-	m->probe = NULL;
-	if (!p->error_name) {
-		r = probe_json(p->cpu, p->iterations, p->results, p->n_results, &json);
-		if (r < 0)
-			decide_error(p, BUS_ERROR_PROBE_FAILED, "out of memory writing the results");
-	}
-	if (p->error_name) {
+	*p->slot = NULL;
+	if (!p->error && probe_json(p->cpu, p->iterations, p->results, p->n_results, &json) < 0)
+		decide_error(p, VIRTD_ERROR_PROBE_FAILED, "out of memory writing the results");
+	if (p->error)
 		log_info("Probe for pid %d failed: %s; %s", (int)p->lock.pid, p->error_message, m->status_line);
-		r = sd_bus_reply_method_errorf(p->msg, p->error_name, "%s", p->error_message);
-	} else {
+	else
 		log_info("Probe for pid %d done on %zu CPU%s; %s", (int)p->lock.pid, p->n_results,
 			 p->n_results == 1 ? "" : "s", m->status_line);
-		r = sd_bus_reply_method_return(p->msg, "s", json);
-	}
-	if (r < 0)
-		log_warning_errno(r, "Failed to answer the Probe call of pid %d: %m", (int)p->lock.pid);
+	p->done(p->userdata, p->error, p->error ? p->error_message : json);
 	run_free(p);
 }
 
@@ -228,12 +221,12 @@ static void probe_child(int fd, uint32_t cpu, uint32_t iterations)
 
 /* --- the parent ----------------------------------------------------------------- */
 
-static int on_record(struct probe_run *p, const struct probe_record *rec)
+static int on_record(manager_probe *p, const struct probe_record *rec)
 {
 	struct virthw_probe *n;
 
 	if (rec->error < 0) {
-		decide_error(p, BUS_ERROR_PROBE_FAILED, "CPU %" PRIu32 ": %s", rec->cpu, rec->message);
+		decide_error(p, VIRTD_ERROR_PROBE_FAILED, "CPU %" PRIu32 ": %s", rec->cpu, rec->message);
 		return 0;
 	}
 	n = reallocarray(p->results, p->n_results + 1, sizeof(*n));
@@ -248,8 +241,7 @@ static int on_record(struct probe_run *p, const struct probe_record *rec)
 
 static int on_child_output(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	struct manager *m = userdata;
-	struct probe_run *p = m->probe;
+	manager_probe *p = userdata;
 	int status = 0;
 	ssize_t n;
 
@@ -266,31 +258,30 @@ static int on_child_output(sd_event_source *s, int fd, uint32_t revents, void *u
 		p->buf_len += (size_t)n;
 		if (p->buf_len == sizeof(p->buf)) {
 			if (on_record(p, (const struct probe_record *)p->buf) < 0)
-				decide_error(p, BUS_ERROR_PROBE_FAILED, "out of memory collecting the results");
+				decide_error(p, VIRTD_ERROR_PROBE_FAILED, "out of memory collecting the results");
 			p->buf_len = 0;
 		}
 	}
 	if (n < 0)
-		decide_error(p, BUS_ERROR_PROBE_FAILED, "reading the probe's results failed: %s", strerror(errno));
+		decide_error(p, VIRTD_ERROR_PROBE_FAILED, "reading the probe's results failed: %s", strerror(errno));
 	if (waitpid(p->child, &status, 0) == p->child) {
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			decide_error(p, BUS_ERROR_PROBE_FAILED, "the probe process ended abnormally (%s %d)",
+			decide_error(p, VIRTD_ERROR_PROBE_FAILED, "the probe process ended abnormally (%s %d)",
 				     WIFSIGNALED(status) ? "signal" : "status",
 				     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
 	p->child = 0;
-	if (!p->error_name && p->n_results == 0)
-		decide_error(p, BUS_ERROR_PROBE_FAILED, "the probe returned no results");
+	if (!p->error && p->n_results == 0)
+		decide_error(p, VIRTD_ERROR_PROBE_FAILED, "the probe returned no results");
 	release(p);
 	/* The hang-up of the lock's FIFO comes next and re-applies the policy; then manager_probe_check() answers. */
-	if (!lock_present(m, p->lock.id))
-		manager_probe_check(m);
+	if (!lock_present(p->m, p->lock.id))
+		manager_probe_check(p);
 	return 0;
 }
 
-static int start_child(struct manager *m)
+static int start_child(manager_probe *p)
 {
-	struct probe_run *p = m->probe;
 	int fds[2];
 	pid_t pid;
 	int r;
@@ -312,7 +303,7 @@ static int start_child(struct manager *m)
 	p->child = pid;
 	p->pipe_fd = fds[0];
 	(void)fcntl(p->pipe_fd, F_SETFL, O_NONBLOCK);
-	r = sd_event_add_io(m->event, &p->io, p->pipe_fd, EPOLLIN, on_child_output, m);
+	r = sd_event_add_io(p->m->event, &p->io, p->pipe_fd, EPOLLIN, on_child_output, p);
 	if (r < 0)
 		return r;	/* the child runs on; its pipe is read when the run is freed: never, it is killed */
 	p->phase = PROBE_RUNNING;
@@ -321,14 +312,14 @@ static int start_child(struct manager *m)
 
 static int on_settle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct manager *m = userdata;
-	struct probe_run *p = m->probe;
+	manager_probe *p = userdata;
+	struct manager *m = p->m;
 
 	(void)s;
 	(void)usec;
-	if (!p || p->phase != PROBE_WAITING)
+	if (p->phase != PROBE_WAITING)
 		return 0;
-	decide_error(p, BUS_ERROR_TIMEOUT, "KVM did not get out of the way in %llu s: %s",
+	decide_error(p, VIRTD_ERROR_TIMEOUT, "KVM did not get out of the way in %llu s: %s",
 		     (unsigned long long)(PROBE_SETTLE_USEC / 1000000), m->reason[0] ? m->reason : m->status_line);
 	release(p);
 	return 0;
@@ -350,9 +341,9 @@ static bool kvm_out_of_the_way(const struct manager *m)
 	return online > 0 && (off == online || lock_registry_n_held(m->locks) > 1);
 }
 
-void manager_probe_check(struct manager *m)
+void manager_probe_check(manager_probe *p)
 {
-	struct probe_run *p = m->probe;
+	struct manager *m = p ? p->m : NULL;
 	char vms[400];
 	int r;
 
@@ -368,18 +359,18 @@ void manager_probe_check(struct manager *m)
 			else
 				snprintf(what, sizeof(what), "CPU %" PRIu32, p->cpu);
 			log_info("Probe for pid %d: KVM is out of the way, measuring %s", (int)p->lock.pid, what);
-			r = start_child(m);
+			r = start_child(p);
 			if (r < 0) {
 				errno = -r;
-				decide_error(p, BUS_ERROR_PROBE_FAILED, "cannot start the probe process: %m");
+				decide_error(p, VIRTD_ERROR_PROBE_FAILED, "cannot start the probe process: %m");
 				release(p);
 			}
 		} else if (m->kobs.obs.n_vms > 0) {
 			manager_describe_vms(m, vms, sizeof(vms));
-			decide_error(p, BUS_ERROR_VMS_RUNNING, "%s", vms);
+			decide_error(p, VIRTD_ERROR_VMS_RUNNING, "%s", vms);
 			release(p);
 		} else if (strcmp(m->state, STATE_CANNOT_HOLD) == 0 || strcmp(m->state, STATE_MISMATCH) == 0) {
-			decide_error(p, BUS_ERROR_CANNOT_HOLD, "KVM cannot be put out of the way: %s",
+			decide_error(p, VIRTD_ERROR_CANNOT_HOLD, "KVM cannot be put out of the way: %s",
 				     m->reason[0] ? m->reason : m->status_line);
 			release(p);
 		}
@@ -388,41 +379,54 @@ void manager_probe_check(struct manager *m)
 		break;
 	case PROBE_RELEASING:
 		if (!lock_present(m, p->lock.id))
-			answer(m);
+			answer(p);
 		break;
 	}
 }
 
-int manager_probe_start(struct manager *m, sd_bus_message *msg, uint32_t cpu, uint32_t iterations, pid_t caller,
-			sd_bus_error *error)
+_printf_(3, 4)
+static int refuse(struct virtd_failure *fail, enum virtd_error e, const char *fmt, ...)
 {
-	struct probe_run *p;
+	va_list ap;
+
+	fail->error = e;
+	va_start(ap, fmt);
+	vsnprintf(fail->message, sizeof(fail->message), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int manager_probe_start(struct manager *m, manager_probe **slot, uint32_t cpu, uint32_t iterations, pid_t caller,
+			probe_done_fn done, void *userdata, struct virtd_failure *fail)
+{
+	manager_probe *p;
 	struct timespec ts;
 	char why[80];
 	char vms[400];
 	uint64_t now = 0;
 	int r;
 
-	if (m->probe)
-		return sd_bus_error_setf(error, BUS_ERROR_PROBE_BUSY, "a probe is running already (for pid %d)",
-					 (int)m->probe->lock.pid);
+	if (*slot)
+		return refuse(fail, VIRTD_ERROR_PROBE_BUSY, "a probe is running already (for pid %d)",
+			      (int)(*slot)->lock.pid);
 	if (!m->hw)
-		return sd_bus_error_setf(error, BUS_ERROR_CANNOT_HOLD, "cannot probe: %s",
-					 m->hw_error[0] ? m->hw_error : "the virthw module is not connected");
+		return refuse(fail, VIRTD_ERROR_CANNOT_HOLD, "cannot probe: %s",
+			      m->hw_error[0] ? m->hw_error : "the virthw module is not connected");
 	if (iterations > VIRTHW_PROBE_MAX_ITERATIONS)
-		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "at most %u iterations (0: the default, %u)",
-					 VIRTHW_PROBE_MAX_ITERATIONS, VIRTHW_PROBE_DEFAULT_ITERATIONS);
+		return refuse(fail, VIRTD_ERROR_INVALID_ARGS, "at most %u iterations (0: the default, %u)",
+			      VIRTHW_PROBE_MAX_ITERATIONS, VIRTHW_PROBE_DEFAULT_ITERATIONS);
 
 	/* As AcquireForeign without waiting: refused at once, before anything is unloaded for nothing. */
-	if (bus_vms_running(vms, sizeof(vms))) {
+	if (manager_vms_running(vms, sizeof(vms))) {
 		log_info("Probe for pid %d refused: %s", (int)caller, vms);
-		return sd_bus_error_setf(error, BUS_ERROR_VMS_RUNNING, "%s", vms);
+		return refuse(fail, VIRTD_ERROR_VMS_RUNNING, "%s", vms);
 	}
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	*p = (struct probe_run) { .m = m, .cpu = cpu, .iterations = iterations, .lock_fd = -1, .pipe_fd = -1 };
+	*p = (manager_probe) { .m = m, .slot = slot, .done = done, .userdata = userdata, .cpu = cpu,
+			       .iterations = iterations, .lock_fd = -1, .pipe_fd = -1 };
 	snprintf(p->lock.who, sizeof(p->lock.who), "virtctl-probe");
 	if (cpu == PROBE_CPU_ALL)
 		snprintf(why, sizeof(why), "virtctl probe: virthw's run path on every online CPU");
@@ -436,16 +440,15 @@ int manager_probe_start(struct manager *m, sd_bus_message *msg, uint32_t cpu, ui
 	r = lock_registry_grant(m->locks, &p->lock, &p->lock_fd);
 	if (r < 0) {
 		run_free(p);
-		return sd_bus_error_setf(error, BUS_ERROR_CANNOT_HOLD, "virtd could not create its lock: %s", strerror(-r));
+		return refuse(fail, VIRTD_ERROR_CANNOT_HOLD, "virtd could not create its lock: %s", strerror(-r));
 	}
 	(void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-	r = sd_event_add_time(m->event, &p->timer, CLOCK_MONOTONIC, now + PROBE_SETTLE_USEC, 100000, on_settle_timeout, m);
+	r = sd_event_add_time(m->event, &p->timer, CLOCK_MONOTONIC, now + PROBE_SETTLE_USEC, 100000, on_settle_timeout, p);
 	if (r < 0) {
 		run_free(p);
 		return r;
 	}
-	p->msg = sd_bus_message_ref(msg);
-	m->probe = p;
+	*slot = p;
 	log_info("Probe requested by pid %d (%s, %" PRIu32 " iterations%s): taking the foreign-hypervisor lock",
 		 (int)caller, why, iterations, iterations ? "" : " = the module's default");
 	m->retries = 0;
@@ -453,15 +456,12 @@ int manager_probe_start(struct manager *m, sd_bus_message *msg, uint32_t cpu, ui
 	return 1;
 }
 
-void manager_probe_free(struct manager *m)
+void manager_probe_free(manager_probe *p)
 {
-	struct probe_run *p = m->probe;
-
 	if (!p)
 		return;
-	m->probe = NULL;
-	if (p->msg)
-		(void)sd_bus_reply_method_errorf(p->msg, BUS_ERROR_PROBE_FAILED, "virtd is stopping");
+	*p->slot = NULL;
+	p->done(p->userdata, VIRTD_ERROR_PROBE_FAILED, "virtd is stopping");
 	if (p->child > 0)
 		log_warning("virtd stops while the probe (pid %d) runs; its lock is released when it exits", (int)p->child);
 	p->child = 0;

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* manager.c: the daemon's state and its level-triggered reconcile loop. */
+/*
+ * manager.c: the daemon's state and its level-triggered reconcile loop:
+ * observe, decide, act, verify, model (model.h), then tell the observer
+ * (the bus layer) what changed.  Includes no front end.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -16,9 +20,7 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "bus-manager.h"
 #include "log.h"
-#include "manager-probe.h"
 #include "manager.h"
 
 /*
@@ -137,20 +139,36 @@ static bool module_event_is_echo(struct manager *m)
 	return (stat("/dev/kvm", &st) == 0) == o->dev_kvm;
 }
 
+static void notify_changed(struct manager *m, const struct manager_published *old)
+{
+	if (m->observer.changed)
+		m->observer.changed(m->observer_data, old);
+}
+
+/* The per-CPU model of the last observation, again (the VM count or the CPUs moved). */
+static void update_cpus_model(struct manager *m)
+{
+	const struct lock_holders holders = lock_registry_holders(m->locks);
+
+	model_cpus(&m->cfg, &m->kobs.obs, &holders, m->cpus_model);
+}
+
 static void set_vm_count(struct manager *m, unsigned n_vms, const char *what)
 {
-	unsigned old_vms = m->kobs.obs.n_vms;
+	struct manager_published old;
 
-	if (n_vms == old_vms)
+	if (n_vms == m->kobs.obs.n_vms)
 		return;
+	manager_publish(m, &old);
+	old.n_locks = m->last_n_held;
 	m->kobs.obs.n_vms = n_vms;
 	memset(m->kobs.obs.vm_pids, 0, sizeof(m->kobs.obs.vm_pids));
 	m->vms_stale = true;
+	update_cpus_model(m);
 	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
 	log_debug("%s: %s", what, m->status_line);
 	(void)sd_notifyf(false, "STATUS=%s", m->status_line);
-	bus_manager_emit_changes(m, m->state, m->reason, m->applied_policy, old_vms, m->kobs.obs.pinned_vm,
-				 m->last_n_held);
+	notify_changed(m, &old);
 }
 
 static void on_kvm_event(const char *what, enum kvm_event_source source, const struct kvm_uevent *vm, void *userdata)
@@ -275,16 +293,16 @@ static void on_lock_timeout(struct lock_request *req, void *userdata)
 	if (!(req->flags & LOCK_FLAG_WAIT)) {
 		log_warning("Foreign lock for %s (pid %d) refused: virtualization did not get free in time: %s",
 			    req->info.who, (int)req->info.pid, m->reason[0] ? m->reason : m->status_line);
-		lock_request_fail(req, BUS_ERROR_CANNOT_HOLD, "virtualization did not get free in time: %s",
+		lock_request_fail(req, VIRTD_ERROR_CANNOT_HOLD, "virtualization did not get free in time: %s",
 				  m->reason[0] ? m->reason : m->status_line);
 	} else if (m->kobs.obs.n_vms > 0) {
 		log_info("Foreign lock for %s (pid %d) timed out after %.1f s: %s", req->info.who, (int)req->info.pid,
 			 (double)req->timeout_usec / 1e6, vms);
-		lock_request_fail(req, BUS_ERROR_TIMEOUT, "waited %.1f s, %s", (double)req->timeout_usec / 1e6, vms);
+		lock_request_fail(req, VIRTD_ERROR_TIMEOUT, "waited %.1f s, %s", (double)req->timeout_usec / 1e6, vms);
 	} else {
 		log_info("Foreign lock for %s (pid %d) timed out after %.1f s: %s", req->info.who, (int)req->info.pid,
 			 (double)req->timeout_usec / 1e6, m->reason[0] ? m->reason : m->status_line);
-		lock_request_fail(req, BUS_ERROR_TIMEOUT, "waited %.1f s: %s", (double)req->timeout_usec / 1e6,
+		lock_request_fail(req, VIRTD_ERROR_TIMEOUT, "waited %.1f s: %s", (double)req->timeout_usec / 1e6,
 				  m->reason[0] ? m->reason : m->status_line);
 	}
 	manager_reconcile(m, "foreign lock request timed out");
@@ -365,10 +383,8 @@ struct manager *manager_free(struct manager *m)
 {
 	if (!m)
 		return NULL;
-	/* Before the bus: waiting callers are told that virtd stops. */
-	manager_probe_free(m);
+	/* The front end has told its callers that virtd stops (bus_manager_free()), so nobody waits here. */
 	lock_registry_free(m->locks);
-	bus_manager_done(m);
 	sd_event_source_unref(m->reconcile_source);
 	sd_event_source_unref(m->retry_source);
 	sd_event_source_unref(m->recheck_source);
@@ -377,6 +393,7 @@ struct manager *manager_free(struct manager *m)
 	hw_client_free(m->hw);
 	kvm_backend_free(m->backend);
 	kvm_observation_done(&m->kobs);
+	free(m->cpus_model);
 	sd_event_unref(m->event);
 	free(m->config_path);
 	free(m);
@@ -453,10 +470,46 @@ int manager_start(struct manager *m)
 	r = lock_registry_adopt(m->locks);
 	if (r < 0)
 		log_warning_errno(r, "Locks from before this start cannot be adopted; KVM may come back under them: %m");
-	r = kvm_events_new(m->event, on_kvm_event, m, &m->events);
+	return kvm_events_new(m->event, on_kvm_event, m, &m->events);
+}
+
+void manager_set_observer(struct manager *m, const struct manager_observer *o, void *userdata)
+{
+	m->observer = o ? *o : (struct manager_observer) {};
+	m->observer_data = o ? userdata : NULL;
+}
+
+void manager_publish(const struct manager *m, struct manager_published *ret)
+{
+	*ret = (struct manager_published) {
+		.policy = m->cfg.policy,
+		.state = m->state,
+		.applied_policy = m->applied_policy,
+		.n_vms = m->kobs.obs.n_vms,
+		.pinned_vm = m->kobs.obs.pinned_vm,
+		.n_locks = (unsigned)lock_registry_n_held(m->locks),
+	};
+	snprintf(ret->reason, sizeof(ret->reason), "%s", m->reason);
+}
+
+int manager_reload(struct manager *m, char **ret_errors)
+{
+	struct manager_published old;
+	enum virt_policy policy = m->cfg.policy;
+	int r;
+
+	r = manager_load_config(m, false, ret_errors);
 	if (r < 0)
 		return r;
-	return bus_manager_init(m);
+	m->retries = 0;
+	manager_reconcile(m, "configuration reloaded");
+	/* The reconcile told what it changed; the policy itself changed before it. */
+	manager_publish(m, &old);
+	if (old.policy != policy) {
+		old.policy = policy;
+		notify_changed(m, &old);
+	}
+	return 0;
 }
 
 void manager_queue_reconcile_full(struct manager *m, const char *why, bool news)
@@ -531,14 +584,14 @@ static void disarm_retry(struct manager *m)
 }
 
 /* Online CPUs with virtualization on that neither KVM, TDX, virtd's VM nor a lock holder accounts for; how many. */
-static size_t cpus_unexplained(const struct observed *obs, const struct lock_holders *locks, char *buf, size_t size)
+static size_t cpus_unexplained(const struct observed *obs, const struct cpu_model *model, char *buf, size_t size)
 {
 	size_t n = 0, o = 0;
 
 	if (size > 0)
 		buf[0] = '\0';
 	for (size_t i = 0; i < obs->n_cpus; i++) {
-		const char *owner = status_cpu_owner(obs, locks, &obs->cpus[i]);
+		const char *owner = model[i].owner;
 
 		if (!owner || strcmp(owner, "unknown") != 0)
 			continue;
@@ -567,17 +620,28 @@ void manager_refresh_vms(struct manager *m)
 
 void manager_describe_vms(struct manager *m, char *buf, size_t size)
 {
-	size_t o;
-
 	manager_refresh_vms(m);
-	o = (size_t)snprintf(buf, size, "%u KVM VM%s running", m->kobs.obs.n_vms, m->kobs.obs.n_vms == 1 ? "" : "s");
-	for (size_t i = 0; i < m->kobs.n_vm_owners && o < size; i++) {
-		const struct vm_owner *v = &m->kobs.vms[i];
-		const char *what = v->cmdline && *v->cmdline ? v->cmdline : v->comm;
+	vm_owners_describe(m->kobs.obs.n_vms, m->kobs.vms, m->kobs.n_vm_owners, buf, size);
+}
 
-		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v->pid, what,
-				      strlen(what) > 60 ? "..." : "");
-	}
+bool manager_vms_running(char *buf, size_t size)
+{
+	return vms_running("", getpid(), buf, size);
+}
+
+/* Every online CPU reads off: what the first holder is promised. */
+static bool cpus_all_off(const struct observed *obs, size_t *ret_online, size_t *ret_off)
+{
+	size_t online = 0, off = 0;
+
+	for (size_t i = 0; i < obs->n_cpus; i++)
+		if (obs->cpus[i].online) {
+			online++;
+			off += !obs->cpus[i].virt_on;
+		}
+	*ret_online = online;
+	*ret_off = off;
+	return online > 0 && off == online;
 }
 
 /* "held by virtualbox (pid 1234) and 1 more" */
@@ -682,6 +746,255 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* One reconcile pass's working state, from the first observation to what is published. */
+struct pass {
+	struct lock_holders holders;	/* as the pass began: the engine's input */
+	struct kvm_observation k;
+	struct cpu_model *cpus;		/* the model of k.obs.cpus */
+	struct actions acts;
+	struct policy_check check;
+	struct timer_status ts;
+	char failed[sizeof(((struct manager *)NULL)->actions_failed)];
+	bool busy;			/* the failed action met a module in use */
+	bool retry, settling;
+	char settle_reason[sizeof(((struct manager *)NULL)->reason)];
+	/* Where the time goes. */
+	uint64_t t_start, t_observe, t_act;
+	unsigned n_observe, n_act;
+};
+
+static int pass_observe(struct manager *m, struct pass *p, bool reuse_last)
+{
+	struct observe_sources src = {
+		.root = "",
+		.module_file = kvm_backend_module_file,
+		.module_file_data = m->backend,
+		.hw = m->hw,
+		.hw_error = m->hw_error,
+		.self = getpid(),
+		.pinned_vm = kvm_backend_has_pinned_vm(m->backend),
+	};
+	uint64_t t;
+	int r;
+
+	kvm_observation_done(&p->k);
+	if (reuse_last) {
+		p->k = m->kobs;
+		m->kobs = (struct kvm_observation) {};
+		return 0;
+	}
+	t = now_usec();
+	r = observe(&src, &p->k);
+	p->t_observe += now_usec() - t;
+	p->n_observe++;
+	return r;
+}
+
+/* Applies the actions in order; the first failure ends the list (the next reconcile derives the rest). */
+static void pass_apply(struct manager *m, struct pass *p, const char *policy)
+{
+	for (size_t i = 0; i < p->acts.n; i++) {
+		char err[512];
+		uint64_t t = now_usec();
+		int r;
+
+		r = kvm_backend_apply(m->backend, &p->acts.list[i], p->acts.vendor_module, policy, err, sizeof(err));
+		p->t_act += now_usec() - t;
+		p->n_act++;
+		if (r < 0) {
+			snprintf(p->failed, sizeof(p->failed), "%s", err);
+			log_error("%s", err);
+			p->busy = r == -EBUSY || r == -EAGAIN;
+			return;
+		}
+	}
+}
+
+/*
+ * Observes, decides and acts until the engine wants nothing more, an
+ * action failed, actions are held back, or ROUNDS_MAX rounds did not
+ * converge.  Negative: nothing could be observed or decided (logged).
+ */
+static int pass_act(struct manager *m, struct pass *p, const char *why, bool reuse)
+{
+	const char *policy = virt_policy_to_string(m->cfg.policy);
+	char plan[1024];
+	int r;
+
+	for (unsigned round = 0;; round++) {
+		r = pass_observe(m, p, round == 0 && reuse && m->observed && !m->vms_stale);
+		if (r < 0)
+			return log_error_errno(r, "Failed to observe the KVM state: %m");
+		timer_status_fill(&m->cfg, &p->k, NULL, &p->ts);
+		timer_status_observed(&p->ts, &p->k);
+		r = policy_decide(&m->cfg, &p->k.obs, &p->holders, &p->acts);
+		if (r < 0)
+			return log_error_errno(r, "Policy engine refused the observed state: %m");
+		if (p->acts.n == 0 || p->failed[0])
+			return 0;
+		if (m->hold_actions) {
+			/* Keep the last failure on show until the retry timer or news. */
+			snprintf(p->failed, sizeof(p->failed), "%s", m->actions_failed);
+			return 0;
+		}
+		join_plan(&p->acts, p->acts.vendor_module, plan, sizeof(plan));
+		if (round >= ROUNDS_MAX) {
+			snprintf(p->failed, sizeof(p->failed), "actions did not converge after %u rounds, still wanted: %.400s",
+				 ROUNDS_MAX, plan);
+			log_error("%s", p->failed);
+			return 0;
+		}
+		log_info("Policy %s (%s): %s", policy, why, plan);
+		pass_apply(m, p, policy);
+	}
+}
+
+/* The verdict and the verification as State and Reason; a failure or a transition still settling as such. */
+static void pass_judge(struct manager *m, struct pass *p)
+{
+	const struct observed *obs = &p->k.obs;
+
+	(void)policy_verify(&m->cfg, obs, &p->holders, &p->check);
+	m->state = model_state(p->acts.verdict, &p->check);
+	if (p->acts.verdict == POLICY_CANNOT_HOLD && obs->n_cpus == 0 && p->k.hw_error[0])
+		snprintf(m->reason, sizeof(m->reason), "%s", p->k.hw_error);
+	else if (p->acts.verdict != POLICY_HOLDS)
+		snprintf(m->reason, sizeof(m->reason), "%s", p->acts.reason);
+	else if (p->check.n_mismatched > 0)
+		snprintf(m->reason, sizeof(m->reason), "%s", p->check.message);
+	else
+		m->reason[0] = '\0';
+
+	if (p->failed[0]) {
+		p->retry = true;
+		m->state = p->busy ? STATE_PENDING : STATE_CANNOT_HOLD;
+		snprintf(m->reason, sizeof(m->reason), "%s", p->failed);
+	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
+		p->settling = true;
+		snprintf(p->settle_reason, sizeof(p->settle_reason), "waiting for the CPUs to follow: %s", p->check.message);
+	} else if (p->acts.verdict == POLICY_CANNOT_HOLD && (obs->vendor == MODULE_LOADED || obs->vendor == MODULE_BUILTIN) &&
+		   cpus_unexplained(obs, p->cpus, NULL, 0) > 0) {
+		/*
+		 * KVM's destroy uevent comes before it turns the CPUs off:
+		 * CPUs on with nothing to explain them look like a foreign
+		 * hypervisor until then.
+		 */
+		char cpus[96];
+
+		p->settling = true;
+		(void)cpus_unexplained(obs, p->cpus, cpus, sizeof(cpus));
+		snprintf(p->settle_reason, sizeof(p->settle_reason),
+			 "virtualization is on on CPU %s, owned by neither KVM, virtd nor a lock holder: "
+			 "waiting for KVM to finish turning it off after the last VM, else an unknown hypervisor holds it",
+			 cpus);
+	}
+}
+
+/* A failure or a settling transition arms the retry timer, while the budget lasts. */
+static void pass_schedule_retry(struct manager *m, struct pass *p)
+{
+	if ((p->retry || p->settling) && m->retries < RETRY_MAX) {
+		if (p->settling) {
+			/* Not yet a verdict: the CPUs may still be following. */
+			m->state = STATE_PENDING;
+			snprintf(m->reason, sizeof(m->reason), "%s", p->settle_reason);
+		}
+		/* A reconcile that only looked leaves the armed timer be. */
+		if (!m->hold_actions)
+			arm_retry(m);
+	} else if (m->hold_actions) {
+		/* Retries used up: the failure stands until news or a reload. */
+	} else {
+		if (!p->retry && !p->settling)
+			m->retries = 0;
+		disarm_retry(m);
+	}
+	snprintf(m->actions_failed, sizeof(m->actions_failed), "%s", p->failed);
+}
+
+/* A held lock suspends the policy; CPUs nobody owns are named (once per transition) and looked at again. */
+static void pass_judge_owners(struct manager *m, struct pass *p)
+{
+	char unknown[sizeof(m->unknown_cpus)];
+	size_t n_unknown;
+
+	/* The policy is suspended while a lock is held; that KVM is out is what was promised. */
+	if (p->holders.n_held > 0 && strcmp(m->state, STATE_HOLDS) == 0) {
+		char h[200];
+
+		describe_holders(m->locks, h, sizeof(h));
+		m->state = STATE_LOCKED;
+		snprintf(m->reason, sizeof(m->reason), "%s: KVM is unloaded and blocked until the last holder releases", h);
+	}
+
+	/* Once per transition, not per reconcile; never while KVM may still be turning CPUs off. */
+	n_unknown = cpus_unexplained(&p->k.obs, p->cpus, unknown, sizeof(unknown));
+	if (n_unknown > 0 && strcmp(m->state, STATE_CANNOT_HOLD) == 0 && !p->failed[0]) {
+		char old[sizeof(m->reason)];
+
+		memcpy(old, m->reason, sizeof(old));
+		snprintf(m->reason, sizeof(m->reason), "an unknown hypervisor holds virtualization on CPU %.60s: %.360s",
+			 unknown, old);
+	}
+	if (!(p->settling && strcmp(m->state, STATE_PENDING) == 0) && strcmp(unknown, m->unknown_cpus) != 0) {
+		if (n_unknown > 0)
+			log_warning("Virtualization is on on CPU %s, but neither KVM, virtd nor a lock holder owns it: "
+				    "an unknown hypervisor runs without virtd's lock", unknown);
+		else
+			log_info("No CPU is held by an unknown hypervisor any more");
+		snprintf(m->unknown_cpus, sizeof(m->unknown_cpus), "%s", unknown);
+	}
+	arm_recheck(m, n_unknown > 0);
+}
+
+/* The pass's results become the manager's: what status and the bus show. */
+static void pass_store(struct manager *m, struct pass *p)
+{
+	timer_status_fill(&m->cfg, &p->k, p->failed[0] ? p->failed : NULL, &p->ts);
+	timer_status_observed(&p->ts, &p->k);
+	timer_apply(m, &p->ts);
+
+	kvm_observation_done(&m->kobs);
+	m->kobs = p->k;
+	p->k = (struct kvm_observation) {};
+	free(m->cpus_model);
+	m->cpus_model = TAKE_PTR(p->cpus);
+	m->observed = true;
+	m->vms_stale = false;
+	m->acts = p->acts;
+	m->verify = p->check;
+	m->applied_policy = model_applied_policy(&m->cfg, &m->kobs.obs,
+						 strcmp(m->state, STATE_LOCKED) == 0 ? POLICY_PENDING : p->acts.verdict);
+	m->last_n_held = p->holders.n_held;
+	/* An idle daemon gives back the heap it used. */
+	(void)malloc_trim(0);
+}
+
+/* The journal, STATUS= and the observer hear what changed since OLD. */
+static void pass_publish(struct manager *m, const struct pass *p, const struct manager_published *old, const char *why)
+{
+	bool changed;
+
+	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
+	/* Where a transition's time goes, for profiling (virtd --log-level=debug). */
+	log_debug("Reconcile (%s): %.1f ms: %u observation%s %.1f ms, %u action%s %.1f ms", why,
+		  (double)(now_usec() - p->t_start) / 1e3, p->n_observe, p->n_observe == 1 ? "" : "s",
+		  (double)p->t_observe / 1e3, p->n_act, p->n_act == 1 ? "" : "s", (double)p->t_act / 1e3);
+	changed = strcmp(old->state, m->state) != 0 || strcmp(old->reason, m->reason) != 0 ||
+		  strcmp(old->applied_policy, m->applied_policy) != 0 || old->n_vms != m->kobs.obs.n_vms ||
+		  old->pinned_vm != m->kobs.obs.pinned_vm || old->n_locks != p->holders.n_held;
+	if (!changed)
+		return;
+	if (strcmp(m->state, STATE_MISMATCH) == 0)
+		log_warning("Verification failed: %s", m->status_line);
+	else if (p->settling)
+		log_debug("%s", m->status_line);	/* the next result is the one that counts */
+	else
+		log_info("%s", m->status_line);
+	(void)sd_notifyf(false, "STATUS=%s", m->status_line);
+	notify_changed(m, old);
+}
+
 /*
  * REUSE: start from the last observation instead of reading everything
  * again; only for a pass right after another in the same call, when only
@@ -691,219 +1004,102 @@ static uint64_t now_usec(void)
  */
 static void reconcile_once(struct manager *m, const char *why, bool reuse)
 {
-	uint64_t t_start = now_usec(), t_observe = 0, t_act = 0, t;
-	unsigned n_observe = 0, n_act = 0;
-	const struct lock_holders holders = lock_registry_holders(m->locks);
-	unsigned old_locks = m->last_n_held;
-	char unknown[sizeof(m->unknown_cpus)];
-	size_t n_unknown;
-	struct kvm_observation k = {};
-	struct actions acts = {};
-	struct policy_check check = {};
-	const char *policy = virt_policy_to_string(m->cfg.policy);
-	const char *old_state = m->state, *old_applied = m->applied_policy;
-	char old_reason[sizeof(m->reason)], failed[sizeof(m->actions_failed)] = "";
-	unsigned old_vms = m->kobs.obs.n_vms;
-	bool old_pinned = m->kobs.obs.pinned_vm, changed, retry = false, settling = false, busy = false;
-	char settle_reason[sizeof(m->reason)] = "";
-	struct timer_status ts = m->timer;
-	int r;
+	struct pass p = {
+		.holders = lock_registry_holders(m->locks),
+		.ts = m->timer,
+		.t_start = now_usec(),
+	};
+	struct manager_published old;
 
-	snprintf(old_reason, sizeof(old_reason), "%s", m->reason);
+	manager_publish(m, &old);
+	/* What the bus said last, not what the registry holds by now. */
+	old.n_locks = m->last_n_held;
 	if (!m->hw)
 		(void)connect_hw(m, false);
 
-	for (unsigned round = 0;; round++) {
-		struct observe_sources src = {
-			.root = "",
-			.module_file = kvm_backend_module_file,
-			.module_file_data = m->backend,
-			.hw = m->hw,
-			.hw_error = m->hw_error,
-			.self = getpid(),
-			.pinned_vm = kvm_backend_has_pinned_vm(m->backend),
-		};
-		char plan[1024];
+	if (pass_act(m, &p, why, reuse) < 0)
+		goto done;
+	p.cpus = calloc(p.k.obs.n_cpus ? p.k.obs.n_cpus : 1, sizeof(*p.cpus));
+	if (!p.cpus) {
+		log_error_errno(-ENOMEM, "Failed to model the CPUs: %m");
+		goto done;
+	}
+	model_cpus(&m->cfg, &p.k.obs, &p.holders, p.cpus);
+	pass_judge(m, &p);
+	pass_schedule_retry(m, &p);
+	pass_judge_owners(m, &p);
+	pass_store(m, &p);
+	pass_publish(m, &p, &old, why);
+done:
+	kvm_observation_done(&p.k);
+	free(p.cpus);
+}
 
-		kvm_observation_done(&k);
-		if (round == 0 && reuse && m->observed && !m->vms_stale) {
-			k = m->kobs;
-			m->kobs = (struct kvm_observation) {};
-			r = 0;
-		} else {
-			t = now_usec();
-			r = observe(&src, &k);
-			t_observe += now_usec() - t;
-			n_observe++;
-		}
-		if (r < 0) {
-			log_error_errno(r, "Failed to observe the KVM state: %m");
-			return;
-		}
-		timer_status_fill(&m->cfg, &k, NULL, &ts);
-		timer_status_observed(&ts, &k);
-		r = policy_decide(&m->cfg, &k.obs, &holders, &acts);
-		if (r < 0) {
-			log_error_errno(r, "Policy engine refused the observed state: %m");
-			kvm_observation_done(&k);
-			return;
-		}
-		if (acts.n == 0 || failed[0])
-			break;
-		if (m->hold_actions) {
-			/* Keep the last failure on show until the retry timer or news. */
-			snprintf(failed, sizeof(failed), "%s", m->actions_failed);
-			break;
-		}
-		if (round >= ROUNDS_MAX) {
-			join_plan(&acts, acts.vendor_module, plan, sizeof(plan));
-			snprintf(failed, sizeof(failed), "actions did not converge after %u rounds, still wanted: %.400s",
-				 ROUNDS_MAX, plan);
-			log_error("%s", failed);
-			break;
-		}
-		join_plan(&acts, acts.vendor_module, plan, sizeof(plan));
-		log_info("Policy %s (%s): %s", policy, why, plan);
-		for (size_t i = 0; i < acts.n; i++) {
-			char err[512];
+/*
+ * Answers the waiting lock requests that the last reconcile decided; the
+ * number answered.
+ */
+static unsigned process_lock_requests(struct manager *m)
+{
+	const struct observed *obs = &m->kobs.obs;
+	unsigned answered = 0;
+	size_t i = 0, online = 0, n_off = 0;
+	bool off;
 
-			t = now_usec();
-			r = kvm_backend_apply(m->backend, &acts.list[i], acts.vendor_module, policy, err, sizeof(err));
-			t_act += now_usec() - t;
-			n_act++;
-			if (r < 0) {
-				snprintf(failed, sizeof(failed), "%s", err);
-				log_error("%s", err);
-				busy = r == -EBUSY || r == -EAGAIN;
-				break;
+	if (!m->observed)
+		return 0;
+	off = cpus_all_off(obs, &online, &n_off);
+	while (i < lock_registry_n_waiting(m->locks)) {
+		struct lock_request *req = lock_registry_request(m->locks, i);
+		struct lock_info info = req->info, granted;
+		char vms[400];
+
+		if (obs->n_vms > 0) {
+			if (req->flags & LOCK_FLAG_WAIT) {
+				i++;
+				continue;
 			}
+			manager_describe_vms(m, vms, sizeof(vms));
+			log_info("Foreign lock for %s (pid %d) refused: %s", info.who, (int)info.pid, vms);
+			lock_request_fail(req, VIRTD_ERROR_VMS_RUNNING, "%s", vms);
+		} else if (obs->n_cpus == 0) {
+			log_warning("Foreign lock for %s (pid %d) refused: %s", info.who, (int)info.pid,
+				    m->kobs.hw_error[0] ? m->kobs.hw_error : "no per-CPU state");
+			lock_request_fail(req, VIRTD_ERROR_CANNOT_HOLD,
+					  "cannot check that VMX/SVM is off on every CPU: %s",
+					  m->kobs.hw_error[0] ? m->kobs.hw_error : "no per-CPU state from virthw");
+		} else if (m->acts.lock_grantable && !m->actions_failed[0] &&
+			   (lock_registry_n_held(m->locks) > 0 || off)) {
+			/* KVM is unloaded and blocked, and virthw read every CPU off (or a holder already has them). */
+			if (lock_request_grant(req, &granted) < 0)
+				log_warning("Foreign lock for %s (pid %d) refused: virtd could not create it", info.who,
+					    (int)info.pid);
+			else
+				log_info("Foreign lock %" PRIu32 " granted to %s (pid %d): virtualization off on %zu/%zu CPUs%s%s",
+					 granted.id, info.who, (int)info.pid, n_off, online,
+					 info.why[0] ? "; why: " : "", info.why);
+		} else if (strcmp(m->state, STATE_PENDING) == 0 || strcmp(m->state, STATE_HOLDS) == 0) {
+			/* Settling, or an action waits for a retry: the deadline decides. */
+			i++;
+			continue;
+		} else {
+			log_warning("Foreign lock for %s (pid %d) refused: %s", info.who, (int)info.pid, m->reason);
+			lock_request_fail(req, VIRTD_ERROR_CANNOT_HOLD, "%s", m->reason[0] ? m->reason : m->status_line);
 		}
+		answered++;
 	}
-
-	(void)policy_verify(&m->cfg, &k.obs, &holders, &check);
-	m->state = status_state(acts.verdict, &check);
-	if (acts.verdict == POLICY_CANNOT_HOLD && k.obs.n_cpus == 0 && k.hw_error[0])
-		snprintf(m->reason, sizeof(m->reason), "%s", k.hw_error);
-	else if (acts.verdict != POLICY_HOLDS)
-		snprintf(m->reason, sizeof(m->reason), "%s", acts.reason);
-	else if (check.n_mismatched > 0)
-		snprintf(m->reason, sizeof(m->reason), "%s", check.message);
-	else
-		m->reason[0] = '\0';
-
-	if (failed[0]) {
-		retry = true;
-		m->state = busy ? STATE_PENDING : STATE_CANNOT_HOLD;
-		snprintf(m->reason, sizeof(m->reason), "%s", failed);
-	} else if (strcmp(m->state, STATE_MISMATCH) == 0) {
-		settling = true;
-		snprintf(settle_reason, sizeof(settle_reason), "waiting for the CPUs to follow: %s", check.message);
-	} else if (acts.verdict == POLICY_CANNOT_HOLD && (k.obs.vendor == MODULE_LOADED || k.obs.vendor == MODULE_BUILTIN) &&
-		   cpus_unexplained(&k.obs, &holders, NULL, 0) > 0) {
-		/*
-		 * KVM's destroy uevent comes before it turns the CPUs off:
-		 * CPUs on with nothing to explain them look like a foreign
-		 * hypervisor until then.
-		 */
-		char cpus[96];
-
-		settling = true;
-		(void)cpus_unexplained(&k.obs, &holders, cpus, sizeof(cpus));
-		snprintf(settle_reason, sizeof(settle_reason),
-			 "virtualization is on on CPU %s, owned by neither KVM, virtd nor a lock holder: "
-			 "waiting for KVM to finish turning it off after the last VM, else an unknown hypervisor holds it",
-			 cpus);
-	}
-	if ((retry || settling) && m->retries < RETRY_MAX) {
-		if (settling) {
-			/* Not yet a verdict: the CPUs may still be following. */
-			m->state = STATE_PENDING;
-			snprintf(m->reason, sizeof(m->reason), "%s", settle_reason);
-		}
-		/* A reconcile that only looked leaves the armed timer be. */
-		if (!m->hold_actions)
-			arm_retry(m);
-	} else if (m->hold_actions) {
-		/* Retries used up: the failure stands until news or a reload. */
-	} else {
-		if (!retry && !settling)
-			m->retries = 0;
-		disarm_retry(m);
-	}
-	snprintf(m->actions_failed, sizeof(m->actions_failed), "%s", failed);
-
-	/* The policy is suspended while a lock is held; that KVM is out is what was promised. */
-	if (holders.n_held > 0 && strcmp(m->state, STATE_HOLDS) == 0) {
-		char h[200];
-
-		describe_holders(m->locks, h, sizeof(h));
-		m->state = STATE_LOCKED;
-		snprintf(m->reason, sizeof(m->reason), "%s: KVM is unloaded and blocked until the last holder releases", h);
-	}
-
-	/* Once per transition, not per reconcile; never while KVM may still be turning CPUs off. */
-	n_unknown = cpus_unexplained(&k.obs, &holders, unknown, sizeof(unknown));
-	if (n_unknown > 0 && strcmp(m->state, STATE_CANNOT_HOLD) == 0 && !failed[0]) {
-		char old[sizeof(m->reason)];
-
-		memcpy(old, m->reason, sizeof(old));
-		snprintf(m->reason, sizeof(m->reason), "an unknown hypervisor holds virtualization on CPU %.60s: %.360s",
-			 unknown, old);
-	}
-	if (!(settling && strcmp(m->state, STATE_PENDING) == 0) && strcmp(unknown, m->unknown_cpus) != 0) {
-		if (n_unknown > 0)
-			log_warning("Virtualization is on on CPU %s, but neither KVM, virtd nor a lock holder owns it: "
-				    "an unknown hypervisor runs without virtd's lock", unknown);
-		else
-			log_info("No CPU is held by an unknown hypervisor any more");
-		snprintf(m->unknown_cpus, sizeof(m->unknown_cpus), "%s", unknown);
-	}
-	arm_recheck(m, n_unknown > 0);
-
-	timer_status_fill(&m->cfg, &k, failed[0] ? failed : NULL, &ts);
-	timer_status_observed(&ts, &k);
-	timer_apply(m, &ts);
-
-	kvm_observation_done(&m->kobs);
-	m->kobs = k;
-	m->observed = true;
-	m->vms_stale = false;
-	m->acts = acts;
-	m->verify = check;
-	m->applied_policy = status_applied_policy(&m->cfg, &k.obs,
-						  strcmp(m->state, STATE_LOCKED) == 0 ? POLICY_PENDING : acts.verdict);
-	m->last_n_held = holders.n_held;
-	/* An idle daemon gives back the heap it used. */
-	(void)malloc_trim(0);
-
-	status_words(&m->cfg, m->state, m->reason, &m->kobs.obs, m->status_line, sizeof(m->status_line));
-	/* Where a transition's time goes, for profiling (virtd --log-level=debug). */
-	log_debug("Reconcile (%s): %.1f ms: %u observation%s %.1f ms, %u action%s %.1f ms", why,
-		  (double)(now_usec() - t_start) / 1e3, n_observe, n_observe == 1 ? "" : "s", (double)t_observe / 1e3,
-		  n_act, n_act == 1 ? "" : "s", (double)t_act / 1e3);
-	changed = strcmp(old_state, m->state) != 0 || strcmp(old_reason, m->reason) != 0 ||
-		  strcmp(old_applied, m->applied_policy) != 0 || old_vms != m->kobs.obs.n_vms ||
-		  old_pinned != m->kobs.obs.pinned_vm || old_locks != holders.n_held;
-	if (changed) {
-		if (strcmp(m->state, STATE_MISMATCH) == 0)
-			log_warning("Verification failed: %s", m->status_line);
-		else if (settling)
-			log_debug("%s", m->status_line);	/* the next result is the one that counts */
-		else
-			log_info("%s", m->status_line);
-		(void)sd_notifyf(false, "STATUS=%s", m->status_line);
-		bus_manager_emit_changes(m, old_state, old_reason, old_applied, old_vms, old_pinned, old_locks);
-	}
+	return answered;
 }
 
 void manager_reconcile(struct manager *m, const char *why)
 {
 	reconcile_once(m, why, false);
 	/* A grant or a refusal changes the lock holders: the state follows at once (bounded: each pass answers one at least). */
-	for (unsigned i = 0; i < 8 && manager_process_lock_requests(m) > 0; i++)
+	for (unsigned i = 0; i < 8 && process_lock_requests(m) > 0; i++)
 		reconcile_once(m, "foreign lock request answered", true);
-	/* A probe waits for KVM to be out, and answers once the policy is back. */
-	manager_probe_check(m);
+	/* E.g. a probe waits for KVM to be out, and answers once the policy is back. */
+	if (m->observer.reconciled)
+		m->observer.reconciled(m->observer_data);
 }
 
 void manager_refresh_cpus(struct manager *m)
@@ -930,35 +1126,7 @@ void manager_refresh_cpus(struct manager *m)
 	if (!changed)
 		return;
 	(void)policy_verify(&m->cfg, &m->kobs.obs, &holders, &m->verify);
+	update_cpus_model(m);
 	/* Nothing told virtd (a foreign hypervisor sends no event): look properly, soon. */
 	manager_queue_reconcile_full(m, "CPU state changed without an event", false);
-}
-
-int manager_status_json(struct manager *m, char **ret)
-{
-	const struct lock_holders holders = lock_registry_holders(m->locks);
-	size_t n = lock_registry_n_held(m->locks);
-	_cleanup_free_ struct lock_info *list = calloc(n ? n : 1, sizeof(*list));
-	struct status_input in = {
-		.version = PACKAGE_VERSION,
-		.config_path = m->config_path,
-		.cfg = &m->cfg,
-		.state = m->state,
-		.reason = m->reason,
-		.applied_policy = m->applied_policy[0] ? m->applied_policy : NULL,
-		.kobs = m->observed ? &m->kobs : NULL,
-		.verify = m->observed ? &m->verify : NULL,
-		.actions_failed = m->actions_failed[0] ? m->actions_failed : NULL,
-		.locks = &holders,
-		.lock_list = list,
-		.n_lock_list = n,
-		.timer = m->observed ? &m->timer : NULL,
-	};
-
-	if (!list)
-		return -ENOMEM;
-	manager_refresh_vms(m);
-	for (size_t i = 0; i < n; i++)
-		list[i] = *lock_registry_held(m->locks, i);
-	return status_json(&in, ret);
 }

@@ -1,24 +1,49 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* manager.h: the daemon's state and its level-triggered reconcile loop. */
+/*
+ * manager.h: the daemon's state and its level-triggered reconcile loop.
+ * Knows no front end: the bus layer registers as its observer
+ * (manager_set_observer()) and is told what changed; refusals are
+ * enum virtd_error (errors.h), which the bus layer names.
+ */
 #pragma once
 
 #include <stdbool.h>
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "errors.h"
 #include "hw-client.h"
 #include "kvm-backend.h"
 #include "kvm-events.h"
 #include "lock.h"
+#include "model.h"
 #include "observe.h"
 #include "policy.h"
-#include "status-json.h"
+
+/* What the front end publishes of the manager (the bus properties), as it was before a change. */
+struct manager_published {
+	enum virt_policy policy;
+	const char *state;
+	char reason[512];
+	const char *applied_policy;
+	unsigned n_vms;
+	bool pinned_vm;
+	unsigned n_locks;
+};
+
+/* The front end, told by the manager; every member may be NULL. */
+struct manager_observer {
+	/* Some of what manager_publish() gives may differ from OLD: a reconcile, a reload, a VM count. */
+	void (*changed)(void *userdata, const struct manager_published *old);
+	/* After every manager_reconcile(), its lock requests answered. */
+	void (*reconciled)(void *userdata);
+};
 
 struct manager {
 	sd_event *event;
-	sd_bus *bus;
+	struct manager_observer observer;
+	void *observer_data;
 	kvm_events *events;
 	kvm_backend *backend;
 
@@ -43,6 +68,7 @@ struct manager {
 	bool observed;
 	bool vms_stale;			/* kobs's VM list predates the VM count (see on_kvm_event()) */
 	struct kvm_observation kobs;
+	struct cpu_model *cpus_model;	/* the model of kobs.obs.cpus[i], computed with it */
 	struct actions acts;		/* decided after the actions were applied: verdict and reason */
 	struct policy_check verify;
 	const char *state;		/* STATE_* */
@@ -51,13 +77,10 @@ struct manager {
 	char actions_failed[512];
 	char status_line[600];
 
-	/* The preemption timer: virtd's decision, virthw's copy, kvm_intel's parameter (status-json.h). */
+	/* The preemption timer: virtd's decision, virthw's copy, kvm_intel's parameter (model.h). */
 	struct timer_status timer;
 	bool settings_pushed;		/* virthw has been given the running configuration's timer settings */
 	char timer_line[600];		/* what the journal said last about the timer */
-
-	/* virtctl probe: the one running, or NULL (manager-probe.h). */
-	struct probe_run *probe;
 
 	/* Foreign-hypervisor locks: holders and waiting requests (lock.h). */
 	lock_registry *locks;
@@ -72,6 +95,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
 /* Start-up: the configuration (a bad file is an error), virthw, uevents. */
 int manager_load_config(struct manager *m, bool initial, char **ret_errors);
 int manager_start(struct manager *m);
+
+/* The front end: one observer, set once it is ready to be told (NULL: none). */
+void manager_set_observer(struct manager *m, const struct manager_observer *o, void *userdata);
+/* What the front end publishes, now. */
+void manager_publish(const struct manager *m, struct manager_published *ret);
+
+/* SIGHUP and Reload(): re-read the configuration; on success reconcile.  *ret_errors as manager_load_config(). */
+int manager_reload(struct manager *m, char **ret_errors);
 
 /* Re-observes, decides, applies, re-observes, verifies; logs and publishes what changed.  WHY is for the journal. */
 void manager_reconcile(struct manager *m, const char *why);
@@ -89,8 +120,8 @@ void manager_refresh_vms(struct manager *m);
 
 /* "2 KVM VMs running: pid 812 (qemu-system-x86_64 ...), pid 840 (...)" from the last observation. */
 void manager_describe_vms(struct manager *m, char *buf, size_t size);
-/* Answers the waiting lock requests that the last reconcile decided; the number answered. */
-unsigned manager_process_lock_requests(struct manager *m);
+/* Whether KVM VMs run now, virtd's own not counted (a fresh scan): if so, true and their description in BUF. */
+bool manager_vms_running(char *buf, size_t size);
 
 /*
  * Re-reads the per-CPU state before a GetStatus answer: an out-of-tree
@@ -98,6 +129,3 @@ unsigned manager_process_lock_requests(struct manager *m);
  * A change queues a reconcile.
  */
 void manager_refresh_cpus(struct manager *m);
-
-/* The GetStatus document. */
-int manager_status_json(struct manager *m, char **ret);

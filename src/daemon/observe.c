@@ -93,6 +93,33 @@ void vm_owners_free(struct vm_owner *v, size_t n)
 	free(v);
 }
 
+void vm_owners_describe(unsigned n_vms, const struct vm_owner *v, size_t n, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "%u KVM VM%s running", n_vms, n_vms == 1 ? "" : "s");
+
+	for (size_t i = 0; i < n && o < size; i++) {
+		const char *what = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
+
+		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v[i].pid, what,
+				      strlen(what) > 60 ? "..." : "");
+	}
+}
+
+bool vms_running(const char *root, pid_t self, char *buf, size_t size)
+{
+	struct vm_owner *v = NULL;
+	size_t n = 0;
+	unsigned total = 0;
+	bool running = false;
+
+	if (scan_vms(root, self, &v, &n, &total) >= 0 && total > 0) {
+		vm_owners_describe(total, v, n, buf, size);
+		running = true;
+	}
+	vm_owners_free(v, n);
+	return running;
+}
+
 static unsigned count_vm_fds(const char *root, const char *pid)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
@@ -326,34 +353,29 @@ static int observe_cpus(const struct observe_sources *src, struct kvm_observatio
 	return 0;
 }
 
-int observe(const struct observe_sources *src, struct kvm_observation *ret)
+/* kvm_intel or kvm_amd: what the CPUs have, else (without virthw) whichever is loaded. */
+static const char *vendor_module(const struct observe_sources *src, const struct observed *obs)
 {
-	struct kvm_observation o = {};
-	struct observed *obs = &o.obs;
+	for (size_t i = 0; i < obs->n_cpus; i++)
+		if (obs->cpus[i].online && obs->cpus[i].feature != VIRT_FEATURE_NONE)
+			return obs->cpus[i].feature == VIRT_FEATURE_VMX ? "kvm_intel" : "kvm_amd";
+	if (module_sysfs_state(src->root, "kvm_intel") >= 0)
+		return "kvm_intel";
+	if (module_sysfs_state(src->root, "kvm_amd") >= 0)
+		return "kvm_amd";
+	return NULL;
+}
+
+/* The modules, kvm's enable_virt_at_load, TDX, virtd's drop-in and /dev/kvm. */
+static void observe_modules(const struct observe_sources *src, struct kvm_observation *o)
+{
+	struct observed *obs = &o->obs;
 	char path[PATH_MAX], buf[4096];
 	struct stat st;
-	int r;
 
-	obs->pinned_vm = src->pinned_vm;
-
-	r = observe_cpus(src, &o);
-	if (r < 0)
-		goto fail;
-	for (size_t i = 0; i < obs->n_cpus; i++)
-		if (obs->cpus[i].online && obs->cpus[i].feature != VIRT_FEATURE_NONE) {
-			o.vendor_module = obs->cpus[i].feature == VIRT_FEATURE_VMX ? "kvm_intel" : "kvm_amd";
-			break;
-		}
-	/* Without virthw, the module that is loaded says which vendor this is. */
-	if (!o.vendor_module) {
-		if (module_sysfs_state(src->root, "kvm_intel") >= 0)
-			o.vendor_module = "kvm_intel";
-		else if (module_sysfs_state(src->root, "kvm_amd") >= 0)
-			o.vendor_module = "kvm_amd";
-	}
-
+	o->vendor_module = vendor_module(src, obs);
 	obs->kvm = module_state(src, "kvm");
-	obs->vendor = o.vendor_module ? module_state(src, o.vendor_module) : MODULE_MISSING;
+	obs->vendor = o->vendor_module ? module_state(src, o->vendor_module) : MODULE_MISSING;
 
 	snprintf(path, sizeof(path), "%s/sys/module/kvm/parameters/enable_virt_at_load", src->root);
 	if (read_small_file(path, buf, sizeof(buf), NULL) >= 0) {
@@ -375,6 +397,12 @@ int observe(const struct observe_sources *src, struct kvm_observation *ret)
 
 	snprintf(path, sizeof(path), "%s/dev/kvm", src->root);
 	obs->dev_kvm = stat(path, &st) == 0;
+}
+
+/* The VMs and their owners; only -ENOMEM is an error. */
+static int observe_vms(const struct observe_sources *src, struct kvm_observation *o)
+{
+	int r = 0;
 
 	/*
 	 * Every VM file pins KVM's vendor module (KVM makes it the owner of
@@ -384,15 +412,28 @@ int observe(const struct observe_sources *src, struct kvm_observation *ret)
 	 * foreign lock is held, on the way back from one).
 	 */
 	if (module_sysfs_state(src->root, "kvm_intel") >= 0 || module_sysfs_state(src->root, "kvm_amd") >= 0)
-		r = scan_vms(src->root, src->self, &o.vms, &o.n_vm_owners, &obs->n_vms);
-	else
-		r = 0;
+		r = scan_vms(src->root, src->self, &o->vms, &o->n_vm_owners, &o->obs.n_vms);
 	if (r == -ENOMEM)
-		goto fail;
+		return r;
 	/* Each PID once: "2 KVM VMs running (pids 812, ...)" reads better than a repeated PID. */
-	for (size_t i = 0; i < o.n_vm_owners && i < POLICY_MAX_PIDS; i++)
-		obs->vm_pids[i] = o.vms[i].pid;
+	for (size_t i = 0; i < o->n_vm_owners && i < POLICY_MAX_PIDS; i++)
+		o->obs.vm_pids[i] = o->vms[i].pid;
+	return 0;
+}
 
+int observe(const struct observe_sources *src, struct kvm_observation *ret)
+{
+	struct kvm_observation o = {};
+	int r;
+
+	o.obs.pinned_vm = src->pinned_vm;
+	r = observe_cpus(src, &o);
+	if (r < 0)
+		goto fail;
+	observe_modules(src, &o);
+	r = observe_vms(src, &o);
+	if (r < 0)
+		goto fail;
 	r = add_params(src, "kvm", &o);
 	if (r >= 0 && o.vendor_module)
 		r = add_params(src, o.vendor_module, &o);

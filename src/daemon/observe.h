@@ -65,6 +65,10 @@ bool fd_link_is_kvm_vm(const char *target);
 /* Scans ROOT/proc/[0-9]*\/fd for VM file descriptors, skipping SELF. */
 int scan_vms(const char *root, pid_t self, struct vm_owner **ret, size_t *ret_n, unsigned *ret_total);
 void vm_owners_free(struct vm_owner *v, size_t n);
+/* "N KVM VMs running: pid P (cmdline), ..." for N VMs and the owners V[0 .. n - 1], cut to SIZE. */
+void vm_owners_describe(unsigned n_vms, const struct vm_owner *v, size_t n, char *buf, size_t size);
+/* Whether KVM VMs run now (SELF's not counted): if so, true and their description in BUF (a fresh /proc scan). */
+bool vms_running(const char *root, pid_t self, char *buf, size_t size);
 
 /* /proc/PID/cmdline's NUL-separated arguments joined by blanks, with control characters replaced. */
 char *cmdline_from_buf(const char *buf, size_t len);

@@ -230,90 +230,105 @@ static const char *feature_name(enum virt_feature f)
 	return f == VIRT_FEATURE_SVM ? "SVM" : "VMX";
 }
 
-/* boot and first-vm: KVM present, virtualization on always or on demand. */
-static void decide_kvm_policy(const struct config *cfg, const struct observed *obs, struct actions *out)
+/* What keeps KVM from being had at all on this host now; true (with the verdict) when something does. */
+static bool kvm_unavailable(const struct observed *obs, enum virt_feature feature, struct actions *out)
 {
-	bool boot = cfg->policy == VIRT_POLICY_BOOT;
-	int want_eval = obs->has_enable_virt_at_load ? boot : -1;
-	int cur = eval_now(obs);
 	const struct observed_cpu *fw;
-	enum virt_feature feature = host_feature(obs);
-	char cpus[96], vms[160];
-	bool param_ok;
-
-	sync_dropin(obs, false, want_eval, out);
+	char cpus[96];
 
 	if (obs->n_cpus == 0) {
 		verdict(out, POLICY_CANNOT_HOLD, "no per-CPU state from virthw: is the module loaded?");
-		return;
+		return true;
 	}
 	if (feature == VIRT_FEATURE_NONE) {
 		verdict(out, POLICY_CANNOT_HOLD, "no online CPU supports VMX or SVM");
-		return;
+		return true;
 	}
 	if (obs->vendor == MODULE_MISSING) {
 		verdict(out, POLICY_CANNOT_HOLD, "KVM is not available: %s is not built for this kernel",
 			out->vendor_module);
-		return;
+		return true;
 	}
 	fw = fw_disabled_cpu(obs);
 	if (fw) {
 		verdict(out, POLICY_CANNOT_HOLD, "%s is disabled by the firmware on CPU %u: enable it in the firmware setup",
 			feature_name(fw->feature), fw->id);
-		return;
+		return true;
 	}
 	if (unknown_owner_cpus(obs, &(const struct lock_holders) {}, cpus, sizeof(cpus)) > 0) {
 		/* Loading KVM now would only fail with -EBUSY, or break it. */
 		verdict(out, POLICY_CANNOT_HOLD,
 			"another hypervisor holds %s on CPU %s without virtd's lock; KVM cannot take it",
 			feature_name(feature), cpus);
-		return;
+		return true;
 	}
-	if (!boot && obs->tdx_active)
-		verdict(out, POLICY_CANNOT_HOLD, "TDX keeps VMX on on every CPU; it cannot be off without VMs");
+	return false;
+}
 
-	describe_vms(obs, vms, sizeof(vms));
+/* first-vm: KVM loaded with enable_virt_at_load=0 (CUR: its value now), no pinned VM. */
+static void decide_first_vm(const struct observed *obs, int cur, int want_eval, struct actions *out)
+{
+	char vms[160];
 
-	if (!boot) {
-		if (obs->pinned_vm)
-			push(out, ACTION_RELEASE_PINNED_VM);
-		if (cur == 1 && obs->kvm == MODULE_BUILTIN) {
-			verdict(out, POLICY_CANNOT_HOLD,
-				"kvm is built into the kernel with enable_virt_at_load=1; boot with kvm.enable_virt_at_load=0");
-			if (obs->vendor == MODULE_UNLOADED)
-				push(out, ACTION_LOAD_VENDOR);
-			return;
-		}
-		if (cur == 1) {
-			if (obs->n_vms > 0) {
-				verdict(out, POLICY_PENDING, "%s; enable_virt_at_load=0 takes effect when they have exited", vms);
-				return;
-			}
-			push_reload(obs, 0, out);
-			return;
-		}
+	if (obs->pinned_vm)
+		push(out, ACTION_RELEASE_PINNED_VM);
+	if (cur == 1 && obs->kvm == MODULE_BUILTIN) {
+		verdict(out, POLICY_CANNOT_HOLD,
+			"kvm is built into the kernel with enable_virt_at_load=1; boot with kvm.enable_virt_at_load=0");
 		if (obs->vendor == MODULE_UNLOADED)
-			push_load(obs, want_eval, out);
+			push(out, ACTION_LOAD_VENDOR);
 		return;
 	}
+	if (cur == 1) {
+		if (obs->n_vms > 0) {
+			describe_vms(obs, vms, sizeof(vms));
+			verdict(out, POLICY_PENDING, "%s; enable_virt_at_load=0 takes effect when they have exited", vms);
+			return;
+		}
+		push_reload(obs, 0, out);
+		return;
+	}
+	if (obs->vendor == MODULE_UNLOADED)
+		push_load(obs, want_eval, out);
+}
 
-	/*
-	 * boot: the parameter where it exists and can still be changed, because
-	 * it outlives virtd (a crashed daemon leaves it on); and virtd's own VM
-	 * on every kernel.  Without the parameter that VM is what keeps
-	 * virtualization on; with it, it keeps KVM's other 0->1 VM work done
-	 * (the scheduler's preempt-notifier hooks, a static key patched into
-	 * the kernel text with IPIs to every CPU), so that the first VM costs
-	 * what the second does.  While VMs keep kvm from being reloaded with
-	 * the parameter, the VM alone bridges.
-	 */
-	param_ok = obs->has_enable_virt_at_load && (obs->kvm != MODULE_BUILTIN || cur == 1);
+/*
+ * boot: the parameter where it exists and can still be changed, because
+ * it outlives virtd (a crashed daemon leaves it on); and virtd's own VM
+ * on every kernel.  Without the parameter that VM is what keeps
+ * virtualization on; with it, it keeps KVM's other 0->1 VM work done
+ * (the scheduler's preempt-notifier hooks, a static key patched into
+ * the kernel text with IPIs to every CPU), so that the first VM costs
+ * what the second does.  While VMs keep kvm from being reloaded with
+ * the parameter, the VM alone bridges.
+ */
+static void decide_boot(const struct observed *obs, int cur, int want_eval, struct actions *out)
+{
+	bool param_ok = obs->has_enable_virt_at_load && (obs->kvm != MODULE_BUILTIN || cur == 1);
+
 	if (param_ok && cur == 0 && obs->n_vms == 0)
 		push_reload(obs, 1, out);	/* releases the pinned VM first */
 	else if (obs->vendor == MODULE_UNLOADED)
 		push_load(obs, want_eval, out);
 	if (!obs->pinned_vm || pushed(out, ACTION_RELEASE_PINNED_VM))
 		push(out, ACTION_CREATE_PINNED_VM);
+}
+
+/* boot and first-vm: KVM present, virtualization on always or on demand. */
+static void decide_kvm_policy(const struct config *cfg, const struct observed *obs, struct actions *out)
+{
+	bool boot = cfg->policy == VIRT_POLICY_BOOT;
+	int want_eval = obs->has_enable_virt_at_load ? boot : -1;
+
+	sync_dropin(obs, false, want_eval, out);
+	if (kvm_unavailable(obs, host_feature(obs), out))
+		return;
+	if (!boot && obs->tdx_active)
+		verdict(out, POLICY_CANNOT_HOLD, "TDX keeps VMX on on every CPU; it cannot be off without VMs");
+	if (boot)
+		decide_boot(obs, eval_now(obs), want_eval, out);
+	else
+		decide_first_vm(obs, eval_now(obs), want_eval, out);
 }
 
 /*

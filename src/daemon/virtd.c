@@ -84,7 +84,14 @@ static int parse_level(const char *s)
 	return -EINVAL;
 }
 
-int main(int argc, char *argv[])
+struct options {
+	const char *config_path;
+	enum log_target target;
+	bool load_virthw;
+};
+
+/* The command line into *O; -1 to go on, or the exit status (--help, --version, a mistake). */
+static int parse_options(int argc, char *argv[], struct options *o)
 {
 	enum { ARG_CONFIG = 0x100, ARG_NO_LOAD_VIRTHW, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_VERSION };
 	static const struct option options[] = {
@@ -96,18 +103,7 @@ int main(int argc, char *argv[])
 		{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
 		{}
 	};
-	_cleanup_(manager_freep) struct manager *m = NULL;
-	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
-	_cleanup_(sd_event_source_unrefp) sd_event_source *watchdog = NULL;
-	uint64_t watchdog_usec = 0;
-	const char *config_path = getenv("VIRTD_CONFIG");
-	enum log_target target = log_target_auto();
-	bool load_virthw = true;
-	sigset_t mask;
-	int c, r, level;
-
-	if (!config_path || !*config_path)
-		config_path = CONFIG_PATH;
+	int c, level;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
@@ -119,16 +115,16 @@ int main(int argc, char *argv[])
 			printf("virtd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return EXIT_OK;
 		case ARG_CONFIG:
-			config_path = optarg;
+			o->config_path = optarg;
 			break;
 		case ARG_NO_LOAD_VIRTHW:
-			load_virthw = false;
+			o->load_virthw = false;
 			break;
 		case ARG_LOG_TARGET:
 			if (strcmp(optarg, "console") == 0)
-				target = LOG_TARGET_CONSOLE;
+				o->target = LOG_TARGET_CONSOLE;
 			else if (strcmp(optarg, "journal") == 0)
-				target = LOG_TARGET_JOURNAL;
+				o->target = LOG_TARGET_JOURNAL;
 			else if (strcmp(optarg, "auto") != 0) {
 				log_error("invalid --log-target '%s': console, journal or auto", optarg);
 				return EXIT_USAGE;
@@ -154,7 +150,59 @@ int main(int argc, char *argv[])
 		log_error("unexpected argument '%s' (see virtd --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	log_set_target(target);
+	return -1;
+}
+
+/* SIGTERM, SIGINT and SIGHUP through the loop; the caller has blocked them. */
+static int watch_signals(sd_event *e, struct manager *m)
+{
+	int r;
+
+	r = sd_event_add_signal(e, NULL, SIGTERM, on_sigterm, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(e, NULL, SIGINT, on_sigterm, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(e, NULL, SIGHUP, on_sighup, m);
+	if (r < 0)
+		log_error_errno(r, "Failed to watch signals: %m");
+	return r;
+}
+
+/* Pings at a third of WatchdogSec= while the loop turns; nothing without it. */
+static void arm_watchdog(sd_event *e, sd_event_source **ret)
+{
+	uint64_t watchdog_usec = 0;
+	int r;
+
+	r = watchdog_setup(e, ret, &watchdog_usec);
+	if (r < 0)
+		log_warning_errno(r, "Failed to arm the watchdog: %m");
+	else if (r > 0)
+		log_debug("Watchdog: WATCHDOG=1 every %.1f s (WatchdogSec=%.1f s)", (double)watchdog_usec / 3e6,
+			  (double)watchdog_usec / 1e6);
+}
+
+int main(int argc, char *argv[])
+{
+	/* Freed in the reverse order: the bus (its callers told) before the manager. */
+	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	_cleanup_(bus_manager_freep) bus_manager *bus = NULL;
+	_cleanup_(sd_event_source_unrefp) sd_event_source *watchdog = NULL;
+	struct options o = {
+		.config_path = getenv("VIRTD_CONFIG"),
+		.target = log_target_auto(),
+		.load_virthw = true,
+	};
+	sigset_t mask;
+	int r;
+
+	if (!o.config_path || !*o.config_path)
+		o.config_path = CONFIG_PATH;
+	r = parse_options(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	log_set_target(o.target);
 
 	/* Delivered through signalfd by the event loop, never asynchronously. */
 	sigemptyset(&mask);
@@ -168,7 +216,7 @@ int main(int argc, char *argv[])
 		log_error_errno(r, "Failed to create the event loop: %m");
 		return EXIT_FAIL;
 	}
-	r = manager_new(e, config_path, load_virthw, &m);
+	r = manager_new(e, o.config_path, o.load_virthw, &m);
 	if (r < 0) {
 		log_error_errno(r, "Failed to set up: %m");
 		return EXIT_FAIL;
@@ -178,25 +226,13 @@ int main(int argc, char *argv[])
 	r = manager_load_config(m, true, NULL);
 	if (r < 0)
 		return EXIT_CONFIG;
-
-	r = sd_event_add_signal(e, NULL, SIGTERM, on_sigterm, NULL);
-	if (r >= 0)
-		r = sd_event_add_signal(e, NULL, SIGINT, on_sigterm, NULL);
-	if (r >= 0)
-		r = sd_event_add_signal(e, NULL, SIGHUP, on_sighup, m);
-	if (r < 0) {
-		log_error_errno(r, "Failed to watch signals: %m");
+	if (watch_signals(e, m) < 0)
 		return EXIT_FAIL;
-	}
-	/* Pings at a third of WatchdogSec= while the loop turns; nothing without it. */
-	r = watchdog_setup(e, &watchdog, &watchdog_usec);
-	if (r < 0)
-		log_warning_errno(r, "Failed to arm the watchdog: %m");
-	else if (r > 0)
-		log_debug("Watchdog: WATCHDOG=1 every %.1f s (WatchdogSec=%.1f s)", (double)watchdog_usec / 3e6,
-			  (double)watchdog_usec / 1e6);
+	arm_watchdog(e, &watchdog);
 
 	r = manager_start(m);
+	if (r >= 0)
+		r = bus_manager_new(m, &bus);
 	if (r < 0)
 		return EXIT_FAIL;
 

@@ -19,6 +19,7 @@
 #include "observe.h"
 #include "probe-json.h"
 #include "status-json.h"
+#include "fixtures.h"
 #include "tests.h"
 
 static void test_dropin_roundtrip(void)
@@ -331,36 +332,36 @@ static void test_owner_and_applied(void)
 	};
 
 	config_init_defaults(&cfg);
-	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "kvm", "eval=1: kvm owns");
-	CHECK(status_cpu_owner(&o, NULL, &cpus_on[2]) == NULL, "offline: no owner");
-	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_off[0]), "none", "off: none");
+	CHECK_STR(model_cpu_owner(&o, NULL, &cpus_on[0]), "kvm", "eval=1: kvm owns");
+	CHECK(model_cpu_owner(&o, NULL, &cpus_on[2]) == NULL, "offline: no owner");
+	CHECK_STR(model_cpu_owner(&o, NULL, &cpus_off[0]), "none", "off: none");
 	o.enable_virt_at_load = false;
 	o.pinned_vm = true;
-	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "virtd", "only the pinned VM: virtd");
+	CHECK_STR(model_cpu_owner(&o, NULL, &cpus_on[0]), "virtd", "only the pinned VM: virtd");
 	o.n_vms = 1;
-	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "kvm", "VMs: kvm");
+	CHECK_STR(model_cpu_owner(&o, NULL, &cpus_on[0]), "kvm", "VMs: kvm");
 	o.n_vms = 0;
 	o.pinned_vm = false;
-	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "unknown", "nothing explains it: unknown");
+	CHECK_STR(model_cpu_owner(&o, NULL, &cpus_on[0]), "unknown", "nothing explains it: unknown");
 	o.tdx_active = true;
-	CHECK_STR(status_cpu_owner(&o, NULL, &cpus_on[0]), "tdx", "TDX");
+	CHECK_STR(model_cpu_owner(&o, NULL, &cpus_on[0]), "tdx", "TDX");
 	o.tdx_active = false;
 
 	cfg.policy = VIRT_POLICY_FIRST_VM;
-	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_HOLDS), "first-vm", "holds: the configured policy");
+	CHECK_STR(model_applied_policy(&cfg, &o, POLICY_HOLDS), "first-vm", "holds: the configured policy");
 	o.enable_virt_at_load = true;
-	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_PENDING), "boot", "pending with eval=1: boot");
+	CHECK_STR(model_applied_policy(&cfg, &o, POLICY_PENDING), "boot", "pending with eval=1: boot");
 	o.enable_virt_at_load = false;
 	cfg.policy = VIRT_POLICY_NEVER;
-	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_PENDING), "first-vm", "never pending, eval=0: first-vm");
+	CHECK_STR(model_applied_policy(&cfg, &o, POLICY_PENDING), "first-vm", "never pending, eval=0: first-vm");
 	o.vendor = MODULE_UNLOADED;
 	o.dropin = (struct policy_dropin) { .exists = true, .enable_virt_at_load = 0, .block_vendor = true };
-	CHECK_STR(status_applied_policy(&cfg, &o, POLICY_CANNOT_HOLD), "never", "unloaded and blocked: never");
+	CHECK_STR(model_applied_policy(&cfg, &o, POLICY_CANNOT_HOLD), "never", "unloaded and blocked: never");
 
-	CHECK_STR(status_state(POLICY_HOLDS, &(struct policy_check) {}), "holds", "state holds");
-	CHECK_STR(status_state(POLICY_HOLDS, &(struct policy_check) { .n_mismatched = 1 }), "mismatch", "state mismatch");
-	CHECK_STR(status_state(POLICY_PENDING, &(struct policy_check) { .n_mismatched = 1 }), "pending", "state pending");
-	CHECK_STR(status_state(POLICY_CANNOT_HOLD, NULL), "cannot-hold", "state cannot-hold");
+	CHECK_STR(model_state(POLICY_HOLDS, &(struct policy_check) {}), "holds", "state holds");
+	CHECK_STR(model_state(POLICY_HOLDS, &(struct policy_check) { .n_mismatched = 1 }), "mismatch", "state mismatch");
+	CHECK_STR(model_state(POLICY_PENDING, &(struct policy_check) { .n_mismatched = 1 }), "pending", "state pending");
+	CHECK_STR(model_state(POLICY_CANNOT_HOLD, NULL), "cannot-hold", "state cannot-hold");
 }
 
 static void test_words(void)
@@ -420,9 +421,12 @@ static void test_json(void)
 		.version = "0.1", .config_path = "/etc/virtd.conf", .cfg = &cfg, .state = "holds", .reason = "",
 		.applied_policy = "first-vm", .kobs = &k, .verify = &check,
 	};
+	struct cpu_model model[3];
 	_cleanup_free_ char *j = NULL, *j2 = NULL;
 
 	config_init_defaults(&cfg);
+	model_cpus(&cfg, &k.obs, NULL, model);
+	in.cpus = model;
 	CHECK(status_json(&in, &j) == 0, "status JSON built");
 	CHECK_STR(j,
 		  "{\"version\":\"0.1\",\"policy\":\"first-vm\",\"applied_policy\":\"first-vm\",\"state\":\"holds\","
@@ -473,11 +477,14 @@ static void test_timer_status(void)
 	struct timer_status t = {};
 	struct status_input in = { .version = "0.1", .config_path = "/etc/virtd.conf", .cfg = &cfg, .state = "holds",
 				   .reason = "", .kobs = &k, .timer = &t };
+	struct cpu_model model[3];
 	_cleanup_free_ char *j = NULL;
 	char buf[600];
 
 	config_init_defaults(&cfg);
 	cfg.timer_min_max_delay_ns = 60000000000ULL;
+	model_cpus(&cfg, &k.obs, NULL, model);
+	in.cpus = model;
 
 	/* Bochs-like: 42.95 s < 60 s → off; kvm_intel has Y with a VM running → pending. */
 	timer_status_fill(&cfg, &k, NULL, &t);
@@ -564,21 +571,14 @@ static void test_timer_status(void)
 static void test_probe_json(void)
 {
 	struct virthw_probe p[2] = {
-		{ .cpu = 0, .feature = VIRTHW_FEATURE_VMX, .iterations = 1000, .tsc_khz = 100000,
-		  .has_timer_use = true, .timer_use = true,
-		  .round_trip = { .present = true, .count = 1000, .min = 900, .median = 1000, .mean = 1010, .max = 5000 },
-		  .toggle = { .present = true, .count = 1000, .min = 2000, .median = 2500, .mean = 2600, .max = 9000 },
-		  .immediate = { .present = true, .count = 1000, .min = 1100, .median = 1200, .mean = 1250, .max = 3000 },
-		  .immediate_method = VIRTHW_IMMEDIATE_TIMER_ZERO, .has_timer_rate = true, .timer_rate = 0,
-		  .has_timer = true, .timer_programmed = 100000, .timer_expected = 100000,
-		  .timer_elapsed = { .present = true, .count = 1000, .min = 100010, .median = 100028, .mean = 100030,
-				     .max = 100100 },
-		  .spurious_timer_exits = 2, .interrupted = 1, .duration_ns = 123456789 },
+		/* fixture_probe_vmx, set below */
+		{},
 		{ .cpu = 1, .feature = VIRTHW_FEATURE_SVM, .iterations = 10, .tsc_khz = 0,
 		  .round_trip = { .present = true, .count = 10, .min = 1, .median = 2, .mean = 3, .max = 4 } },
 	};
 	_cleanup_free_ char *j = NULL, *j1 = NULL;
 
+	p[0] = fixture_probe_vmx;
 	CHECK(probe_json(PROBE_CPU_ALL, 0, p, 2, &j) == 0, "probe JSON built");
 	CHECK_STR(j,
 		  "{\"cpu_request\":\"all\",\"iterations\":0,\"timer_use\":true,\"cpus\":["

@@ -16,6 +16,7 @@
 #include "output.h"
 #include "probe-json.h"
 #include "status-json.h"
+#include "fixtures.h"
 #include "tests.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
@@ -92,11 +93,20 @@ static const struct observed_cpu cpus_vmx[] = {
 	{ .id = 1, .online = true, .feature = VIRT_FEATURE_VMX, .fw_enabled = true, .virt_on = true },
 };
 
+/* The document of IN, with the CPUs modelled as the reconcile loop does. */
 static char *status(const struct status_input *in)
 {
+	struct status_input with = *in;
+	struct cpu_model cpus[8];
 	char *j = NULL;
 
-	return status_json(in, &j) == 0 ? j : NULL;
+	if (in->kobs) {
+		if (in->kobs->obs.n_cpus > ELEMENTSOF(cpus))
+			return NULL;
+		model_cpus(in->cfg, &in->kobs->obs, in->locks, cpus);
+		with.cpus = cpus;
+	}
+	return status_json(&with, &j) == 0 ? j : NULL;
 }
 
 static void test_status_starting(void)
@@ -251,16 +261,8 @@ static char *probe(uint32_t cpu_request, uint32_t iterations, const struct virth
 static void test_probe(void)
 {
 	struct virthw_probe p[] = {
-		{ .cpu = 0, .feature = VIRTHW_FEATURE_VMX, .iterations = 1000, .tsc_khz = 100000,
-		  .has_timer_use = true, .timer_use = true,
-		  .round_trip = { .present = true, .count = 1000, .min = 900, .median = 1000, .mean = 1010, .max = 5000 },
-		  .toggle = { .present = true, .count = 1000, .min = 2000, .median = 2500, .mean = 2600, .max = 9000 },
-		  .immediate = { .present = true, .count = 1000, .min = 1100, .median = 1200, .mean = 1250, .max = 3000 },
-		  .immediate_method = VIRTHW_IMMEDIATE_TIMER_ZERO, .has_timer_rate = true, .timer_rate = 0,
-		  .has_timer = true, .timer_programmed = 100000, .timer_expected = 100000,
-		  .timer_elapsed = { .present = true, .count = 1000, .min = 100010, .median = 100028, .mean = 100030,
-				     .max = 100100 },
-		  .spurious_timer_exits = 2, .interrupted = 1, .duration_ns = 123456789 },
+		/* fixture_probe_vmx, set below */
+		{},
 		/* Ratios and errors that round: 1/3, 2/3, a negative error, a huge TSC count. */
 		{ .cpu = 1, .feature = VIRTHW_FEATURE_VMX, .iterations = 3, .tsc_khz = 2994374,
 		  .has_timer_use = true, .timer_use = false,
@@ -279,6 +281,7 @@ static void test_probe(void)
 		  .toggle = { .present = true, .count = 1, .median = 5 } },
 	};
 
+	p[0] = fixture_probe_vmx;
 	golden("probe-all.json", probe(PROBE_CPU_ALL, 0, p, ELEMENTSOF(p)));
 	golden("probe-cpu.json", probe(3, 50, &p[2], 1));
 	golden("probe-empty.json", probe(7, 100000, NULL, 0));

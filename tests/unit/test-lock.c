@@ -341,10 +341,13 @@ static void test_status(void)
 		.reason = "held by virtualbox (pid 1234)", .applied_policy = "never", .kobs = &k,
 		.locks = &held, .lock_list = list, .n_lock_list = 1,
 	};
+	struct cpu_model model[2];
 	_cleanup_free_ char *j = NULL;
 	char words[300];
 
 	config_init_defaults(&cfg);
+	model_cpus(&cfg, &k.obs, &held, model);
+	in.cpus = model;
 	CHECK(status_json(&in, &j) == 0, "locked status JSON built");
 	CHECK(j && strstr(j, ",\"locks\":[{\"id\":3,\"who\":\"virtualbox\",\"why\":\"VBoxHeadless --startvm \\\"win11\\\"\","
 				"\"pid\":1234,\"uid\":0,\"since_usec\":1700000000000000}],\"lock_waiting\":2}"),
@@ -353,9 +356,9 @@ static void test_status(void)
 	CHECK(j && strstr(j, "{\"cpu\":0,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,\"virt_on\":true,"
 				"\"expected\":\"any\",\"owner\":\"lock\",\"ok\":true}"),
 	      "a CPU on under the lock is the holder's, and as promised");
-	CHECK_STR(status_cpu_owner(&k.obs, &held, &cpus[0]), "lock", "owner lock while held");
-	CHECK_STR(status_cpu_owner(&k.obs, &none, &cpus[0]), "unknown", "owner unknown without a holder");
-	CHECK_STR(status_cpu_owner(&k.obs, &held, &cpus[1]), "none", "off: no owner");
+	CHECK_STR(model_cpu_owner(&k.obs, &held, &cpus[0]), "lock", "owner lock while held");
+	CHECK_STR(model_cpu_owner(&k.obs, &none, &cpus[0]), "unknown", "owner unknown without a holder");
+	CHECK_STR(model_cpu_owner(&k.obs, &held, &cpus[1]), "none", "off: no owner");
 
 	status_words(&cfg, STATE_LOCKED, "held by virtualbox (pid 1234): KVM is unloaded", &k.obs, words, sizeof(words));
 	CHECK_STR(words, "policy first-vm suspended by a foreign-hypervisor lock: held by virtualbox (pid 1234): "
