@@ -18,12 +18,6 @@
 #include "config.h"
 #include "macro.h"
 
-static inline void fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
 static const char *const policy_names[_VIRT_POLICY_MAX] = {
 	[VIRT_POLICY_BOOT] = "boot",
 	[VIRT_POLICY_FIRST_VM] = "first-vm",

@@ -366,12 +366,6 @@ static int adopt_one(lock_registry *r, int dirfd_, uint32_t id, const char *name
 	return 1;
 }
 
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 int lock_registry_adopt(lock_registry *r)
 {
 	_cleanup_(closedirp) DIR *d = NULL;

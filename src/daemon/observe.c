@@ -19,12 +19,6 @@
 #include "macro.h"
 #include "observe.h"
 
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 const char *module_state_to_string(enum module_state s)
 {
 	switch (s) {

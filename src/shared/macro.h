@@ -2,6 +2,8 @@
 /* macro.h: small shared macros and the cleanup-attribute helpers. */
 #pragma once
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,6 +32,10 @@ static inline void closep(int *fd)
 		close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+/* _cleanup_(fclosep) FILE *, _cleanup_(closedirp) DIR * */
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* Hands ownership out of a _cleanup_ variable. */
 #define TAKE_PTR(p)                             \
