@@ -14,13 +14,13 @@
 
 #define CELL 64
 
-static bool u64_at(const json_value *o, const char *key, uint64_t *ret)
+static bool u64_at(const json_object *o, const char *key, uint64_t *ret)
 {
-	return json_u64(json_object_get(o, key), ret) == 0;
+	return jv_get_u64(jv_get(o, key), ret) == 0;
 }
 
 /* A count, or "-" when absent. */
-static void u64_cell(char *buf, size_t size, const json_value *o, const char *key)
+static void u64_cell(char *buf, size_t size, const json_object *o, const char *key)
 {
 	uint64_t u;
 
@@ -31,9 +31,9 @@ static void u64_cell(char *buf, size_t size, const json_value *o, const char *ke
 }
 
 /* "15234 (7.617 us)", "15234", or "-" for an absent statistic. */
-static void stat_cell(char *buf, size_t size, const json_value *cpu, const char *key)
+static void stat_cell(char *buf, size_t size, const json_object *cpu, const char *key)
 {
-	const json_value *s = json_object_get(cpu, key);
+	const json_object *s = jv_get(cpu, key);
 	char dur[DURATION_MAX];
 	uint64_t median, ns;
 
@@ -61,36 +61,35 @@ static void word_cell(char *buf, size_t size, const char *s)
 	buf[o] = '\0';
 }
 
-int probe_print(FILE *f, const json_value *doc, bool color)
+int probe_print(FILE *f, const json_object *doc, bool color)
 {
 	static const char *const headers[] = {
 		"CPU", "FEATURE", "(a) ROUND TRIP", "(b) TOGGLE", "(b)/(a)", "(c) IMMEDIATE", "METHOD",
 		"(d) TIMER EXPECTED", "(d) ELAPSED", "ERROR", "SPURIOUS", "INTERRUPTED",
 	};
-	const json_value *cpus = json_object_get(doc, "cpus");
+	const json_object *cpus = jv_get(doc, "cpus");
 	_cleanup_(table_freep) table *t = NULL;
 	uint64_t iterations = 0, tsc = 0, u;
 	bool tsc_mixed = false;
 	int r;
 
-	if (!cpus || cpus->type != JSON_ARRAY)
+	if (!jv_is_array(cpus))
 		return -EINVAL;
 	t = table_new(ELEMENTSOF(headers), headers);
 	if (!t)
 		return -ENOMEM;
-	for (size_t i = 0; i < json_array_size(cpus); i++) {
-		const json_value *c = json_array_get(cpus, i);
+	for (size_t i = 0; i < jv_len(cpus); i++) {
+		const json_object *c = jv_at(cpus, i);
 		char cells[ELEMENTSOF(headers)][CELL];
 		const char *row[ELEMENTSOF(headers)], *colors[ELEMENTSOF(headers)] = {};
 		uint64_t prog, exp;
 		double d;
 
 		u64_cell(cells[0], CELL, c, "cpu");
-		word_cell(cells[1], CELL, json_string(json_object_get(c, "feature")));
+		word_cell(cells[1], CELL, jv_str(jv_get(c, "feature")));
 		stat_cell(cells[2], CELL, c, "round_trip");
 		stat_cell(cells[3], CELL, c, "toggle");
-		if (json_object_get(c, "toggle_ratio") && json_object_get(c, "toggle_ratio")->type == JSON_NUMBER) {
-			d = json_object_get(c, "toggle_ratio")->number.d;
+		if (jv_get_double(jv_get(c, "toggle_ratio"), &d) == 0) {
 			snprintf(cells[4], CELL, "%.2f", d);
 			/* KVM keeps the pin control set because toggling it costs a full check on entry. */
 			if (d >= 2.0)
@@ -99,15 +98,14 @@ int probe_print(FILE *f, const json_value *doc, bool color)
 			snprintf(cells[4], CELL, "-");
 		}
 		stat_cell(cells[5], CELL, c, "immediate");
-		word_cell(cells[6], CELL, json_string(json_object_get(c, "immediate_method")));
+		word_cell(cells[6], CELL, jv_str(jv_get(c, "immediate_method")));
 		if (u64_at(c, "timer_programmed", &prog) && u64_at(c, "timer_expected", &exp))
 			snprintf(cells[7], CELL, "%" PRIu64 " ticks = %" PRIu64, prog, exp);
 		else
 			snprintf(cells[7], CELL, "-");
 		stat_cell(cells[8], CELL, c, "timer_elapsed");
-		if (json_object_get(c, "timer_error_percent") &&
-		    json_object_get(c, "timer_error_percent")->type == JSON_NUMBER)
-			snprintf(cells[9], CELL, "%+.2f%%", json_object_get(c, "timer_error_percent")->number.d);
+		if (jv_get_double(jv_get(c, "timer_error_percent"), &d) == 0)
+			snprintf(cells[9], CELL, "%+.2f%%", d);
 		else
 			snprintf(cells[9], CELL, "-");
 		u64_cell(cells[10], CELL, c, "spurious_timer_exits");
@@ -126,7 +124,7 @@ int probe_print(FILE *f, const json_value *doc, bool color)
 			tsc_mixed = true;
 		}
 	}
-	if (json_array_size(cpus) == 0)
+	if (jv_len(cpus) == 0)
 		fprintf(f, "No CPU was probed.\n");
 	else if (tsc > 0 && !tsc_mixed)
 		fprintf(f, "Medians of %" PRIu64 " iterations, in TSC cycles (time at %" PRIu64 " kHz):\n", iterations, tsc);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "json.h"
+#include "json-util.h"
 
 /*
  * Prints one table row per CPU: (a) round trip, (b) toggled round trip,
@@ -15,4 +15,4 @@
  * is known.  Missing figures read "-".  Returns 0, -EINVAL when the document
  * has no "cpus" array, -ENOMEM, -EIO.
  */
-int probe_print(FILE *f, const json_value *doc, bool color);
+int probe_print(FILE *f, const json_object *doc, bool color);

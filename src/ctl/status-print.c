@@ -127,22 +127,22 @@ static void kv_more(struct ctx *c, const char *value)
 }
 
 /* Typed lookups: absent, null and wrong-typed values all read as missing. */
-static const char *str_of(const json_value *o, const char *key)
+static const char *str_of(const json_object *o, const char *key)
 {
-	return json_string(json_object_get(o, key));
+	return jv_str(jv_get(o, key));
 }
 
-static bool bool_of(const json_value *o, const char *key, bool *ret)
+static bool bool_of(const json_object *o, const char *key, bool *ret)
 {
-	return json_bool(json_object_get(o, key), ret) >= 0;
+	return jv_get_bool(jv_get(o, key), ret) >= 0;
 }
 
-static bool u64_of(const json_value *o, const char *key, uint64_t *ret)
+static bool u64_of(const json_object *o, const char *key, uint64_t *ret)
 {
-	return json_u64(json_object_get(o, key), ret) >= 0;
+	return jv_get_u64(jv_get(o, key), ret) >= 0;
 }
 
-static const char *yes_no(const json_value *o, const char *key)
+static const char *yes_no(const json_object *o, const char *key)
 {
 	bool b;
 
@@ -172,18 +172,18 @@ static const struct state_look *state_look(const char *state)
 	return NULL;
 }
 
-int status_exit_code(const json_value *doc)
+int status_exit_code(const json_object *doc)
 {
 	const char *state = str_of(doc, "state");
 
 	return state && (strcmp(state, "holds") == 0 || strcmp(state, "locked") == 0) ? EXIT_OK : EXIT_NOT_HOLDING;
 }
 
-static void print_verdict(struct ctx *c, const json_value *doc)
+static void print_verdict(struct ctx *c, const json_object *doc)
 {
 	const char *state = str_of(doc, "state");
 	const struct state_look *look = state_look(state);
-	const json_value *cpus = json_object_get(doc, "cpus");
+	const json_object *cpus = jv_get(doc, "cpus");
 	const char *color = look ? look->color : ANSI_RED;
 	const char *words = look ? look->words : fmt(c, "in unknown state '%s'", clean(c, state, 32));
 	size_t online = 0, offline = 0, on = 0;
@@ -191,8 +191,8 @@ static void print_verdict(struct ctx *c, const json_value *doc)
 
 	if (!state)
 		words = "in an unknown state (virtd sent none)";
-	for (size_t i = 0; i < json_array_size(cpus); i++) {
-		const json_value *cpu = json_array_get(cpus, i);
+	for (size_t i = 0; i < jv_len(cpus); i++) {
+		const json_object *cpu = jv_at(cpus, i);
 		bool b;
 
 		if (!bool_of(cpu, "online", &b) || !b) {
@@ -239,14 +239,14 @@ static const char *module_words(struct ctx *c, const char *name, const char *sta
 	return fmt(c, "%s %s", name, clean(c, state, 32));
 }
 
-static void print_kvm(struct ctx *c, const json_value *doc)
+static void print_kvm(struct ctx *c, const json_object *doc)
 {
-	const json_value *kvm = json_object_get(doc, "kvm");
-	const json_value *params;
+	const json_object *kvm = jv_get(doc, "kvm");
+	const json_object *params;
 	const char *vendor, *line;
 	bool b;
 
-	if (!kvm || kvm->type != JSON_OBJECT) {
+	if (!jv_is_object(kvm)) {
 		kv(c, "KVM", NULL, "-");
 		return;
 	}
@@ -255,11 +255,11 @@ static void print_kvm(struct ctx *c, const json_value *doc)
 	vendor = str_of(kvm, "vendor_module");
 	if (vendor)
 		line = fmt(c, "%s, %s", line, module_words(c, clean(c, vendor, 32), str_of(kvm, "vendor_state")));
-	else if (json_is_null(json_object_get(kvm, "vendor_module")))
+	else if (jv_null_at(kvm, "vendor_module"))
 		line = fmt(c, "%s, no vendor module (no VMX/SVM)", line);
 	if (bool_of(kvm, "enable_virt_at_load", &b))
 		line = fmt(c, "%s, enable_virt_at_load=%c", line, b ? 'Y' : 'N');
-	else if (json_is_null(json_object_get(kvm, "enable_virt_at_load")))
+	else if (jv_null_at(kvm, "enable_virt_at_load"))
 		line = fmt(c, "%s, no enable_virt_at_load", line);
 	if (bool_of(kvm, "dev_kvm", &b))
 		line = fmt(c, "%s, /dev/kvm %s", line, b ? "present" : "absent");
@@ -269,19 +269,22 @@ static void print_kvm(struct ctx *c, const json_value *doc)
 
 	if (str_of(kvm, "dropin"))
 		kv(c, "Drop-in", NULL, "%s", clean(c, str_of(kvm, "dropin"), 0));
-	else if (json_is_null(json_object_get(kvm, "dropin")))
+	else if (jv_null_at(kvm, "dropin"))
 		kv(c, "Drop-in", NULL, "none");
 
-	params = json_object_get(kvm, "params");
-	if (!params || params->type != JSON_OBJECT || params->object.n == 0)
+	params = jv_get(kvm, "params");
+	if (jv_obj_len(params) == 0)
 		return;
 	if (!c->o->full) {
-		kv(c, "Parameters", NULL, "%zu (virtctl status --full lists them)", params->object.n);
+		kv(c, "Parameters", NULL, "%zu (virtctl status --full lists them)", jv_obj_len(params));
 		return;
 	}
-	for (size_t i = 0; i < params->object.n; i++) {
-		const char *value = json_string(params->object.values[i]);
-		const char *item = fmt(c, "%s=%s", clean(c, params->object.keys[i], 0),
+	/* In the document's order. */
+	struct json_object_iterator it = json_object_iter_begin((json_object *)params);
+	struct json_object_iterator end = json_object_iter_end((json_object *)params);
+	for (size_t i = 0; !json_object_iter_equal(&it, &end); i++, json_object_iter_next(&it)) {
+		const char *value = jv_str(json_object_iter_peek_value(&it));
+		const char *item = fmt(c, "%s=%s", clean(c, json_object_iter_peek_name(&it), 0),
 				       value ? clean(c, value, 0) : "?");
 
 		if (i == 0)
@@ -291,7 +294,7 @@ static void print_kvm(struct ctx *c, const json_value *doc)
 	}
 }
 
-static const char *vm_words(struct ctx *c, const json_value *vm)
+static const char *vm_words(struct ctx *c, const json_object *vm)
 {
 	const char *cmdline = str_of(vm, "cmdline"), *comm = str_of(vm, "comm");
 	size_t max = c->o->full ? 0 : STATUS_CMDLINE_MAX;
@@ -310,21 +313,21 @@ static const char *vm_words(struct ctx *c, const json_value *vm)
 	return fmt(c, "pid %s %s", pid, what);
 }
 
-static void print_vms(struct ctx *c, const json_value *doc)
+static void print_vms(struct ctx *c, const json_object *doc)
 {
-	const json_value *vms = json_object_get(doc, "vms");
-	size_t n = json_array_size(vms);
+	const json_object *vms = jv_get(doc, "vms");
+	size_t n = jv_len(vms);
 	const char *count;
 	uint64_t u;
 	bool b;
 
 	count = u64_of(doc, "vm_count", &u) ? fmt(c, "%" PRIu64, u) : "-";
 	if (n == 1)
-		kv(c, "VMs", NULL, "%s (%s)", count, vm_words(c, json_array_get(vms, 0)));
+		kv(c, "VMs", NULL, "%s (%s)", count, vm_words(c, jv_at(vms, 0)));
 	else {
 		kv(c, "VMs", NULL, "%s", count);
 		for (size_t i = 0; i < n; i++)
-			kv_more(c, vm_words(c, json_array_get(vms, i)));
+			kv_more(c, vm_words(c, jv_at(vms, i)));
 	}
 
 	if (bool_of(doc, "pinned_vm", &b))
@@ -351,7 +354,7 @@ static const char *ago(struct ctx *c, uint64_t since_usec)
 }
 
 /* "virtualbox (pid 1234) since 12:00:03, 5s ago: VBoxHeadless --startvm win11" */
-static const char *lock_words(struct ctx *c, const json_value *l)
+static const char *lock_words(struct ctx *c, const json_object *l)
 {
 	const char *why = str_of(l, "why"), *line, *when;
 	uint64_t pid, since;
@@ -373,14 +376,14 @@ static const char *lock_words(struct ctx *c, const json_value *l)
 	return line;
 }
 
-static void print_locks(struct ctx *c, const json_value *doc)
+static void print_locks(struct ctx *c, const json_object *doc)
 {
-	const json_value *locks = json_object_get(doc, "locks");
-	size_t n = json_array_size(locks);
+	const json_object *locks = jv_get(doc, "locks");
+	size_t n = jv_len(locks);
 	const char *waiting = NULL;
 	uint64_t w;
 
-	if (!locks || locks->type != JSON_ARRAY)
+	if (!jv_is_array(locks))
 		return;
 	if (u64_of(doc, "lock_waiting", &w) && w > 0)
 		waiting = fmt(c, "%" PRIu64 " request%s waiting for KVM VMs to end", w, w == 1 ? "" : "s");
@@ -392,7 +395,7 @@ static void print_locks(struct ctx *c, const json_value *doc)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *line = lock_words(c, json_array_get(locks, i));
+		const char *line = lock_words(c, jv_at(locks, i));
 
 		if (i == 0)
 			kv(c, "Locks", NULL, "%s", line);
@@ -404,23 +407,23 @@ static void print_locks(struct ctx *c, const json_value *doc)
 }
 
 /* The "timer" object of a virtd that decides the preemption timer; false when there is none. */
-static bool print_timer(struct ctx *c, const json_value *doc)
+static bool print_timer(struct ctx *c, const json_object *doc)
 {
-	const json_value *t = json_object_get(doc, "timer");
-	const json_value *mod, *kvm;
+	const json_object *t = jv_get(doc, "timer");
+	const json_object *mod, *kvm;
 	const char *mode, *why, *state, *reason, *err;
 	char dur[DURATION_MAX], dur2[DURATION_MAX];
 	const char *line;
 	uint64_t u, min = 0;
 	bool b, decided = false, applies = true, use = false, warning = false, has_min;
 
-	if (!t || t->type != JSON_OBJECT)
+	if (!jv_is_object(t))
 		return false;
 	mode = clean(c, str_of(t, "mode"), 16);
 	has_min = u64_of(t, "min_max_delay_ns", &min);
 	(void)bool_of(t, "decided", &decided);
 	(void)bool_of(t, "applies", &applies);
-	kvm = json_object_get(t, "kvm_intel");
+	kvm = jv_get(t, "kvm_intel");
 	state = str_of(kvm, "state");
 	reason = str_of(kvm, "reason");
 
@@ -465,9 +468,9 @@ static bool print_timer(struct ctx *c, const json_value *doc)
 	if (line)
 		kv_more(c, line);
 
-	mod = json_object_get(t, "module");
+	mod = jv_get(t, "module");
 	err = str_of(t, "module_error");
-	if (mod && mod->type == JSON_OBJECT) {
+	if (jv_is_object(mod)) {
 		bool m_use = false, matches = true;
 
 		(void)bool_of(mod, "use", &m_use);
@@ -491,16 +494,16 @@ static bool print_timer(struct ctx *c, const json_value *doc)
 	return true;
 }
 
-static void print_hardware(struct ctx *c, const json_value *doc)
+static void print_hardware(struct ctx *c, const json_object *doc)
 {
-	const json_value *caps = json_object_get(doc, "caps");
-	const json_value *config = json_object_get(doc, "config");
+	const json_object *caps = jv_get(doc, "caps");
+	const json_object *config = jv_get(doc, "config");
 	const char *feature = str_of(caps, "feature"), *line, *mode;
 	char dur[DURATION_MAX];
 	uint64_t u, fam, model, step;
 	bool b;
 
-	if (caps && caps->type == JSON_OBJECT) {
+	if (jv_is_object(caps)) {
 		if (!feature)
 			line = "-";
 		else if (strcmp(feature, "vmx") == 0)
@@ -538,7 +541,7 @@ static void print_hardware(struct ctx *c, const json_value *doc)
 
 	/* The timer settings matter only where there is a VMX preemption timer. */
 	mode = str_of(config, "timer_mode");
-	if (json_object_get(doc, "timer") && json_object_get(doc, "timer")->type == JSON_OBJECT) {
+	if (jv_is_object(jv_get(doc, "timer"))) {
 		/* Printed with the decision. */
 	} else if (mode && (c->o->full || !feature || strcmp(feature, "vmx") == 0)) {
 		if (u64_of(config, "min_max_delay_ns", &u))
@@ -551,7 +554,7 @@ static void print_hardware(struct ctx *c, const json_value *doc)
 
 enum check { CHECK_NONE, CHECK_PASS, CHECK_WARN, CHECK_FAIL };
 
-static enum check cpu_check(const json_value *cpu)
+static enum check cpu_check(const json_object *cpu)
 {
 	const char *expected = str_of(cpu, "expected"), *owner = str_of(cpu, "owner");
 	bool online, ok;
@@ -571,13 +574,13 @@ static enum check cpu_check(const json_value *cpu)
 }
 
 /* One line that says why a check did not pass and what to do. */
-static const char *cpu_hint(struct ctx *c, const json_value *cpu, enum check k, const char *id)
+static const char *cpu_hint(struct ctx *c, const json_object *cpu, enum check k, const char *id)
 {
 	const char *expected = str_of(cpu, "expected"), *owner = str_of(cpu, "owner");
 	bool fw, on, has_on = bool_of(cpu, "virt_on", &on);
 	const char *line;
 
-	if (k == CHECK_WARN && !json_object_get(cpu, "ok"))
+	if (k == CHECK_WARN && !jv_get(cpu, "ok"))
 		return fmt(c, "CPU %s: WARN: not verified by virtd", id);
 	if (k == CHECK_WARN || k == CHECK_FAIL)
 		line = fmt(c, "CPU %s: %s: ", id, k == CHECK_FAIL ? "FAIL" : "WARN");
@@ -599,18 +602,18 @@ static const char *cpu_hint(struct ctx *c, const json_value *cpu, enum check k, 
 	return line;
 }
 
-static int print_cpus(struct ctx *c, const json_value *doc)
+static int print_cpus(struct ctx *c, const json_object *doc)
 {
 	static const char *const headers[] = { "CPU", "ONLINE", "FEATURE", "FIRMWARE", "ON", "EXPECTED", "OWNER", "CHECK" };
 	static const char *const check_words[] = { "-", "PASS", "WARN", "FAIL" };
 	static const char *const check_colors[] = { NULL, ANSI_GREEN, ANSI_YELLOW, ANSI_RED };
-	const json_value *cpus = json_object_get(doc, "cpus");
+	const json_object *cpus = jv_get(doc, "cpus");
 	_cleanup_(table_freep) table *t = NULL;
 	const char **hints = NULL;
 	size_t n_hints = 0;
 	int r;
 
-	if (json_array_size(cpus) == 0) {
+	if (jv_len(cpus) == 0) {
 		const char *state = str_of(doc, "state");
 
 		if (state && strcmp(state, "starting") == 0)
@@ -620,13 +623,13 @@ static int print_cpus(struct ctx *c, const json_value *doc)
 		return 0;
 	}
 	t = table_new(ELEMENTSOF(headers), headers);
-	hints = calloc(json_array_size(cpus), sizeof(*hints));
+	hints = calloc(jv_len(cpus), sizeof(*hints));
 	if (!t || !hints) {
 		free(hints);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < json_array_size(cpus); i++) {
-		const json_value *cpu = json_array_get(cpus, i);
+	for (size_t i = 0; i < jv_len(cpus); i++) {
+		const json_object *cpu = jv_at(cpus, i);
 		const char *cells[ELEMENTSOF(headers)], *colors[ELEMENTSOF(headers)] = {};
 		enum check k = cpu_check(cpu);
 		uint64_t id;
@@ -666,17 +669,17 @@ static int print_cpus(struct ctx *c, const json_value *doc)
 	return r;
 }
 
-int status_print(FILE *f, const json_value *doc, const struct status_print_options *o)
+int status_print(FILE *f, const json_object *doc, const struct status_print_options *o)
 {
 	struct ctx c = { .f = f, .o = o };
 	const struct state_look *look;
-	const json_value *verify;
+	const json_object *verify;
 	const char *reason, *failed, *applied;
 	uint64_t checked, bad;
 	bool ok;
 	int r;
 
-	if (!doc || doc->type != JSON_OBJECT)
+	if (!jv_is_object(doc))
 		return -EINVAL;
 
 	print_verdict(&c, doc);
@@ -684,15 +687,15 @@ int status_print(FILE *f, const json_value *doc, const struct status_print_optio
 	applied = str_of(doc, "applied_policy");
 	kv(&c, "Policy", NULL, "%s (applied: %s)", clean(&c, str_of(doc, "policy"), 32),
 	   applied ? clean(&c, applied, 32) : "none");
-	if (o->full && str_of(json_object_get(doc, "config"), "path"))
-		kv(&c, "Config", NULL, "%s", clean(&c, str_of(json_object_get(doc, "config"), "path"), 0));
+	if (o->full && str_of(jv_get(doc, "config"), "path"))
+		kv(&c, "Config", NULL, "%s", clean(&c, str_of(jv_get(doc, "config"), "path"), 0));
 	look = state_look(str_of(doc, "state"));
 	kv(&c, "State", look ? look->color : ANSI_RED, "%s", clean(&c, str_of(doc, "state"), 32));
 	reason = str_of(doc, "reason");
 	if (reason && *reason)
 		kv(&c, "Reason", NULL, "%s", clean(&c, reason, 0));
 
-	verify = json_object_get(doc, "verify");
+	verify = jv_get(doc, "verify");
 	if (bool_of(verify, "ok", &ok)) {
 		const char *msg = str_of(verify, "message");
 
@@ -733,18 +736,18 @@ int status_print(FILE *f, const json_value *doc, const struct status_print_optio
 int status_print_text(FILE *f, const char *text, size_t len, const struct status_print_options *o,
 		      char *err, size_t err_size)
 {
-	_cleanup_(json_freep) json_value *doc = NULL;
+	_cleanup_(json_object_putp) json_object *doc = NULL;
 	char perr[256];
 	int r;
 
-	r = json_parse(text, len, &doc, perr, sizeof(perr));
+	r = jv_parse(text, len, &doc, perr, sizeof(perr));
 	if (r < 0) {
 		snprintf(err, err_size, "virtd sent a status that is not valid JSON: %s", perr);
 		return r;
 	}
-	if (doc->type != JSON_OBJECT) {
+	if (!jv_is_object(doc)) {
 		snprintf(err, err_size, "virtd sent a status that is a JSON %s, not an object",
-			 json_type_to_string(doc->type));
+			 jv_type_name(doc));
 		return -EINVAL;
 	}
 	r = status_print(f, doc, o);

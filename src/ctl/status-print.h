@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "json.h"
+#include "json-util.h"
 
 struct status_print_options {
 	bool full;              /* every KVM parameter, whole command lines, the config path */
@@ -24,7 +24,7 @@ struct status_print_options {
  * suspended on purpose), EXIT_NOT_HOLDING for any other or a missing state (a script must
  * never take an unknown state for a holding policy).
  */
-int status_exit_code(const json_value *doc);
+int status_exit_code(const json_object *doc);
 
 /*
  * Prints the view: the verdict line, Key: value lines, the per-CPU table and
@@ -34,7 +34,7 @@ int status_exit_code(const json_value *doc);
  * line is any user's text).  Returns 0, -EINVAL when doc is not an object,
  * -ENOMEM, or -EIO when writing failed.
  */
-int status_print(FILE *f, const json_value *doc, const struct status_print_options *o);
+int status_print(FILE *f, const json_object *doc, const struct status_print_options *o);
 
 /*
  * Parses text and prints it as above.  Returns the exit code (>= 0), or a

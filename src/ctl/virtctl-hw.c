@@ -169,10 +169,13 @@ static int hw_monitor(hw_client *c, const struct hw_args *a)
 			return hw_error(c, r, "receive virthw events");
 		if (a->has_cpu && e.cpu.id != a->cpu)
 			continue;
-		if (a->json)
-			hw_event_print_json(stdout, &e);
-		else
+		if (a->json) {
+			r = hw_event_print_json(stdout, &e);
+			if (r < 0)
+				return log_error_errno(r, "Failed to write event as JSON: %m");
+		} else {
 			print_event_line(stdout, &e);
+		}
 		/* Readers follow a file or a pipe: each event must arrive now. */
 		if (fflush(stdout) != 0)
 			return log_error_errno(-errno, "Failed to write event: %m");
@@ -212,7 +215,9 @@ static int hw_show(hw_client *c, const struct hw_args *a)
 	}
 
 	if (a->json) {
-		hw_doc_print_json(stdout, &caps, cpus, n);
+		r = hw_doc_print_json(stdout, &caps, cpus, n);
+		if (r < 0)
+			return log_error_errno(r, "Failed to write the JSON document: %m");
 	} else {
 		print_caps(stdout, &caps);
 		fputc('\n', stdout);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "bus-client.h"
-#include "json.h"
+#include "json-util.h"
 #include "lock-meta.h"
 #include "log.h"
 #include "virtctl-args.h"
@@ -88,25 +88,25 @@ static int find_command(const char *name)
 static void cpu_words(sd_bus *bus, char *buf, size_t size)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(json_freep) json_value *doc = NULL;
-	const json_value *cpus;
+	_cleanup_(json_object_putp) json_object *doc = NULL;
+	const json_object *cpus;
 	const char *text;
 	size_t online = 0, off = 0;
 	char err[64];
 
 	buf[0] = '\0';
 	if (sd_bus_call_method(bus, VIRTD_BUS_NAME, VIRTD_BUS_PATH, VIRTD_BUS_INTERFACE, "GetStatus", NULL, &reply, "") < 0 ||
-	    sd_bus_message_read(reply, "s", &text) < 0 || json_parse(text, strlen(text), &doc, err, sizeof(err)) < 0)
+	    sd_bus_message_read(reply, "s", &text) < 0 || jv_parse(text, strlen(text), &doc, err, sizeof(err)) < 0)
 		return;
-	cpus = json_object_get(doc, "cpus");
-	for (size_t i = 0; i < json_array_size(cpus); i++) {
-		const json_value *c = json_array_get(cpus, i);
+	cpus = jv_get(doc, "cpus");
+	for (size_t i = 0; i < jv_len(cpus); i++) {
+		const json_object *c = jv_at(cpus, i);
 		bool b;
 
-		if (json_bool(json_object_get(c, "online"), &b) < 0 || !b)
+		if (jv_get_bool(jv_get(c, "online"), &b) < 0 || !b)
 			continue;
 		online++;
-		if (json_bool(json_object_get(c, "virt_on"), &b) >= 0 && !b)
+		if (jv_get_bool(jv_get(c, "virt_on"), &b) >= 0 && !b)
 			off++;
 	}
 	if (online > 0)

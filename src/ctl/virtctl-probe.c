@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bus-client.h"
-#include "json.h"
+#include "json-util.h"
 #include "log.h"
 #include "output.h"
 #include "probe-print.h"
@@ -41,7 +41,7 @@ static void probe_help(FILE *f)
 int verb_probe(int argc, char *argv[])
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(json_freep) json_value *doc = NULL;
+	_cleanup_(json_object_putp) json_object *doc = NULL;
 	_cleanup_free_ char *json = NULL;
 	struct probe_args a;
 	char err[512];
@@ -67,7 +67,7 @@ int verb_probe(int argc, char *argv[])
 	if (r < 0)
 		return EXIT_FAILURE_RUNTIME;
 
-	r = json_parse(json, strlen(json), &doc, err, sizeof(err));
+	r = jv_parse(json, strlen(json), &doc, err, sizeof(err));
 	if (r < 0) {
 		log_error("virtd sent a probe result that is not valid JSON: %s", err);
 		return EXIT_FAILURE_RUNTIME;

@@ -91,7 +91,7 @@ int verb_status(int argc, char *argv[])
 		return r == -EHOSTDOWN ? EXIT_NOT_RUNNING : EXIT_FAILURE_RUNTIME;
 
 	if (json_out) {
-		_cleanup_(json_freep) json_value *doc = NULL;
+		_cleanup_(json_object_putp) json_object *doc = NULL;
 
 		/* Unchanged, so a script sees exactly what virtd said; parsed
 		 * only for the exit code. */
@@ -102,7 +102,7 @@ int verb_status(int argc, char *argv[])
 			log_error_errno(-errno, "Failed to write the status: %m");
 			return EXIT_FAILURE_RUNTIME;
 		}
-		r = json_parse(json, strlen(json), &doc, err, sizeof(err));
+		r = jv_parse(json, strlen(json), &doc, err, sizeof(err));
 		if (r < 0) {
 			log_error("virtd sent a status that is not valid JSON: %s", err);
 			return EXIT_FAILURE_RUNTIME;

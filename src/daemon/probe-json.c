@@ -5,12 +5,10 @@
 #endif
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-#include "output.h"
+#include "json-util.h"
 #include "probe-json.h"
 
 uint64_t probe_cycles_to_ns(uint64_t cycles, uint32_t tsc_khz)
@@ -23,80 +21,67 @@ uint64_t probe_cycles_to_ns(uint64_t cycles, uint32_t tsc_khz)
 	return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
 }
 
-static void stat_json(FILE *f, const char *key, const struct virthw_probe_stat *s, uint32_t tsc_khz)
+static json_object *stat_json(const struct virthw_probe_stat *s, uint32_t tsc_khz)
 {
+	json_object *o;
 	uint64_t ns;
 
-	fprintf(f, ",\"%s\":", key);
-	if (!s->present) {
-		fputs("null", f);
-		return;
-	}
-	fprintf(f, "{\"count\":%" PRIu32 ",\"min\":%" PRIu64 ",\"median\":%" PRIu64 ",\"mean\":%" PRIu64
-		",\"max\":%" PRIu64 ",\"median_ns\":", s->count, s->min, s->median, s->mean, s->max);
+	if (!s->present)
+		return NULL;
+	o = jv_object();
+	jv_set(o, "count", jv_u64(s->count));
+	jv_set(o, "min", jv_u64(s->min));
+	jv_set(o, "median", jv_u64(s->median));
+	jv_set(o, "mean", jv_u64(s->mean));
+	jv_set(o, "max", jv_u64(s->max));
 	ns = probe_cycles_to_ns(s->median, tsc_khz);
-	if (ns == UINT64_MAX)
-		fputs("null}", f);
-	else
-		fprintf(f, "%" PRIu64 "}", ns);
+	jv_set(o, "median_ns", ns == UINT64_MAX ? NULL : jv_u64(ns));
+	return o;
 }
 
-static const char *jbool(bool b)
+/* The measured figures of one CPU's reply, in the order virtctl(8) lists them. */
+static json_object *cpu_json(const struct virthw_probe *p)
 {
-	return b ? "true" : "false";
-}
+	json_object *o = jv_object();
 
-static void cpu_json(FILE *f, const struct virthw_probe *p)
-{
-	fprintf(f, "{\"cpu\":%" PRIu32 ",\"feature\":\"%s\",\"iterations\":%" PRIu32 ",\"tsc_khz\":%" PRIu32
-		",\"timer_use\":%s", p->cpu, hw_feature_to_string(p->feature), p->iterations, p->tsc_khz,
-		p->has_timer_use ? jbool(p->timer_use) : "null");
-	stat_json(f, "round_trip", &p->round_trip, p->tsc_khz);
-	stat_json(f, "toggle", &p->toggle, p->tsc_khz);
-	if (p->round_trip.present && p->toggle.present && p->round_trip.median > 0)
-		fprintf(f, ",\"toggle_ratio\":%.3f", (double)p->toggle.median / (double)p->round_trip.median);
-	else
-		fputs(",\"toggle_ratio\":null", f);
-	stat_json(f, "immediate", &p->immediate, p->tsc_khz);
-	fprintf(f, ",\"immediate_method\":\"%s\"", hw_immediate_method_to_string(p->immediate_method));
-	if (p->has_timer_rate)
-		fprintf(f, ",\"timer_rate\":%u", (unsigned)p->timer_rate);
-	else
-		fputs(",\"timer_rate\":null", f);
-	if (p->has_timer)
-		fprintf(f, ",\"timer_programmed\":%" PRIu32 ",\"timer_expected\":%" PRIu64, p->timer_programmed,
-			p->timer_expected);
-	else
-		fputs(",\"timer_programmed\":null,\"timer_expected\":null", f);
-	stat_json(f, "timer_elapsed", &p->timer_elapsed, p->tsc_khz);
-	if (p->has_timer && p->timer_elapsed.present && p->timer_expected > 0)
-		fprintf(f, ",\"timer_error_percent\":%.3f",
-			((double)p->timer_elapsed.median - (double)p->timer_expected) * 100.0 / (double)p->timer_expected);
-	else
-		fputs(",\"timer_error_percent\":null", f);
-	fprintf(f, ",\"spurious_timer_exits\":%" PRIu32 ",\"interrupted\":%" PRIu32 ",\"duration_ns\":%" PRIu64 "}",
-		p->spurious_timer_exits, p->interrupted, p->duration_ns);
+	jv_set(o, "cpu", jv_u64(p->cpu));
+	jv_set(o, "feature", jv_text(hw_feature_to_string(p->feature)));
+	jv_set(o, "iterations", jv_u64(p->iterations));
+	jv_set(o, "tsc_khz", jv_u64(p->tsc_khz));
+	jv_set(o, "timer_use", jv_opt_bool(p->has_timer_use, p->timer_use));
+	jv_set(o, "round_trip", stat_json(&p->round_trip, p->tsc_khz));
+	jv_set(o, "toggle", stat_json(&p->toggle, p->tsc_khz));
+	jv_set(o, "toggle_ratio",
+	       p->round_trip.present && p->toggle.present && p->round_trip.median > 0
+		       ? jv_fixed3((double)p->toggle.median / (double)p->round_trip.median)
+		       : NULL);
+	jv_set(o, "immediate", stat_json(&p->immediate, p->tsc_khz));
+	jv_set(o, "immediate_method", jv_text(hw_immediate_method_to_string(p->immediate_method)));
+	jv_set(o, "timer_rate", p->has_timer_rate ? jv_u64(p->timer_rate) : NULL);
+	jv_set(o, "timer_programmed", p->has_timer ? jv_u64(p->timer_programmed) : NULL);
+	jv_set(o, "timer_expected", p->has_timer ? jv_u64(p->timer_expected) : NULL);
+	jv_set(o, "timer_elapsed", stat_json(&p->timer_elapsed, p->tsc_khz));
+	jv_set(o, "timer_error_percent",
+	       p->has_timer && p->timer_elapsed.present && p->timer_expected > 0
+		       ? jv_fixed3(((double)p->timer_elapsed.median - (double)p->timer_expected) * 100.0 /
+				   (double)p->timer_expected)
+		       : NULL);
+	jv_set(o, "spurious_timer_exits", jv_u64(p->spurious_timer_exits));
+	jv_set(o, "interrupted", jv_u64(p->interrupted));
+	jv_set(o, "duration_ns", jv_u64(p->duration_ns));
+	return o;
 }
 
 int probe_json(uint32_t cpu_request, uint32_t iterations, const struct virthw_probe *p, size_t n, char **ret)
 {
-	struct memtext t;
-	FILE *f;
+	_cleanup_(json_object_putp) json_object *doc = jv_object();
+	json_object *cpus = jv_array();
 
-	if (memtext_open(&t) < 0)
-		return -ENOMEM;
-	f = t.f;
-	if (cpu_request == PROBE_CPU_ALL)
-		fputs("{\"cpu_request\":\"all\"", f);
-	else
-		fprintf(f, "{\"cpu_request\":%" PRIu32, cpu_request);
-	fprintf(f, ",\"iterations\":%" PRIu32 ",\"timer_use\":%s,\"cpus\":[", iterations,
-		n > 0 && p[0].has_timer_use ? jbool(p[0].timer_use) : "null");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		cpu_json(f, &p[i]);
-	}
-	fputs("]}", f);
-	return memtext_close(&t, ret);
+	jv_set(doc, "cpu_request", cpu_request == PROBE_CPU_ALL ? jv_text("all") : jv_u64(cpu_request));
+	jv_set(doc, "iterations", jv_u64(iterations));
+	jv_set(doc, "timer_use", jv_opt_bool(n > 0 && p[0].has_timer_use, n > 0 && p[0].timer_use));
+	for (size_t i = 0; i < n; i++)
+		jv_append(cpus, cpu_json(&p[i]));
+	jv_set(doc, "cpus", cpus);
+	return jv_to_text(doc, ret);
 }

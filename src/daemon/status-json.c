@@ -5,15 +5,13 @@
 #endif
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dropin.h"
 #include "hw-json.h"
 #include "hw-parse.h"
-#include "output.h"
+#include "json-util.h"
 #include "status-json.h"
 
 static bool present(enum module_state s)
@@ -36,221 +34,209 @@ const char *cpu_expect_to_string(enum cpu_expect e)
 	return NULL;
 }
 
-static void jstr(FILE *f, const char *s)
-{
-	if (s)
-		json_print_string(f, s);
-	else
-		fputs("null", f);
-}
-
-static const char *jbool(bool b)
-{
-	return b ? "true" : "false";
-}
-
 static const char *feature_name(enum virt_feature f)
 {
 	return f == VIRT_FEATURE_VMX ? "vmx" : f == VIRT_FEATURE_SVM ? "svm" : "none";
 }
 
-static void print_kvm(FILE *f, const struct kvm_observation *k)
+static json_object *kvm_json(const struct kvm_observation *k)
 {
 	const struct observed *obs = &k->obs;
+	json_object *o = jv_object(), *params = jv_object();
 
-	fputs("\"kvm\":{\"kvm_module\":", f);
-	jstr(f, module_state_to_string(obs->kvm));
-	fputs(",\"vendor_module\":", f);
-	jstr(f, k->vendor_module);
-	fputs(",\"vendor_state\":", f);
-	jstr(f, k->vendor_module ? module_state_to_string(obs->vendor) : NULL);
+	jv_set(o, "kvm_module", jv_text(module_state_to_string(obs->kvm)));
+	jv_set(o, "vendor_module", jv_text(k->vendor_module));
+	jv_set(o, "vendor_state", jv_text(k->vendor_module ? module_state_to_string(obs->vendor) : NULL));
 	/* The value only means something while kvm is in the kernel. */
-	fprintf(f, ",\"enable_virt_at_load\":%s",
-		obs->has_enable_virt_at_load && present(obs->kvm) ? jbool(obs->enable_virt_at_load) : "null");
-	fprintf(f, ",\"dev_kvm\":%s,\"autoload_blocked\":%s,\"dropin\":", jbool(obs->dev_kvm),
-		jbool(obs->dropin.exists && obs->dropin.block_vendor));
-	jstr(f, obs->dropin.exists ? DROPIN_PATH : NULL);
-	fputs(",\"params\":{", f);
-	for (size_t i = 0; i < k->n_params; i++) {
-		if (i)
-			fputc(',', f);
-		jstr(f, k->params[i].name);
-		fputc(':', f);
-		jstr(f, k->params[i].value);
-	}
-	fputs("}}", f);
+	jv_set(o, "enable_virt_at_load",
+	       jv_opt_bool(obs->has_enable_virt_at_load && present(obs->kvm), obs->enable_virt_at_load));
+	jv_set(o, "dev_kvm", jv_bool(obs->dev_kvm));
+	jv_set(o, "autoload_blocked", jv_bool(obs->dropin.exists && obs->dropin.block_vendor));
+	jv_set(o, "dropin", jv_text(obs->dropin.exists ? DROPIN_PATH : NULL));
+	for (size_t i = 0; i < k->n_params; i++)
+		jv_set(params, k->params[i].name, jv_text(k->params[i].value));
+	jv_set(o, "params", params);
+	return o;
 }
 
-static void print_vms(FILE *f, const struct kvm_observation *k)
+static json_object *vms_json(const struct kvm_observation *k)
 {
-	fputs("\"vms\":[", f);
+	json_object *a = jv_array();
+
 	for (size_t i = 0; k && i < k->n_vm_owners; i++) {
 		const struct vm_owner *v = &k->vms[i];
+		json_object *o = jv_object();
 
-		fprintf(f, "%s{\"pid\":%d,\"vms\":%u,\"comm\":", i ? "," : "", (int)v->pid, v->n_vms);
-		jstr(f, v->comm);
-		fputs(",\"cmdline\":", f);
-		jstr(f, v->cmdline);
-		fputc('}', f);
+		jv_set(o, "pid", jv_i64(v->pid));
+		jv_set(o, "vms", jv_u64(v->n_vms));
+		jv_set(o, "comm", jv_text(v->comm));
+		jv_set(o, "cmdline", jv_text(v->cmdline));
+		jv_append(a, o);
 	}
-	fputc(']', f);
+	return a;
 }
 
-static void print_cpus(FILE *f, const struct status_input *in)
+static json_object *cpus_json(const struct status_input *in)
 {
 	const struct observed *obs = &in->kobs->obs;
+	json_object *a = jv_array();
 
-	fputs("\"cpus\":[", f);
 	for (size_t i = 0; i < obs->n_cpus; i++) {
 		const struct observed_cpu *c = &obs->cpus[i];
-		enum cpu_expect e = in->cpus[i].expect;
-		bool ok = in->cpus[i].ok;
+		json_object *o = jv_object();
 
-		fprintf(f, "%s{\"cpu\":%u,\"online\":%s", i ? "," : "", c->id, jbool(c->online));
-		if (c->online)
-			fprintf(f, ",\"feature\":\"%s\",\"firmware_enabled\":%s,\"virt_on\":%s", feature_name(c->feature),
-				jbool(c->fw_enabled), jbool(c->virt_on));
-		else
-			fputs(",\"feature\":null,\"firmware_enabled\":null,\"virt_on\":null", f);
-		fprintf(f, ",\"expected\":\"%s\",\"owner\":", cpu_expect_to_string(e));
-		jstr(f, in->cpus[i].owner);
-		fprintf(f, ",\"ok\":%s}", jbool(ok));
+		jv_set(o, "cpu", jv_u64(c->id));
+		jv_set(o, "online", jv_bool(c->online));
+		jv_set(o, "feature", c->online ? jv_text(feature_name(c->feature)) : NULL);
+		jv_set(o, "firmware_enabled", jv_opt_bool(c->online, c->fw_enabled));
+		jv_set(o, "virt_on", jv_opt_bool(c->online, c->virt_on));
+		jv_set(o, "expected", jv_text(cpu_expect_to_string(in->cpus[i].expect)));
+		jv_set(o, "owner", jv_text(in->cpus[i].owner));
+		jv_set(o, "ok", jv_bool(in->cpus[i].ok));
+		jv_append(a, o);
 	}
-	fputc(']', f);
+	return a;
 }
 
-static void print_locks(FILE *f, const struct status_input *in)
+static void add_locks(json_object *doc, const struct status_input *in)
 {
-	fputs(",\"locks\":[", f);
+	json_object *a = jv_array();
+
 	for (size_t i = 0; i < in->n_lock_list; i++) {
 		const struct lock_info *l = &in->lock_list[i];
+		json_object *o = jv_object();
 
-		fprintf(f, "%s{\"id\":%" PRIu32 ",\"who\":", i ? "," : "", l->id);
-		jstr(f, l->who);
-		fputs(",\"why\":", f);
-		jstr(f, l->why);
-		fprintf(f, ",\"pid\":%d,\"uid\":%u,\"since_usec\":%" PRIu64 "}", (int)l->pid, (unsigned)l->uid,
-			l->since_usec);
+		jv_set(o, "id", jv_u64(l->id));
+		jv_set(o, "who", jv_text(l->who));
+		jv_set(o, "why", jv_text(l->why));
+		jv_set(o, "pid", jv_i64(l->pid));
+		jv_set(o, "uid", jv_u64(l->uid));
+		jv_set(o, "since_usec", jv_u64(l->since_usec));
+		jv_append(a, o);
 	}
-	fprintf(f, "],\"lock_waiting\":%u", in->locks ? in->locks->n_waiting : 0);
+	jv_set(doc, "locks", a);
+	jv_set(doc, "lock_waiting", jv_u64(in->locks ? in->locks->n_waiting : 0));
 }
 
-static void print_timer(FILE *f, const struct timer_status *t, const struct config *cfg);
+static json_object *verify_json(const struct policy_check *v)
+{
+	json_object *o;
+
+	if (!v)
+		return NULL;
+	o = jv_object();
+	jv_set(o, "ok", jv_bool(v->n_mismatched == 0));
+	jv_set(o, "checked", jv_u64(v->n_checked));
+	jv_set(o, "mismatched", jv_u64(v->n_mismatched));
+	jv_set(o, "message", jv_text(v->message));
+	return o;
+}
+
+static json_object *config_json(const struct status_input *in)
+{
+	json_object *o = jv_object();
+
+	jv_set(o, "path", jv_text(in->config_path));
+	jv_set(o, "policy", jv_text(virt_policy_to_string(in->cfg->policy)));
+	jv_set(o, "timer_mode", jv_text(timer_mode_to_string(in->cfg->timer_mode)));
+	jv_set(o, "min_max_delay_ns", jv_u64(in->cfg->timer_min_max_delay_ns));
+	return o;
+}
+
+static json_object *timer_json(const struct timer_status *t, const struct config *cfg);
 
 int status_json(const struct status_input *in, char **ret)
 {
+	_cleanup_(json_object_putp) json_object *doc = jv_object();
 	const struct kvm_observation *k = in->kobs;
-	struct memtext t;
-	FILE *f;
 
-	if (memtext_open(&t) < 0)
-		return -ENOMEM;
-	f = t.f;
-
-	fputs("{\"version\":", f);
-	jstr(f, in->version);
-	fputs(",\"policy\":", f);
-	jstr(f, virt_policy_to_string(in->cfg->policy));
-	fputs(",\"applied_policy\":", f);
-	jstr(f, in->applied_policy);
-	fputs(",\"state\":", f);
-	jstr(f, in->state);
-	fputs(",\"reason\":", f);
-	jstr(f, in->reason ? in->reason : "");
-	fputs(",\"config\":{\"path\":", f);
-	jstr(f, in->config_path);
-	fputs(",\"policy\":", f);
-	jstr(f, virt_policy_to_string(in->cfg->policy));
-	fputs(",\"timer_mode\":", f);
-	jstr(f, timer_mode_to_string(in->cfg->timer_mode));
-	fprintf(f, ",\"min_max_delay_ns\":%" PRIu64 "},", in->cfg->timer_min_max_delay_ns);
-
-	if (k) {
-		print_kvm(f, k);
-		fprintf(f, ",\"vm_count\":%u,", k->obs.n_vms);
-		print_vms(f, k);
-		fprintf(f, ",\"pinned_vm\":%s,", jbool(k->obs.pinned_vm));
-		print_cpus(f, in);
-	} else {
-		fputs("\"kvm\":null,\"vm_count\":0,\"vms\":[],\"pinned_vm\":false,\"cpus\":[]", f);
-	}
-
-	if (in->verify) {
-		fprintf(f, ",\"verify\":{\"ok\":%s,\"checked\":%zu,\"mismatched\":%zu,\"message\":",
-			jbool(in->verify->n_mismatched == 0), in->verify->n_checked, in->verify->n_mismatched);
-		jstr(f, in->verify->message);
-		fputc('}', f);
-	} else {
-		fputs(",\"verify\":null", f);
-	}
-	fputs(",\"caps\":", f);
-	if (k && k->have_caps)
-		hw_caps_print_json(f, &k->caps);
-	else
-		fputs("null", f);
-	fputs(",\"actions_failed\":", f);
-	jstr(f, in->actions_failed);
-	print_timer(f, in->timer, in->cfg);
-	print_locks(f, in);
-	fputs("}", f);
-
-	return memtext_close(&t, ret);
+	jv_set(doc, "version", jv_text(in->version));
+	jv_set(doc, "policy", jv_text(virt_policy_to_string(in->cfg->policy)));
+	jv_set(doc, "applied_policy", jv_text(in->applied_policy));
+	jv_set(doc, "state", jv_text(in->state));
+	jv_set(doc, "reason", jv_text(in->reason ? in->reason : ""));
+	jv_set(doc, "config", config_json(in));
+	jv_set(doc, "kvm", k ? kvm_json(k) : NULL);
+	jv_set(doc, "vm_count", jv_u64(k ? k->obs.n_vms : 0));
+	jv_set(doc, "vms", vms_json(k));
+	jv_set(doc, "pinned_vm", jv_bool(k && k->obs.pinned_vm));
+	jv_set(doc, "cpus", k ? cpus_json(in) : jv_array());
+	jv_set(doc, "verify", verify_json(in->verify));
+	jv_set(doc, "caps", k && k->have_caps ? hw_caps_to_json(&k->caps) : NULL);
+	jv_set(doc, "actions_failed", jv_text(in->actions_failed));
+	jv_set(doc, "timer", timer_json(in->timer, in->cfg));
+	add_locks(doc, in);
+	return jv_to_text(doc, ret);
 }
 
-static void print_timer(FILE *f, const struct timer_status *t, const struct config *cfg)
+/* The decision's half of "timer"; every key null (warning false) before it is decided. */
+static void add_decision(json_object *o, const struct timer_status *t)
 {
-	const struct timer_decision *d;
+	const struct timer_decision *d = &t->decision;
+	bool vmx = t->caps.feature == VIRTHW_FEATURE_VMX;
 
-	fputs(",\"timer\":", f);
-	if (!t) {
-		fputs("null", f);
+	if (!t->decided) {
+		static const char *const keys[] = { "applies", "feature", "tsc_khz", "tsc_assumed", "rate", "pin_control",
+						    "erratum", "max_delay_ns", "use", "reason", "reason_text" };
+
+		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+			jv_set(o, keys[i], NULL);
+		jv_set(o, "warning", jv_bool(false));
 		return;
 	}
-	d = &t->decision;
-	fputs("{\"mode\":", f);
-	jstr(f, timer_mode_to_string(cfg->timer_mode));
-	fprintf(f, ",\"min_max_delay_ns\":%" PRIu64 ",\"decided\":%s", cfg->timer_min_max_delay_ns, jbool(t->decided));
-	if (t->decided) {
-		fprintf(f, ",\"applies\":%s,\"feature\":", jbool(t->caps.feature == VIRTHW_FEATURE_VMX));
-		jstr(f, hw_feature_to_string(t->caps.feature));
-		fprintf(f, ",\"tsc_khz\":%" PRIu32 ",\"tsc_assumed\":%s", t->caps.tsc_khz, jbool(d->tsc_assumed));
-		if (t->caps.has_rate && t->caps.feature == VIRTHW_FEATURE_VMX)
-			fprintf(f, ",\"rate\":%u", (unsigned)t->caps.rate);
-		else
-			fputs(",\"rate\":null", f);
-		fprintf(f, ",\"pin_control\":%s,\"erratum\":%s",
-			t->caps.has_pin_ctl ? jbool(t->caps.pin_ctl) : "null",
-			t->caps.has_erratum ? jbool(t->caps.erratum) : "null");
-		if (d->has_max_delay)
-			fprintf(f, ",\"max_delay_ns\":%" PRIu64, d->max_delay_ns);
-		else
-			fputs(",\"max_delay_ns\":null", f);
-		fprintf(f, ",\"use\":%s,\"reason\":", jbool(d->use));
-		jstr(f, timer_reason_to_string(d->reason));
-		fputs(",\"reason_text\":", f);
-		jstr(f, t->reason_text);
-		fprintf(f, ",\"warning\":%s", jbool(d->warning));
-	} else {
-		fputs(",\"applies\":null,\"feature\":null,\"tsc_khz\":null,\"tsc_assumed\":null,\"rate\":null,"
-		      "\"pin_control\":null,\"erratum\":null,\"max_delay_ns\":null,\"use\":null,\"reason\":null,"
-		      "\"reason_text\":null,\"warning\":false", f);
-	}
-	fputs(",\"module\":", f);
-	if (t->has_module) {
-		fprintf(f, "{\"mode\":\"%s\",\"min_max_delay_ns\":%" PRIu64 ",\"use\":%s,\"reason\":",
-			hw_timer_mode_to_string(t->module.mode), t->module.min_max_delay_ns, jbool(t->module.timer_use));
-		jstr(f, timer_reason_to_string(t->module.reason));
-		fprintf(f, ",\"matches\":%s}", jbool(!t->module_mismatch));
-	} else {
-		fputs("null", f);
-	}
-	fputs(",\"module_error\":", f);
-	jstr(f, t->module_error[0] ? t->module_error : NULL);
-	fputs(",\"kvm_intel\":{\"state\":", f);
-	jstr(f, t->kvm_state);
-	fprintf(f, ",\"want\":%s,\"current\":%s,\"reason\":",
-		t->decided && t->caps.feature == VIRTHW_FEATURE_VMX ? jbool(t->want_param) : "null",
-		t->has_param ? jbool(t->param) : "null");
-	jstr(f, t->kvm_reason);
-	fputs("}}", f);
+	jv_set(o, "applies", jv_bool(vmx));
+	jv_set(o, "feature", jv_text(hw_feature_to_string(t->caps.feature)));
+	jv_set(o, "tsc_khz", jv_u64(t->caps.tsc_khz));
+	jv_set(o, "tsc_assumed", jv_bool(d->tsc_assumed));
+	jv_set(o, "rate", t->caps.has_rate && vmx ? jv_u64(t->caps.rate) : NULL);
+	jv_set(o, "pin_control", jv_opt_bool(t->caps.has_pin_ctl, t->caps.pin_ctl));
+	jv_set(o, "erratum", jv_opt_bool(t->caps.has_erratum, t->caps.erratum));
+	jv_set(o, "max_delay_ns", d->has_max_delay ? jv_u64(d->max_delay_ns) : NULL);
+	jv_set(o, "use", jv_bool(d->use));
+	jv_set(o, "reason", jv_text(timer_reason_to_string(d->reason)));
+	jv_set(o, "reason_text", jv_text(t->reason_text));
+	jv_set(o, "warning", jv_bool(d->warning));
+}
+
+static json_object *timer_module_json(const struct timer_status *t)
+{
+	json_object *o;
+
+	if (!t->has_module)
+		return NULL;
+	o = jv_object();
+	jv_set(o, "mode", jv_text(hw_timer_mode_to_string(t->module.mode)));
+	jv_set(o, "min_max_delay_ns", jv_u64(t->module.min_max_delay_ns));
+	jv_set(o, "use", jv_bool(t->module.timer_use));
+	jv_set(o, "reason", jv_text(timer_reason_to_string(t->module.reason)));
+	jv_set(o, "matches", jv_bool(!t->module_mismatch));
+	return o;
+}
+
+static json_object *timer_kvm_json(const struct timer_status *t)
+{
+	json_object *o = jv_object();
+
+	jv_set(o, "state", jv_text(t->kvm_state));
+	jv_set(o, "want", jv_opt_bool(t->decided && t->caps.feature == VIRTHW_FEATURE_VMX, t->want_param));
+	jv_set(o, "current", jv_opt_bool(t->has_param, t->param));
+	jv_set(o, "reason", jv_text(t->kvm_reason));
+	return o;
+}
+
+static json_object *timer_json(const struct timer_status *t, const struct config *cfg)
+{
+	json_object *o;
+
+	if (!t)
+		return NULL;
+	o = jv_object();
+	jv_set(o, "mode", jv_text(timer_mode_to_string(cfg->timer_mode)));
+	jv_set(o, "min_max_delay_ns", jv_u64(cfg->timer_min_max_delay_ns));
+	jv_set(o, "decided", jv_bool(t->decided));
+	add_decision(o, t);
+	jv_set(o, "module", timer_module_json(t));
+	jv_set(o, "module_error", jv_text(t->module_error[0] ? t->module_error : NULL));
+	jv_set(o, "kvm_intel", timer_kvm_json(t));
+	return o;
 }

@@ -36,14 +36,6 @@ int table_print(const table *t, FILE *f, bool color);
 /* "Key: value" with the keys right-aligned to width, as timedatectl does. */
 void print_key_value(FILE *f, int width, const char *key, const char *value);
 
-/* Returns a malloc'd JSON string literal, quotes included.  Control
- * characters are escaped; valid UTF-8 passes through; each byte of an
- * invalid sequence becomes U+FFFD so the output is always valid JSON. */
-char *json_escape(const char *s);
-int json_print_string(FILE *f, const char *s);
-/* true or false when has, else null. */
-void json_print_opt_bool(FILE *f, bool has, bool v);
-
 /*
  * Formats a duration given in ns with three decimals in the largest unit that
  * keeps the value >= 1: "42.950 s", "1.500 ms", "2.000 us", "999 ns".

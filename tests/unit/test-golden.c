@@ -19,8 +19,6 @@
 #include "fixtures.h"
 #include "tests.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
-
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must name tests/unit/golden"
 #endif

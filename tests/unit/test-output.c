@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-output.c: unit tests of tables, Key: value lines, JSON and durations. */
+/* test-output.c: unit tests of tables, Key: value lines and durations. */
 #include <stdlib.h>
 
 #include "output.h"
@@ -71,32 +71,6 @@ static void test_key_value(void)
 	free(buf);
 }
 
-static void test_json_one(const char *in, const char *want, const char *what)
-{
-	char *got = json_escape(in);
-
-	CHECK_STR(got, want, "json_escape: %s", what);
-	free(got);
-}
-
-static void test_json(void)
-{
-	test_json_one("", "\"\"", "empty string");
-	test_json_one("svm", "\"svm\"", "plain ASCII");
-	test_json_one("a\"b\\c/d", "\"a\\\"b\\\\c/d\"", "quote and backslash");
-	test_json_one("\n\t\r\b\f", "\"\\n\\t\\r\\b\\f\"", "short escapes");
-	test_json_one("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"", "other control characters");
-	test_json_one("\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80", "\"\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80\"",
-		      "valid 2-, 3- and 4-byte UTF-8 passes through");
-	test_json_one("a\xff" "b", "\"a\xef\xbf\xbd" "b\"", "invalid byte becomes U+FFFD");
-	test_json_one("x\xc3", "\"x\xef\xbf\xbd\"", "sequence truncated by the end of the string");
-	test_json_one("\xc3(", "\"\xef\xbf\xbd(\"", "lead byte followed by a non-continuation");
-	test_json_one("\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "overlong encoding refused");
-	test_json_one("\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "UTF-16 surrogate refused");
-	test_json_one("\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"",
-		      "code point above U+10FFFF refused");
-}
-
 static void test_duration_one(uint64_t ns, const char *want)
 {
 	char buf[DURATION_MAX];
@@ -129,7 +103,6 @@ int main(void)
 {
 	test_table();
 	test_key_value();
-	test_json();
 	test_duration();
 	test_colors();
 	return tests_finish();
