@@ -406,45 +406,13 @@ static void print_locks(struct ctx *c, const json_object *doc)
 		kv_more(c, waiting);
 }
 
-/* The "timer" object of a virtd that decides the preemption timer; false when there is none. */
-static bool print_timer(struct ctx *c, const json_object *doc)
+/* The decided timer's figures: rate, TSC, maximum delay and threshold; pin control and erratum. */
+static void print_timer_figures(struct ctx *c, const json_object *t, bool has_min, uint64_t min)
 {
-	const json_object *t = jv_get(doc, "timer");
-	const json_object *mod, *kvm;
-	const char *mode, *why, *state, *reason, *err;
 	char dur[DURATION_MAX], dur2[DURATION_MAX];
 	const char *line;
-	uint64_t u, min = 0;
-	bool b, decided = false, applies = true, use = false, warning = false, has_min;
-
-	if (!jv_is_object(t))
-		return false;
-	mode = clean(c, str_of(t, "mode"), 16);
-	has_min = u64_of(t, "min_max_delay_ns", &min);
-	(void)bool_of(t, "decided", &decided);
-	(void)bool_of(t, "applies", &applies);
-	kvm = jv_get(t, "kvm_intel");
-	state = str_of(kvm, "state");
-	reason = str_of(kvm, "reason");
-
-	if (!decided) {
-		kv(c, "Timer", ANSI_YELLOW, "undecided: %s (mode %s)", clean(c, reason, 0), mode);
-		return true;
-	}
-	if (!applies) {
-		if (has_min)
-			kv(c, "Timer", NULL, "does not apply: not VMX (mode %s, min-max-delay %s)", mode,
-			   format_duration_ns(dur, sizeof(dur), min));
-		else
-			kv(c, "Timer", NULL, "does not apply: not VMX (mode %s)", mode);
-		return true;
-	}
-
-	(void)bool_of(t, "use", &use);
-	(void)bool_of(t, "warning", &warning);
-	why = str_of(t, "reason_text");
-	kv(c, "Timer", warning ? ANSI_YELLOW : NULL, "%s: %s (mode %s)", use ? "used" : "not used",
-	   why ? clean(c, why, 0) : clean(c, str_of(t, "reason"), 32), mode);
+	uint64_t u;
+	bool b;
 
 	if (u64_of(t, "rate", &u))
 		line = fmt(c, "rate %" PRIu64, u);
@@ -467,11 +435,17 @@ static bool print_timer(struct ctx *c, const json_object *doc)
 		line = fmt(c, "%s%s", line ? fmt(c, "%s, ", line) : "", b ? "on the errata list" : "no erratum");
 	if (line)
 		kv_more(c, line);
+}
 
-	mod = jv_get(t, "module");
-	err = str_of(t, "module_error");
+/* What virthw's own run path uses, and what KVM's preemption_timer= is. */
+static void print_timer_sides(struct ctx *c, const json_object *t)
+{
+	const json_object *mod = jv_get(t, "module"), *kvm = jv_get(t, "kvm_intel");
+	const char *err = str_of(t, "module_error"), *state = str_of(kvm, "state");
+
 	if (jv_is_object(mod)) {
 		bool m_use = false, matches = true;
+		const char *line;
 
 		(void)bool_of(mod, "use", &m_use);
 		(void)bool_of(mod, "matches", &matches);
@@ -489,8 +463,47 @@ static bool print_timer(struct ctx *c, const json_object *doc)
 		const char *color = strcmp(state, "applied") == 0 || strcmp(state, "not-loaded") == 0 ? NULL :
 				    strcmp(state, "pending") == 0 ? ANSI_YELLOW : ANSI_RED;
 
-		kv(c, "KVM timer", color, "%s: %s", clean(c, state, 32), clean(c, reason, 0));
+		kv(c, "KVM timer", color, "%s: %s", clean(c, state, 32), clean(c, str_of(kvm, "reason"), 0));
 	}
+}
+
+/* The "timer" object of a virtd that decides the preemption timer; false when there is none. */
+static bool print_timer(struct ctx *c, const json_object *doc)
+{
+	const json_object *t = jv_get(doc, "timer");
+	const char *mode, *why;
+	char dur[DURATION_MAX];
+	uint64_t min = 0;
+	bool decided = false, applies = true, use = false, warning = false, has_min;
+
+	if (!jv_is_object(t))
+		return false;
+	mode = clean(c, str_of(t, "mode"), 16);
+	has_min = u64_of(t, "min_max_delay_ns", &min);
+	(void)bool_of(t, "decided", &decided);
+	(void)bool_of(t, "applies", &applies);
+
+	if (!decided) {
+		kv(c, "Timer", ANSI_YELLOW, "undecided: %s (mode %s)", clean(c, str_of(jv_get(t, "kvm_intel"), "reason"), 0),
+		   mode);
+		return true;
+	}
+	if (!applies) {
+		if (has_min)
+			kv(c, "Timer", NULL, "does not apply: not VMX (mode %s, min-max-delay %s)", mode,
+			   format_duration_ns(dur, sizeof(dur), min));
+		else
+			kv(c, "Timer", NULL, "does not apply: not VMX (mode %s)", mode);
+		return true;
+	}
+
+	(void)bool_of(t, "use", &use);
+	(void)bool_of(t, "warning", &warning);
+	why = str_of(t, "reason_text");
+	kv(c, "Timer", warning ? ANSI_YELLOW : NULL, "%s: %s (mode %s)", use ? "used" : "not used",
+	   why ? clean(c, why, 0) : clean(c, str_of(t, "reason"), 32), mode);
+	print_timer_figures(c, t, has_min, min);
+	print_timer_sides(c, t);
 	return true;
 }
 

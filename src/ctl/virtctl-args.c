@@ -46,46 +46,96 @@ static int getopt_failure(int c, char *argv[], char *err, size_t err_size)
 	return -EINVAL;
 }
 
-int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t err_size)
+int verb_getopt(int argc, char *argv[], const char *shortopts, const struct option *options, verb_option_fn fn,
+		void *userdata, char *err, size_t err_size)
 {
-	enum { ARG_JSON = 0x100, ARG_CPU, ARG_MONITOR };
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, ARG_JSON },
-		{ "cpu", required_argument, NULL, ARG_CPU },
-		{ "monitor", no_argument, NULL, ARG_MONITOR },
-		{}
-	};
-	struct hw_args a = {};
 	int c, r;
 
 	/* optind = 0 makes glibc re-initialise getopt completely. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			a.help = true;
-			break;
-		case ARG_JSON:
-			a.json = true;
-			break;
-		case ARG_MONITOR:
-			a.monitor = true;
-			break;
-		case ARG_CPU:
-			r = parse_cpu_number(optarg, &a.cpu);
-			if (r < 0) {
-				snprintf(err, err_size, "invalid CPU number '%s': expected a decimal number such as --cpu=0", optarg);
-				return -EINVAL;
-			}
-			a.has_cpu = true;
-			break;
-		default:
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
+		if (c == ':' || c == '?')
 			return getopt_failure(c, argv, err, err_size);
-		}
+		r = fn(c, optarg, userdata, err, err_size);
+		if (r < 0)
+			return r;
 	}
+	return 0;
+}
 
+/* --cpu=N into *cpu; refuses UINT32_MAX too when it means "every CPU" on the bus. */
+static int cpu_option(const char *arg, bool refuse_all, uint32_t *cpu, bool *has_cpu, char *err, size_t err_size)
+{
+	int r = parse_cpu_number(arg, cpu);
+
+	if (r < 0 || (refuse_all && *cpu == UINT32_MAX)) {
+		snprintf(err, err_size, "invalid CPU number '%s': expected a decimal number such as --cpu=0%s", arg,
+			 refuse_all ? " (leave --cpu out to probe every online CPU)" : "");
+		return -EINVAL;
+	}
+	*has_cpu = true;
+	return 0;
+}
+
+int verb_common_option(int c, const char *arg, struct verb_common *v, char *err, size_t err_size)
+{
+	switch (c) {
+	case 'h':
+		*v->help = true;
+		return 0;
+	case VERB_ARG_JSON:
+		if (!v->json)
+			break;
+		*v->json = true;
+		return 0;
+	case VERB_ARG_CPU:
+		if (!v->cpu)
+			break;
+		/* UINT32_MAX is the bus's "every CPU" where refuse_all says so. */
+		return cpu_option(arg, v->refuse_all, v->cpu, v->has_cpu, err, err_size);
+	}
+	return 1;
+}
+
+int verb_unhandled_option(int c, char *err, size_t err_size)
+{
+	snprintf(err, err_size, "unhandled option %d", c);
+	return -EINVAL;
+}
+
+enum { ARG_MONITOR = VERB_ARG_FIRST, ARG_ITERATIONS };
+
+static int hw_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
+{
+	struct hw_args *a = userdata;
+	struct verb_common v = { &a->help, &a->json, &a->cpu, &a->has_cpu, false };
+	int r = verb_common_option(c, arg, &v, err, err_size);
+
+	if (r <= 0)
+		return r;
+	if (c == ARG_MONITOR) {
+		a->monitor = true;
+		return 0;
+	}
+	return verb_unhandled_option(c, err, err_size);
+}
+
+int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t err_size)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, VERB_ARG_JSON },
+		{ "cpu", required_argument, NULL, VERB_ARG_CPU },
+		{ "monitor", no_argument, NULL, ARG_MONITOR },
+		{}
+	};
+	struct hw_args a = {};
+	int r;
+
+	r = verb_getopt(argc, argv, ":h", options, hw_option, &a, err, err_size);
+	if (r < 0)
+		return r;
 	for (int i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "monitor") == 0)
 			a.monitor = true;
@@ -99,52 +149,47 @@ int hw_parse_args(int argc, char *argv[], struct hw_args *ret, char *err, size_t
 	return 0;
 }
 
+struct probe_option_ctx {
+	struct probe_args *a;
+	uint32_t max_iterations;
+};
+
+static int probe_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
+{
+	struct probe_option_ctx *ctx = userdata;
+	struct probe_args *a = ctx->a;
+	struct verb_common v = { &a->help, &a->json, &a->cpu, &a->has_cpu, true };
+	int r = verb_common_option(c, arg, &v, err, err_size);
+
+	if (r <= 0)
+		return r;
+	if (c != ARG_ITERATIONS)
+		return verb_unhandled_option(c, err, err_size);
+	if (parse_cpu_number(arg, &a->iterations) < 0 || a->iterations == 0 || a->iterations > ctx->max_iterations) {
+		snprintf(err, err_size, "invalid iteration count '%s': expected a number from 1 to %" PRIu32, arg,
+			 ctx->max_iterations);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int probe_parse_args(int argc, char *argv[], uint32_t max_iterations, struct probe_args *ret, char *err,
 		     size_t err_size)
 {
-	enum { ARG_JSON = 0x100, ARG_CPU, ARG_ITERATIONS };
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, ARG_JSON },
-		{ "cpu", required_argument, NULL, ARG_CPU },
+		{ "json", no_argument, NULL, VERB_ARG_JSON },
+		{ "cpu", required_argument, NULL, VERB_ARG_CPU },
 		{ "iterations", required_argument, NULL, ARG_ITERATIONS },
 		{}
 	};
 	struct probe_args a = {};
-	int c, r;
+	struct probe_option_ctx ctx = { .a = &a, .max_iterations = max_iterations };
+	int r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			a.help = true;
-			break;
-		case ARG_JSON:
-			a.json = true;
-			break;
-		case ARG_CPU:
-			r = parse_cpu_number(optarg, &a.cpu);
-			/* UINT32_MAX is the bus's "every CPU": that is what leaving --cpu out says. */
-			if (r < 0 || a.cpu == UINT32_MAX) {
-				snprintf(err, err_size, "invalid CPU number '%s': expected a decimal number such as --cpu=0 "
-					 "(leave --cpu out to probe every online CPU)", optarg);
-				return -EINVAL;
-			}
-			a.has_cpu = true;
-			break;
-		case ARG_ITERATIONS:
-			r = parse_cpu_number(optarg, &a.iterations);
-			if (r < 0 || a.iterations == 0 || a.iterations > max_iterations) {
-				snprintf(err, err_size, "invalid iteration count '%s': expected a number from 1 to %" PRIu32,
-					 optarg, max_iterations);
-				return -EINVAL;
-			}
-			break;
-		default:
-			return getopt_failure(c, argv, err, err_size);
-		}
-	}
+	r = verb_getopt(argc, argv, ":h", options, probe_option, &ctx, err, err_size);
+	if (r < 0)
+		return r;
 	if (optind < argc) {
 		snprintf(err, err_size, "unexpected argument '%s' (probe takes options only)", argv[optind]);
 		return -EINVAL;

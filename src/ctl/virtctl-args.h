@@ -16,6 +16,33 @@ enum {
 	EXIT_VMS_RUNNING = 5,       /* lock, probe: KVM VMs are running */
 };
 
+struct option;
+
+/*
+ * One getopt_long loop for every verb (shortopts must start with ':', or
+ * "+:" to stop at the first non-option): fn is called for each option
+ * found, with its argument; returns 0 (optind then points past the
+ * options), the first negative value fn returned, or -EINVAL with what was
+ * wrong in err (unknown option, missing or unexpected value).
+ */
+typedef int (*verb_option_fn)(int c, const char *arg, void *userdata, char *err, size_t err_size);
+int verb_getopt(int argc, char *argv[], const char *shortopts, const struct option *options, verb_option_fn fn,
+		void *userdata, char *err, size_t err_size);
+
+/* The options several verbs share: -h/--help, --json, --cpu=N.  Fields a
+ * verb does not have are NULL (json, cpu; help is always there). */
+enum { VERB_ARG_JSON = 0x100, VERB_ARG_CPU, VERB_ARG_FIRST };
+struct verb_common {
+	bool *help, *json;
+	uint32_t *cpu;
+	bool *has_cpu;
+	bool refuse_all;	/* --cpu=4294967295 (the bus's "every CPU") refused */
+};
+/* 0 handled, 1 not one of the shared options, -EINVAL with err. */
+int verb_common_option(int c, const char *arg, struct verb_common *v, char *err, size_t err_size);
+/* For a verb's callback that met an option it does not know: -EINVAL. */
+int verb_unhandled_option(int c, char *err, size_t err_size);
+
 /* Decimal CPU number, no sign, no blanks, nothing after it, fits in u32. */
 int parse_cpu_number(const char *s, uint32_t *ret);
 

@@ -203,9 +203,46 @@ static int run_child(char **argv, const sigset_t *old_mask)
 	return EXIT_FAILURE_RUNTIME;
 }
 
-int verb_lock(int argc, char *argv[])
+struct lock_args {
+	bool help;
+	const char *who, *why;		/* as given, or NULL */
+	uint64_t flags, timeout;
+	char **command;
+};
+
+enum { ARG_WHO = VERB_ARG_FIRST, ARG_WHY, ARG_WAIT };
+
+static int lock_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
 {
-	enum { ARG_WHO = 0x100, ARG_WHY, ARG_WAIT };
+	struct lock_args *a = userdata;
+	struct verb_common v = { .help = &a->help };
+	int r = verb_common_option(c, arg, &v, err, err_size);
+
+	if (r <= 0)
+		return r;
+	switch (c) {
+	case ARG_WHO:
+		a->who = arg;
+		return 0;
+	case ARG_WHY:
+		a->why = arg;
+		return 0;
+	case ARG_WAIT:
+		a->flags |= LOCK_FLAG_WAIT;
+		a->timeout = 0;
+		if (arg && lock_parse_seconds(arg, &a->timeout) < 0) {
+			snprintf(err, err_size, "invalid --wait value '%s': expected seconds, such as --wait=60 or --wait=1.5",
+				 arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return verb_unhandled_option(c, err, err_size);
+}
+
+/* The options before the command.  -1 to go on, or the exit code. */
+static int parse_lock_args(int argc, char *argv[], struct lock_args *a)
+{
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "who", required_argument, NULL, ARG_WHO },
@@ -213,99 +250,86 @@ int verb_lock(int argc, char *argv[])
 		{ "wait", optional_argument, NULL, ARG_WAIT },
 		{}
 	};
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_free_ char *who = NULL, *why = NULL;
-	_cleanup_close_ int lock_fd = -1;
-	const char *who_arg = NULL, *why_arg = NULL;
-	uint64_t flags = 0, timeout = 0;
-	char err[160], cpus[64];
-	sigset_t mask, old_mask;
-	char **command;
-	int c, r;
+	char err[256];
 
-	optind = 0;
-	opterr = 0;
 	/* '+': the command's own options are not ours. */
-	while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			lock_help(stdout);
-			return EXIT_OK;
-		case ARG_WHO:
-			who_arg = optarg;
-			break;
-		case ARG_WHY:
-			why_arg = optarg;
-			break;
-		case ARG_WAIT:
-			flags |= LOCK_FLAG_WAIT;
-			timeout = 0;
-			if (optarg && lock_parse_seconds(optarg, &timeout) < 0) {
-				log_error("lock: invalid --wait value '%s': expected seconds, such as --wait=60 or --wait=1.5",
-					  optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case ':':
-			log_error("lock: option '%s' needs a value (see virtctl lock --help)", argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0)
-				log_error("lock: invalid option '%s' (see virtctl lock --help)", argv[optind - 1]);
-			else
-				log_error("lock: unknown option '-%c' (see virtctl lock --help)", optopt);
-			return EXIT_USAGE;
-		}
+	if (verb_getopt(argc, argv, "+:h", options, lock_option, a, err, sizeof(err)) < 0) {
+		log_error("lock: %s (see virtctl lock --help)", err);
+		return EXIT_USAGE;
+	}
+	if (a->help) {
+		lock_help(stdout);
+		return EXIT_OK;
 	}
 	if (optind >= argc) {
 		log_error("lock: missing the command to run: virtctl lock [OPTIONS] -- COMMAND [ARG...]");
 		return EXIT_USAGE;
 	}
-	command = argv + optind;
+	a->command = argv + optind;
+	return -1;
+}
 
-	if (who_arg) {
-		if (lock_who_valid(who_arg, err, sizeof(err)) < 0) {
+/* Who and why, as given (checked) or made from the command.  -1 to go on, or the exit code. */
+static int lock_identity(const struct lock_args *a, char **ret_who, char **ret_why)
+{
+	_cleanup_free_ char *who = NULL, *why = NULL;
+	char err[160];
+
+	if (a->who) {
+		if (lock_who_valid(a->who, err, sizeof(err)) < 0) {
 			log_error("lock: invalid --who: %s", err);
 			return EXIT_USAGE;
 		}
-		who = strdup(who_arg);
+		who = strdup(a->who);
 	} else {
-		const char *base = strrchr(command[0], '/');
+		const char *base = strrchr(a->command[0], '/');
 
-		who = lock_who_sanitize(base && base[1] ? base + 1 : command[0]);
+		who = lock_who_sanitize(base && base[1] ? base + 1 : a->command[0]);
 		if (who && !*who) {
 			free(who);
 			who = strdup("command");
 		}
 	}
-	if (why_arg) {
-		if (lock_why_valid(why_arg, err, sizeof(err)) < 0) {
+	if (a->why) {
+		if (lock_why_valid(a->why, err, sizeof(err)) < 0) {
 			log_error("lock: invalid --why: %s", err);
 			return EXIT_USAGE;
 		}
-		why = strdup(why_arg);
+		why = strdup(a->why);
 	} else {
-		_cleanup_free_ char *line = join_argv(command);
+		_cleanup_free_ char *line = join_argv(a->command);
 
 		why = line ? lock_why_sanitize(line) : NULL;
 	}
 	if (!who || !why)
 		return log_error_errno(-ENOMEM, "Out of memory"), EXIT_FAILURE_RUNTIME;
+	*ret_who = TAKE_PTR(who);
+	*ret_why = TAKE_PTR(why);
+	return -1;
+}
 
-	r = find_command(command[0]);
+/* Asks virtd for the lock; the lock is the descriptor in *ret_fd.  -1 when
+ * it is held, or the exit code; cpus gets the words about the CPUs. */
+static int take_lock(const struct lock_args *a, const char *who, const char *why, int *ret_fd, char *cpus,
+		     size_t size)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	r = find_command(a->command[0]);
 	if (r == -ENOENT) {
-		log_error("lock: %s: command not found; the lock was not taken", command[0]);
+		log_error("lock: %s: command not found; the lock was not taken", a->command[0]);
 		return EXIT_NOT_FOUND;
 	}
 	if (r < 0) {
-		log_error("lock: %s: not executable (permission denied); the lock was not taken", command[0]);
+		log_error("lock: %s: not executable (permission denied); the lock was not taken", a->command[0]);
 		return EXIT_CANNOT_EXECUTE;
 	}
 
 	r = bus_client_open(&bus);
 	if (r < 0)
 		return EXIT_NOT_RUNNING;
-	r = bus_client_acquire_foreign(bus, who, why, flags, timeout, &lock_fd);
+	r = bus_client_acquire_foreign(bus, who, why, a->flags, a->timeout, ret_fd);
 	switch (r) {
 	case 0:
 		break;
@@ -318,11 +342,29 @@ int verb_lock(int argc, char *argv[])
 	default:
 		return EXIT_FAILURE_RUNTIME;
 	}
-	cpu_words(bus, cpus, sizeof(cpus));
+	cpu_words(bus, cpus, size);
 	/* The lock is the descriptor, not the connection: nothing more to say to virtd. */
-	bus = sd_bus_flush_close_unref(bus);
+	return -1;
+}
 
-	log_info("lock taken%s; running %s", cpus, command[0]);
+int verb_lock(int argc, char *argv[])
+{
+	_cleanup_free_ char *who = NULL, *why = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	struct lock_args a = {};
+	sigset_t mask, old_mask;
+	char cpus[64];
+	int r;
+
+	r = parse_lock_args(argc, argv, &a);
+	if (r < 0)
+		r = lock_identity(&a, &who, &why);
+	if (r < 0)
+		r = take_lock(&a, who, why, &lock_fd, cpus, sizeof(cpus));
+	if (r >= 0)
+		return r;
+
+	log_info("lock taken%s; running %s", cpus, a.command[0]);
 	(void)fflush(stderr);
 
 	/* Blocked before the fork, so that none is lost; the child gets the old mask back. */
@@ -332,7 +374,7 @@ int verb_lock(int argc, char *argv[])
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &old_mask);
-	r = run_child(command, &old_mask);
+	r = run_child(a.command, &old_mask);
 	/* lock_fd closes on return: the lock is released. */
 	return r;
 }

@@ -25,6 +25,14 @@ static void reload_help(FILE *f)
 		"4 virtd is not running, 2 invalid command line.\n");
 }
 
+static int reload_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
+{
+	struct verb_common v = { .help = userdata };
+	int r = verb_common_option(c, arg, &v, err, err_size);
+
+	return r <= 0 ? r : verb_unhandled_option(c, err, err_size);
+}
+
 int verb_reload(int argc, char *argv[])
 {
 	static const struct option options[] = {
@@ -32,22 +40,17 @@ int verb_reload(int argc, char *argv[])
 		{}
 	};
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	int c, r;
+	bool help = false;
+	char err[256];
+	int r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			reload_help(stdout);
-			return EXIT_OK;
-		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0)
-				log_error("reload: invalid option '%s' (see virtctl reload --help)", argv[optind - 1]);
-			else
-				log_error("reload: unknown option '-%c' (see virtctl reload --help)", optopt);
-			return EXIT_USAGE;
-		}
+	if (verb_getopt(argc, argv, ":h", options, reload_option, &help, err, sizeof(err)) < 0) {
+		log_error("reload: %s (see virtctl reload --help)", err);
+		return EXIT_USAGE;
+	}
+	if (help) {
+		reload_help(stdout);
+		return EXIT_OK;
 	}
 	if (optind < argc) {
 		log_error("reload: unexpected argument '%s' (reload takes none)", argv[optind]);

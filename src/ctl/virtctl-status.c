@@ -41,42 +41,68 @@ static void status_help(FILE *f)
 		"2 invalid command line.\n");
 }
 
+struct status_args {
+	bool help, json;
+	struct status_print_options print;
+};
+
+static int status_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
+{
+	struct status_args *a = userdata;
+	struct verb_common v = { .help = &a->help, .json = &a->json };
+	int r = verb_common_option(c, arg, &v, err, err_size);
+
+	if (r <= 0)
+		return r;
+	if (c == 'l') {
+		a->print.full = true;
+		return 0;
+	}
+	return verb_unhandled_option(c, err, err_size);
+}
+
+/* --json: virtd's document unchanged, so a script sees exactly what virtd
+ * said; parsed only for the exit code. */
+static int print_status_json(const char *json)
+{
+	_cleanup_(json_object_putp) json_object *doc = NULL;
+	char err[512];
+
+	fputs(json, stdout);
+	if (!*json || json[strlen(json) - 1] != '\n')
+		fputc('\n', stdout);
+	if (fflush(stdout) != 0) {
+		log_error_errno(-errno, "Failed to write the status: %m");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	if (jv_parse(json, strlen(json), &doc, err, sizeof(err)) < 0) {
+		log_error("virtd sent a status that is not valid JSON: %s", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return status_exit_code(doc);
+}
+
 int verb_status(int argc, char *argv[])
 {
-	enum { ARG_JSON = 0x100 };
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, ARG_JSON },
+		{ "json", no_argument, NULL, VERB_ARG_JSON },
 		{ "full", no_argument, NULL, 'l' },
 		{}
 	};
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_free_ char *json = NULL;
-	struct status_print_options o = {};
-	bool json_out = false;
+	struct status_args a = {};
 	char err[512];
-	int c, r;
+	int r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hl", options, NULL)) >= 0) {
-		switch (c) {
-		case 'h':
-			status_help(stdout);
-			return EXIT_OK;
-		case ARG_JSON:
-			json_out = true;
-			break;
-		case 'l':
-			o.full = true;
-			break;
-		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0)
-				log_error("status: invalid option '%s' (see virtctl status --help)", argv[optind - 1]);
-			else
-				log_error("status: unknown option '-%c' (see virtctl status --help)", optopt);
-			return EXIT_USAGE;
-		}
+	if (verb_getopt(argc, argv, ":hl", options, status_option, &a, err, sizeof(err)) < 0) {
+		log_error("status: %s (see virtctl status --help)", err);
+		return EXIT_USAGE;
+	}
+	if (a.help) {
+		status_help(stdout);
+		return EXIT_OK;
 	}
 	if (optind < argc) {
 		log_error("status: unexpected argument '%s' (see virtctl status --help)", argv[optind]);
@@ -90,29 +116,12 @@ int verb_status(int argc, char *argv[])
 	if (r < 0)
 		return r == -EHOSTDOWN ? EXIT_NOT_RUNNING : EXIT_FAILURE_RUNTIME;
 
-	if (json_out) {
-		_cleanup_(json_object_putp) json_object *doc = NULL;
+	if (a.json)
+		return print_status_json(json);
 
-		/* Unchanged, so a script sees exactly what virtd said; parsed
-		 * only for the exit code. */
-		fputs(json, stdout);
-		if (!*json || json[strlen(json) - 1] != '\n')
-			fputc('\n', stdout);
-		if (fflush(stdout) != 0) {
-			log_error_errno(-errno, "Failed to write the status: %m");
-			return EXIT_FAILURE_RUNTIME;
-		}
-		r = jv_parse(json, strlen(json), &doc, err, sizeof(err));
-		if (r < 0) {
-			log_error("virtd sent a status that is not valid JSON: %s", err);
-			return EXIT_FAILURE_RUNTIME;
-		}
-		return status_exit_code(doc);
-	}
-
-	o.color = colors_enabled();
-	o.now_usec = now_realtime_usec();
-	r = status_print_text(stdout, json, strlen(json), &o, err, sizeof(err));
+	a.print.color = colors_enabled();
+	a.print.now_usec = now_realtime_usec();
+	r = status_print_text(stdout, json, strlen(json), &a.print, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;

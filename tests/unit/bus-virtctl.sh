@@ -56,7 +56,7 @@ check "probe --cpu --json, virtd not on the bus" 4 "virtd is not running" -- "$v
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/no-such-socket
 check "status, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" status
 check "reload, no system bus" 4 "cannot connect to the system bus" -- "$virtctl" reload
-check "status, bad option" 2 "invalid option '--bogus'" -- "$virtctl" status --bogus
+check "status, bad option" 2 "unknown option '--bogus'" -- "$virtctl" status --bogus
 check "status, stray argument" 2 "unexpected argument 'x'" -- "$virtctl" status x
 check "reload, stray argument" 2 "unexpected argument 'now'" -- "$virtctl" reload now
 check "lock, no command" 2 "missing the command to run" -- "$virtctl" lock
@@ -65,7 +65,7 @@ check "lock, empty --who" 2 "invalid --who: who is empty" -- "$virtctl" lock --w
 check "lock, --who with a newline" 2 "printable ASCII" -- "$virtctl" lock "--who=a
 b" -- true
 check "lock, overlong --why" 2 "at most 256" -- "$virtctl" lock --why="$(printf '%0300d' 0)" -- true
-check "lock, bad option" 2 "invalid option '--force'" -- "$virtctl" lock --force -- true
+check "lock, bad option" 2 "unknown option '--force'" -- "$virtctl" lock --force -- true
 # Looked up before the lock is taken: a typo must not unload KVM.
 check "lock, command not found" 127 "command not found; the lock was not taken" -- "$virtctl" lock -- no-such-command-virtd-test
 : >"$tmp/not-executable"

@@ -21,24 +21,29 @@ static void string_one(const char *in, const char *want, const char *what)
 
 static void test_strings(void)
 {
-	string_one("", "\"\"", "empty string");
-	string_one("svm", "\"svm\"", "plain ASCII");
-	string_one("a\"b\\c/d", "\"a\\\"b\\\\c/d\"", "quote and backslash escaped, slash not");
-	string_one("\n\t\r\b\f", "\"\\n\\t\\r\\b\\f\"", "short escapes");
-	/* RFC 8259 escapes U+0000..U+001F only; DEL is a plain character. */
-	string_one("\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"", "control characters");
-	string_one("\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80", "\"\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80\"",
-		   "valid 2-, 3- and 4-byte UTF-8 passes through");
-	string_one("a\xff" "b", "\"a\xef\xbf\xbd" "b\"", "invalid byte becomes U+FFFD");
-	string_one("\x80", "\"\xef\xbf\xbd\"", "stray continuation byte");
-	string_one("x\xc3", "\"x\xef\xbf\xbd\"", "sequence truncated by the end of the string");
-	string_one("\xe2\x82", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "3-byte sequence cut after 2");
-	string_one("\xc3(", "\"\xef\xbf\xbd(\"", "lead byte followed by a non-continuation");
-	string_one("\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "overlong encoding refused");
-	string_one("\xe0\x80\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "3-byte overlong refused");
-	string_one("\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "UTF-16 surrogate refused");
-	string_one("\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"",
-		   "code point above U+10FFFF refused");
+	static const struct {
+		const char *in, *want, *what;
+	} cases[] = {
+		{ "", "\"\"", "empty string" },
+		{ "svm", "\"svm\"", "plain ASCII" },
+		{ "a\"b\\c/d", "\"a\\\"b\\\\c/d\"", "quote and backslash escaped, slash not" },
+		{ "\n\t\r\b\f", "\"\\n\\t\\r\\b\\f\"", "short escapes" },
+		/* RFC 8259 escapes U+0000..U+001F only; DEL is a plain character. */
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"", "control characters" },
+		{ "\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80", "\"\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80\"", "valid 2-, 3- and 4-byte UTF-8 passes through" },
+		{ "a\xff" "b", "\"a\xef\xbf\xbd" "b\"", "invalid byte becomes U+FFFD" },
+		{ "\x80", "\"\xef\xbf\xbd\"", "stray continuation byte" },
+		{ "x\xc3", "\"x\xef\xbf\xbd\"", "sequence truncated by the end of the string" },
+		{ "\xe2\x82", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "3-byte sequence cut after 2" },
+		{ "\xc3(", "\"\xef\xbf\xbd(\"", "lead byte followed by a non-continuation" },
+		{ "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"", "overlong encoding refused" },
+		{ "\xe0\x80\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "3-byte overlong refused" },
+		{ "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "UTF-16 surrogate refused" },
+		{ "\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "code point above U+10FFFF refused" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+		string_one(cases[i].in, cases[i].want, cases[i].what);
 	CHECK(jv_text(NULL) == NULL, "jv_text(NULL) is JSON null");
 }
 

@@ -8,6 +8,7 @@
 #include "output.h"
 #include "probe-print.h"
 #include "status-print.h"
+#include "fixtures.h"
 #include "tests.h"
 #include "virtctl-args.h"
 
@@ -253,15 +254,7 @@ static void test_probe_table(void)
 {
 	static const char doc_text[] =
 		"{\"cpu_request\":\"all\",\"iterations\":0,\"timer_use\":true,\"cpus\":["
-		"{\"cpu\":0,\"feature\":\"vmx\",\"iterations\":1000,\"tsc_khz\":100000,\"timer_use\":true,"
-		"\"round_trip\":{\"count\":1000,\"min\":900,\"median\":1000,\"mean\":1010,\"max\":5000,\"median_ns\":10000},"
-		"\"toggle\":{\"count\":1000,\"min\":2000,\"median\":2500,\"mean\":2600,\"max\":9000,\"median_ns\":25000},"
-		"\"toggle_ratio\":2.500,"
-		"\"immediate\":{\"count\":1000,\"min\":1100,\"median\":1200,\"mean\":1250,\"max\":3000,\"median_ns\":12000},"
-		"\"immediate_method\":\"timer-zero\",\"timer_rate\":0,\"timer_programmed\":100000,\"timer_expected\":100000,"
-		"\"timer_elapsed\":{\"count\":1000,\"min\":100010,\"median\":100028,\"mean\":100030,\"max\":100100,"
-		"\"median_ns\":1000280},\"timer_error_percent\":0.028,\"spurious_timer_exits\":2,\"interrupted\":1,"
-		"\"duration_ns\":123456789},"
+		FIXTURE_PROBE_VMX_JSON ","
 		"{\"cpu\":1,\"feature\":\"vmx\",\"iterations\":1000,\"tsc_khz\":100000,\"timer_use\":true,"
 		"\"round_trip\":{\"count\":1000,\"min\":900,\"median\":1000,\"mean\":1010,\"max\":5000,\"median_ns\":10000},"
 		"\"toggle\":null,\"toggle_ratio\":null,\"immediate\":null,\"immediate_method\":\"self-ipi\\u001b\","
