@@ -118,6 +118,14 @@ for m in man/*.[0-9]; do
 	fi
 done
 
+say "release tarball (make distcheck: build, unit tests, install and uninstall from the tarball)"
+if (cd build/release && make -j"$nproc" distcheck >"$log_dir/distcheck.log" 2>&1); then
+	result PASS distcheck "$(sed -n 's/^\(virtd-.*\.tar\.gz\)$/\1/p' "$log_dir/distcheck.log" | head -n1)"
+else
+	result FAIL distcheck "see $log_dir/distcheck.log"
+fi
+rm -f build/release/virtd-*.tar.gz
+
 export BUILDDIR=$top/build/release
 # shellcheck source=../tests/vm/common.sh
 . tests/vm/common.sh
