@@ -43,10 +43,14 @@
  * Module.symvers), and the run path uses cr4_set/clear_bits_irqsoff().
  * On 7.2 and 7.3 both are exported only to kvm, kvm-amd and kvm-intel
  * (EXPORT_SYMBOL_FOR_KVM, a namespace "module:kvm,..."), and
- * native_write_cr4() is not exported on any of the five.  The release
- * that restricted them lies between 6.13 and 7.2 (commit not confirmed);
- * everything after 6.12 takes the raw path (see virthw_vmx.c), which is
- * sound on every kernel, so a too-early cut-over costs nothing.
+ * native_write_cr4() is not exported on any of the five.  The change is
+ * "x86: Restrict KVM-induced symbol exports to KVM modules where
+ * obvious/possible" (Sean Christopherson, posted November 2025; its hash
+ * not confirmed here), released in 6.19 (VirtualBox 7.2.22's
+ * SUPDrv-linux.c: "a kvm-only export starting v6.19").  Everything after
+ * 6.12 takes the raw path (see virthw_vmx.c): it is sound on every kernel
+ * and is the one tested on 7.x, while 6.13-6.18, which would still have
+ * the API, are in no test matrix; a too-early cut-over costs nothing.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #define VIRTHW_HAVE_CR4_API	1
