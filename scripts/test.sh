@@ -205,6 +205,15 @@ if [ ${#prom[@]} -gt 0 ]; then
 	done < <(grep -E '^(PASS|FAIL) ' "$log_dir/promtool.out")
 	[ "$rc" -eq 0 ] || grep -q '^FAIL ' "$log_dir/promtool.out" || result FAIL promtool "see $log_dir/promtool.log"
 fi
+# The alerting rules of virtd.conf(5)'s EXAMPLES, as a user would paste them.
+awk '/^groups:$/, /^\.Ed$/' man/virtd.conf.5 | sed '$d' >"$log_dir/virtd-alerts.yml"
+if [ -s "$log_dir/virtd-alerts.yml" ]; then
+	while read -r st rest; do
+		result "$st" "${rest%%: *}" "${rest#*: }"
+	done < <(tests/vm/promtool.sh rules "virtd.conf.5-alerts=$log_dir/virtd-alerts.yml" 2>>"$log_dir/promtool.log")
+else
+	result FAIL promtool/virtd.conf.5-alerts "no 'groups:' example in man/virtd.conf.5"
+fi
 
 say "Bochs (Intel VMX): $([ -n "$only" ] && echo "full suite on $only" || echo "full on $(kernels_with bochs full | paste -sd' '), smoke on $(kernels_with bochs smoke | paste -sd' ')")"
 tests/vm/bochs/run-suite.sh "${bochs_args[@]}" 2>&1 | tee "$log_dir/bochs-suite.log"

@@ -220,8 +220,9 @@ int metrics_write_file(const char *path, const char *text, char *err, size_t siz
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, size, "cannot create a file in %.*s: %s (does the directory exist, and may virtd write there?)",
-			 (int)(slash - path) ?: 1, path, strerror(-r));
+		snprintf(err, size, "cannot create a file in %.*s: %s (%s)", (int)(slash - path) ?: 1, path, strerror(-r),
+			 r == -EROFS ? "virtd.service's ProtectSystem=strict: add the directory with ReadWritePaths= "
+				       "(systemctl edit virtd)" : "does the directory exist, and may virtd write there?");
 		return r;
 	}
 	r = fchmod(fd, 0644) < 0 ? -errno : 0;

@@ -6,6 +6,9 @@
 #                                              `promtool check metrics` on each FILE: one line
 #                                              "PASS|FAIL promtool/NAME[: detail]" each; exit 0
 #                                              only if every file passed
+#        tests/vm/promtool.sh rules NAME=FILE...
+#                                              the same with `promtool check rules` (alerting
+#                                              rules files)
 # The package comes through the private apt of common.sh (the suites of the
 # kernel table's bookworm line), is unpacked with dpkg -x into
 # a temporary directory, and only usr/bin/promtool is kept, as
@@ -45,7 +48,11 @@ if [ $# -eq 0 ]; then
 	promtool_path
 	exit 0
 fi
-[ "$1" = check ] && [ $# -ge 2 ] || die "usage: $0 [check NAME=FILE...]"
+case "${1:-}" in
+check | rules) [ $# -ge 2 ] || die "usage: $0 [check|rules NAME=FILE...]" ;;
+*) die "usage: $0 [check|rules NAME=FILE...]" ;;
+esac
+what=$1
 shift
 tool=$(promtool_path)
 rc=0
@@ -55,6 +62,13 @@ for a in "$@"; do
 	if [ ! -s "$file" ]; then
 		echo "FAIL promtool/$name: $file is missing or empty"
 		rc=1
+	elif [ "$what" = rules ]; then
+		if out=$("$tool" check rules "$file" 2>&1); then
+			echo "PASS promtool/$name: $(echo "$out" | grep -o '[0-9]* rules found')"
+		else
+			echo "FAIL promtool/$name: $(echo "$out" | tr '\n' ';' | cut -c1-300) ($file)"
+			rc=1
+		fi
 	elif out=$("$tool" check metrics <"$file" 2>&1) && [ -z "$out" ]; then
 		echo "PASS promtool/$name: $(grep -c '^virtd_' "$file") samples"
 	else
