@@ -174,11 +174,19 @@ say "QEMU (AMD SVM, real KVM): $([ -n "$only" ] && echo "full suite on $only" ||
 tests/vm/run-suite.sh "${qemu_args[@]}" 2>&1 | tee "$log_dir/qemu-suite.log"
 add_counts qemu-suite "$log_dir/qemu-suite.log" "${PIPESTATUS[0]}"
 
-say "metrics: promtool check metrics on the renderer's states and on the files virtd wrote in the QEMU guests"
-# Debian 12's promtool (tests/vm/promtool.sh: unpacked into the cache, not
-# installed); one PASS/FAIL line per file.
+say "metrics: promtool check metrics and node_exporter's textfile collector on the renderer's states and on the files virtd wrote in the QEMU guests"
+# Debian 12's promtool and node_exporter (tests/vm/prometheus.sh: unpacked
+# into the cache, not installed); one PASS/FAIL line per file and tool.
+prometheus() {	# prometheus check|rules|textfile NAME=FILE...
+	tests/vm/prometheus.sh "$@" >"$log_dir/prometheus-$1.out" 2>>"$log_dir/prometheus.log"
+	local rc=$? st rest
+	while read -r st rest; do
+		result "$st" "${rest%%: *}" "${rest#*: }"
+	done < <(grep -E '^(PASS|FAIL) ' "$log_dir/prometheus-$1.out")
+	[ "$rc" -eq 0 ] || grep -q '^FAIL ' "$log_dir/prometheus-$1.out" || result FAIL "prometheus/$1" "see $log_dir/prometheus.log"
+}
 samples=$log_dir/metrics-samples
-rm -rf "$samples"
+rm -rf "$samples" "$log_dir/prometheus.log"
 mkdir -p "$samples"
 prom=()
 if [ -x build/asan/tests/unit/test-metrics ] &&
@@ -198,19 +206,13 @@ for k in $([ -n "$only" ] && echo "$only" || kernels_with qemu full); do
 		result FAIL "metrics/$k" "daemon-metrics sent no file back from the guest (see $log_dir/suite-$k-daemon.out)"
 done
 if [ ${#prom[@]} -gt 0 ]; then
-	tests/vm/promtool.sh check "${prom[@]}" >"$log_dir/promtool.out" 2>"$log_dir/promtool.log"
-	rc=$?
-	while read -r st rest; do
-		result "$st" "${rest%%: *}" "${rest#*: }"
-	done < <(grep -E '^(PASS|FAIL) ' "$log_dir/promtool.out")
-	[ "$rc" -eq 0 ] || grep -q '^FAIL ' "$log_dir/promtool.out" || result FAIL promtool "see $log_dir/promtool.log"
+	prometheus check "${prom[@]}"
+	prometheus textfile "${prom[@]}"
 fi
 # The alerting rules of virtd.conf(5)'s EXAMPLES, as a user would paste them.
 awk '/^groups:$/, /^\.Ed$/' man/virtd.conf.5 | sed '$d' >"$log_dir/virtd-alerts.yml"
 if [ -s "$log_dir/virtd-alerts.yml" ]; then
-	while read -r st rest; do
-		result "$st" "${rest%%: *}" "${rest#*: }"
-	done < <(tests/vm/promtool.sh rules "virtd.conf.5-alerts=$log_dir/virtd-alerts.yml" 2>>"$log_dir/promtool.log")
+	prometheus rules "virtd.conf.5-alerts=$log_dir/virtd-alerts.yml"
 else
 	result FAIL promtool/virtd.conf.5-alerts "no 'groups:' example in man/virtd.conf.5"
 fi
