@@ -199,11 +199,11 @@ else
 fi
 for k in $([ -n "$only" ] && echo "$only" || kernels_with qemu full); do
 	n=${#prom[@]}
-	for f in "$log_dir/files/$k/daemon-metrics-"*.prom; do
+	for f in "$log_dir/files/$k/"*.prom; do
 		[ -e "$f" ] && prom+=("$k/$(basename "$f" .prom)=$f")
 	done
 	[ ${#prom[@]} -gt "$n" ] ||
-		result FAIL "metrics/$k" "daemon-metrics sent no file back from the guest (see $log_dir/suite-$k-daemon.out)"
+		result FAIL "metrics/$k" "daemon-metrics and systemd-metrics sent no file back from the guest (see $log_dir/suite-$k-daemon.out)"
 done
 if [ ${#prom[@]} -gt 0 ]; then
 	prometheus check "${prom[@]}"
