@@ -285,7 +285,8 @@ void metrics_update(metrics *mt)
 	if (strcmp(path, mt->written) != 0)
 		remove_written(mt);
 	if (!*path) {
-		set_error(mt, "");
+		/* Off: an old error is moot, and nothing was written again. */
+		mt->error[0] = '\0';
 		return;
 	}
 	metrics_snapshot_take(mt->m, mt->transitions, &s);
