@@ -69,10 +69,10 @@ ne_stop() {
 trap ne_stop EXIT
 # ne_start: node_exporter with the textfile collector alone, on a free port of 127.0.0.1.
 ne_start() {
-	local ne try
+	local ne
 	ne=$(fetched prometheus-node-exporter prometheus-node-exporter)
 	NE_DIR=$(mktemp -d)
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		NE_PORT=$((20000 + (RANDOM % 20000)))
 		"$ne" --collector.disable-defaults --collector.textfile --collector.textfile.directory="$NE_DIR" \
 			--web.listen-address="127.0.0.1:$NE_PORT" >"$NE_DIR.log" 2>&1 &

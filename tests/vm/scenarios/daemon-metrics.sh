@@ -56,6 +56,7 @@ reader() {
 		fi
 		case " $_inodes " in *" $_i "*) ;; *) _inodes="$_inodes $_i" ;; esac
 	done
+	# shellcheck disable=SC2086 # one word per inode
 	echo "reads=$_n bad=$_bad inodes=$(echo $_inodes | wc -w) lines=$_want" >"$LIB_TMP/reader.out"
 }
 
