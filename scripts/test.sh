@@ -168,9 +168,54 @@ if [ -n "$only" ]; then
 else
 	qemu_args=() bochs_args=(--jobs 2)
 fi
+# What the guests send back (daemon-metrics' files): this run's only.
+rm -rf "$log_dir/files"
 say "QEMU (AMD SVM, real KVM): $([ -n "$only" ] && echo "full suite on $only" || echo "full on $(kernels_with qemu full | paste -sd' '), smoke on $(kernels_with qemu smoke | paste -sd' ')")"
 tests/vm/run-suite.sh "${qemu_args[@]}" 2>&1 | tee "$log_dir/qemu-suite.log"
 add_counts qemu-suite "$log_dir/qemu-suite.log" "${PIPESTATUS[0]}"
+
+say "metrics: promtool check metrics and node_exporter's textfile collector on the renderer's states and on the files virtd wrote in the QEMU guests"
+# Debian 12's promtool and node_exporter (tests/vm/prometheus.sh: unpacked
+# into the cache, not installed); one PASS/FAIL line per file and tool.
+prometheus() {	# prometheus check|rules|textfile NAME=FILE...
+	tests/vm/prometheus.sh "$@" >"$log_dir/prometheus-$1.out" 2>>"$log_dir/prometheus.log"
+	local rc=$? st rest
+	while read -r st rest; do
+		result "$st" "${rest%%: *}" "${rest#*: }"
+	done < <(grep -E '^(PASS|FAIL) ' "$log_dir/prometheus-$1.out")
+	[ "$rc" -eq 0 ] || grep -q '^FAIL ' "$log_dir/prometheus-$1.out" || result FAIL "prometheus/$1" "see $log_dir/prometheus.log"
+}
+samples=$log_dir/metrics-samples
+rm -rf "$samples" "$log_dir/prometheus.log"
+mkdir -p "$samples"
+prom=()
+if [ -x build/asan/tests/unit/test-metrics ] &&
+	VIRTD_METRICS_SAMPLES=$samples build/asan/tests/unit/test-metrics >"$log_dir/metrics-samples.log" 2>&1; then
+	for f in "$samples"/*.prom; do
+		[ -e "$f" ] && prom+=("$(basename "$f" .prom)=$f")
+	done
+else
+	result FAIL metrics/samples "build/asan/tests/unit/test-metrics did not write the samples (see $log_dir/metrics-samples.log)"
+fi
+for k in $([ -n "$only" ] && echo "$only" || kernels_with qemu full); do
+	n=${#prom[@]}
+	for f in "$log_dir/files/$k/"*.prom; do
+		[ -e "$f" ] && prom+=("$k/$(basename "$f" .prom)=$f")
+	done
+	[ ${#prom[@]} -gt "$n" ] ||
+		result FAIL "metrics/$k" "daemon-metrics and systemd-metrics sent no file back from the guest (see $log_dir/suite-$k-daemon.out)"
+done
+if [ ${#prom[@]} -gt 0 ]; then
+	prometheus check "${prom[@]}"
+	prometheus textfile "${prom[@]}"
+fi
+# The alerting rules of virtd.conf(5)'s EXAMPLES, as a user would paste them.
+awk '/^groups:$/, /^\.Ed$/' man/virtd.conf.5 | sed '$d' >"$log_dir/virtd-alerts.yml"
+if [ -s "$log_dir/virtd-alerts.yml" ]; then
+	prometheus rules "virtd.conf.5-alerts=$log_dir/virtd-alerts.yml"
+else
+	result FAIL promtool/virtd.conf.5-alerts "no 'groups:' example in man/virtd.conf.5"
+fi
 
 say "Bochs (Intel VMX): $([ -n "$only" ] && echo "full suite on $only" || echo "full on $(kernels_with bochs full | paste -sd' '), smoke on $(kernels_with bochs smoke | paste -sd' ')")"
 tests/vm/bochs/run-suite.sh "${bochs_args[@]}" 2>&1 | tee "$log_dir/bochs-suite.log"

@@ -371,10 +371,12 @@ int bus_manager_new(struct manager *m, bus_manager **ret)
 	r = sd_bus_attach_event(b->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-	manager_set_observer(m, &(const struct manager_observer) {
-				     .changed = on_manager_changed,
-				     .reconciled = on_manager_reconciled,
-			     }, b);
+	r = manager_add_observer(m, &(const struct manager_observer) {
+					 .changed = on_manager_changed,
+					 .reconciled = on_manager_reconciled,
+				 }, b);
+	if (r < 0)
+		return log_error_errno(r, "Failed to observe the manager: %m");
 	/* Last: the name says "ready to answer", so the object must exist first. */
 	r = sd_bus_request_name(b->bus, BUS_NAME, 0);
 	if (r == -EEXIST)
@@ -390,7 +392,7 @@ bus_manager *bus_manager_free(bus_manager *b)
 {
 	if (!b)
 		return NULL;
-	manager_set_observer(b->m, NULL, NULL);
+	manager_remove_observer(b->m, b);
 	/* While the bus is still there: waiting callers are told that virtd stops. */
 	manager_probe_free(b->probe);
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");

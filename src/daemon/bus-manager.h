@@ -2,7 +2,7 @@
 /*
  * bus-manager.h: the org.virtd1.Manager D-Bus interface on /org/virtd1
  * (properties, GetStatus, Reload, AcquireForeign, Probe): the front end.
- * It observes the manager (manager_set_observer()) and names the manager's
+ * It observes the manager (manager_add_observer()) and names the manager's
  * errors on the bus; nothing below includes this header.
  */
 #pragma once

@@ -187,7 +187,7 @@ struct parse_state {
 	size_t n_errors;
 	int error;			/* first internal failure (-ENOMEM) */
 	struct config cfg;
-	unsigned set_line[4];		/* per key_defs[] entry, 0: not set */
+	unsigned set_line[8];		/* per key_defs[] entry, 0: not set */
 	struct config_diag *diags;
 };
 
@@ -285,6 +285,34 @@ static int parse_min_max_delay(const char *v, struct config *c, const char **why
 	return 0;
 }
 
+/*
+ * node_exporter's textfile collector reads the file; the directory is its
+ * --collector.textfile.directory.  Checked here so that a mistake is
+ * refused with its line, not found later in the journal.
+ */
+_Static_assert(CONFIG_METRICS_FILE_MAX == 256, "the message below says 255 bytes");
+static int parse_metrics_file(const char *v, struct config *c, const char **why)
+{
+	const char *base = strrchr(v, '/');
+	struct stat st;
+
+	if (v[0] != '/') {
+		*why = "not an absolute path (it must start with /)";
+		return -EINVAL;
+	}
+	if (strlen(v) >= sizeof(c->metrics_file)) {
+		*why = "longer than 255 bytes";
+		return -ENAMETOOLONG;
+	}
+	base = base ? base + 1 : v;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || (stat(v, &st) == 0 && S_ISDIR(st.st_mode))) {
+		*why = "a directory, not a file: name a file in it, e.g. DIRECTORY/virtd.prom";
+		return -EISDIR;
+	}
+	snprintf(c->metrics_file, sizeof(c->metrics_file), "%s", v);
+	return 0;
+}
+
 /* Canonical spellings; see name_matches() for what else is accepted. */
 static const struct key_def {
 	const char *section;
@@ -297,6 +325,10 @@ static const struct key_def {
 	{ "PreemptionTimer", "MinMaxDelay",
 	  "a whole number with unit s, ms, us or min (no unit: seconds), from 1us to 60min, e.g. 10s",
 	  parse_min_max_delay },
+	{ "Metrics", "File",
+	  "the absolute path of the file to write, e.g. /var/lib/prometheus/node-exporter/virtd.prom "
+	  "(to turn metrics off, remove the line)",
+	  parse_metrics_file },
 };
 
 /*
@@ -375,7 +407,8 @@ static int handler(void *userdata, const char *section, const char *name, const 
 		if (st->warned_section_line != st->section_line || st->section_line == 0) {
 			st->warned_section_line = st->section_line;
 			diag(st, CONFIG_WARNING, st->section_line ?: line,
-			     "unknown section [%s], ignoring its keys (known sections: [Virtualization], [PreemptionTimer])",
+			     "unknown section [%s], ignoring its keys (known sections: [Virtualization], [PreemptionTimer], "
+			     "[Metrics])",
 			     qs);
 		}
 		return 1;
@@ -490,6 +523,18 @@ static char *reader(char *buf, int num, void *userdata)
 	return buf;
 }
 
+/* What parses but will not work: node_exporter's textfile collector reads *.prom files only. */
+static void check_metrics_file(struct parse_state *st)
+{
+	const struct key_def *k = find_key("Metrics", "File");
+	const char *f = st->cfg.metrics_file;
+	size_t n = strlen(f);
+
+	if (n > 0 && (n < 5 || strcmp(f + n - 5, ".prom") != 0))
+		diag(st, CONFIG_WARNING, st->set_line[k - key_defs],
+		     "File= in [Metrics] does not end in .prom: node_exporter's textfile collector reads only *.prom files");
+}
+
 int config_parse_string(const char *text, const char *filename, struct config *out, struct config_diag *diags)
 {
 	struct parse_state st = {
@@ -513,6 +558,8 @@ int config_parse_string(const char *text, const char *filename, struct config *o
 	/* Only lines the reader judged valid reach inih; this is a backstop. */
 	if (r > 0 && st.n_syntax_errors == 0)
 		diag(&st, CONFIG_ERROR, (unsigned)r, "syntax error");
+	if (st.n_errors == 0)
+		check_metrics_file(&st);
 	if (st.error < 0)
 		return st.error;
 	if (st.n_errors > 0)

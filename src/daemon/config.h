@@ -8,6 +8,9 @@
 
 #define CONFIG_PATH "/etc/virtd.conf"
 
+/* [Metrics] File=: room for the longest path (a line holds at most 199 bytes, see config.c's reader()). */
+#define CONFIG_METRICS_FILE_MAX 256
+
 /* The order is the order of the accepted values in messages and docs. */
 enum virt_policy {
 	VIRT_POLICY_BOOT,
@@ -31,6 +34,8 @@ struct config {
 	enum virt_policy policy;
 	enum timer_mode timer_mode;
 	uint64_t timer_min_max_delay_ns;
+	/* [Metrics] File=: an absolute path, "" when metrics are off (the default). */
+	char metrics_file[CONFIG_METRICS_FILE_MAX];
 };
 
 /*

@@ -141,8 +141,24 @@ static bool module_event_is_echo(struct manager *m)
 
 static void notify_changed(struct manager *m, const struct manager_published *old)
 {
-	if (m->observer.changed)
-		m->observer.changed(m->observer_data, old);
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i].changed)
+			m->observers[i].changed(m->observers_data[i], old);
+}
+
+static void notify_reconciled(struct manager *m)
+{
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i].reconciled)
+			m->observers[i].reconciled(m->observers_data[i]);
+}
+
+static uint64_t realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* The per-CPU model of the last observation, again (the VM count or the CPUs moved). */
@@ -352,6 +368,7 @@ int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct m
 	if (!m)
 		return -ENOMEM;
 	m->event = sd_event_ref(e);
+	m->counters.start_usec = realtime_usec();
 	m->load_virthw = load_virthw;
 	m->state = STATE_STARTING;
 	m->applied_policy = "";
@@ -473,10 +490,27 @@ int manager_start(struct manager *m)
 	return kvm_events_new(m->event, on_kvm_event, m, &m->events);
 }
 
-void manager_set_observer(struct manager *m, const struct manager_observer *o, void *userdata)
+int manager_add_observer(struct manager *m, const struct manager_observer *o, void *userdata)
 {
-	m->observer = o ? *o : (struct manager_observer) {};
-	m->observer_data = o ? userdata : NULL;
+	if (m->n_observers >= MANAGER_OBSERVERS_MAX)
+		return -ENOSPC;
+	m->observers[m->n_observers] = *o;
+	m->observers_data[m->n_observers] = userdata;
+	m->n_observers++;
+	return 0;
+}
+
+void manager_remove_observer(struct manager *m, void *userdata)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers_data[i] != userdata) {
+			m->observers[k] = m->observers[i];
+			m->observers_data[k] = m->observers_data[i];
+			k++;
+		}
+	m->n_observers = k;
 }
 
 void manager_publish(const struct manager *m, struct manager_published *ret)
@@ -499,8 +533,14 @@ int manager_reload(struct manager *m, char **ret_errors)
 	int r;
 
 	r = manager_load_config(m, false, ret_errors);
-	if (r < 0)
+	if (r < 0) {
+		m->counters.reloads_failed++;
+		/* Nothing published moved, but the counters did: the observers may look. */
+		manager_publish(m, &old);
+		notify_changed(m, &old);
 		return r;
+	}
+	m->counters.reloads++;
 	m->retries = 0;
 	manager_reconcile(m, "configuration reloaded");
 	/* The reconcile told what it changed; the policy itself changed before it. */
@@ -801,6 +841,10 @@ static void pass_apply(struct manager *m, struct pass *p, const char *policy)
 		r = kvm_backend_apply(m->backend, &p->acts.list[i], p->acts.vendor_module, policy, err, sizeof(err));
 		p->t_act += now_usec() - t;
 		p->n_act++;
+		if (r < 0)
+			m->counters.actions_failed++;
+		else
+			m->counters.actions++;
 		if (r < 0) {
 			snprintf(p->failed, sizeof(p->failed), "%s", err);
 			log_error("%s", err);
@@ -855,6 +899,7 @@ static void pass_judge(struct manager *m, struct pass *p)
 	const struct observed *obs = &p->k.obs;
 
 	(void)policy_verify(&m->cfg, obs, &p->holders, &p->check);
+	m->counters.last_verify_usec = realtime_usec();
 	m->state = model_state(p->acts.verdict, &p->check);
 	if (p->acts.verdict == POLICY_CANNOT_HOLD && obs->n_cpus == 0 && p->k.hw_error[0])
 		snprintf(m->reason, sizeof(m->reason), "%s", p->k.hw_error);
@@ -1011,6 +1056,7 @@ static void reconcile_once(struct manager *m, const char *why, bool reuse)
 	};
 	struct manager_published old;
 
+	m->counters.reconciles++;
 	manager_publish(m, &old);
 	/* What the bus said last, not what the registry holds by now. */
 	old.n_locks = m->last_n_held;
@@ -1098,8 +1144,7 @@ void manager_reconcile(struct manager *m, const char *why)
 	for (unsigned i = 0; i < 8 && process_lock_requests(m) > 0; i++)
 		reconcile_once(m, "foreign lock request answered", true);
 	/* E.g. a probe waits for KVM to be out, and answers once the policy is back. */
-	if (m->observer.reconciled)
-		m->observer.reconciled(m->observer_data);
+	notify_reconciled(m);
 }
 
 void manager_refresh_cpus(struct manager *m)

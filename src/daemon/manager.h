@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * manager.h: the daemon's state and its level-triggered reconcile loop.
- * Knows no front end: the bus layer registers as its observer
- * (manager_set_observer()) and is told what changed; refusals are
- * enum virtd_error (errors.h), which the bus layer names.
+ * Knows no front end: the bus layer and the metrics file register as its
+ * observers (manager_add_observer()) and are told what changed; refusals
+ * are enum virtd_error (errors.h), which the bus layer names.
  */
 #pragma once
 
@@ -32,7 +32,18 @@ struct manager_published {
 	unsigned n_locks;
 };
 
-/* The front end, told by the manager; every member may be NULL. */
+/* What the manager counted since it started: the metrics' counters. */
+struct manager_counters {
+	uint64_t reconciles;
+	uint64_t actions;		/* applied, successfully */
+	uint64_t actions_failed;	/* applied and failed (each try counts) */
+	uint64_t reloads;		/* configurations reloaded */
+	uint64_t reloads_failed;	/* reloads refused (the running configuration stayed) */
+	uint64_t last_verify_usec;	/* CLOCK_REALTIME of the last verification of the CPUs, 0: none yet */
+	uint64_t start_usec;		/* CLOCK_REALTIME of manager_new() */
+};
+
+/* A front end, told by the manager; every member may be NULL. */
 struct manager_observer {
 	/* Some of what manager_publish() gives may differ from OLD: a reconcile, a reload, a VM count. */
 	void (*changed)(void *userdata, const struct manager_published *old);
@@ -40,10 +51,15 @@ struct manager_observer {
 	void (*reconciled)(void *userdata);
 };
 
+#define MANAGER_OBSERVERS_MAX 4
+
 struct manager {
 	sd_event *event;
-	struct manager_observer observer;
-	void *observer_data;
+	/* In the order they were added; told in that order. */
+	struct manager_observer observers[MANAGER_OBSERVERS_MAX];
+	void *observers_data[MANAGER_OBSERVERS_MAX];
+	size_t n_observers;
+	struct manager_counters counters;
 	kvm_events *events;
 	kvm_backend *backend;
 
@@ -96,8 +112,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
 int manager_load_config(struct manager *m, bool initial, char **ret_errors);
 int manager_start(struct manager *m);
 
-/* The front end: one observer, set once it is ready to be told (NULL: none). */
-void manager_set_observer(struct manager *m, const struct manager_observer *o, void *userdata);
+/*
+ * Front ends add themselves once they are ready to be told, and remove
+ * themselves (by USERDATA) before they go; -ENOSPC beyond
+ * MANAGER_OBSERVERS_MAX.
+ */
+int manager_add_observer(struct manager *m, const struct manager_observer *o, void *userdata);
+void manager_remove_observer(struct manager *m, void *userdata);
 /* What the front end publishes, now. */
 void manager_publish(const struct manager *m, struct manager_published *ret);
 

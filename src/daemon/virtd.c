@@ -17,6 +17,7 @@
 #include "bus-manager.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "watchdog.h"
 
 /* Documented in virtd(8). */
@@ -184,10 +185,11 @@ static void arm_watchdog(sd_event *e, sd_event_source **ret)
 
 int main(int argc, char *argv[])
 {
-	/* Freed in the reverse order: the bus (its callers told) before the manager. */
+	/* Freed in the reverse order: the metrics file and the bus (its callers told) before the manager. */
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	_cleanup_(bus_manager_freep) bus_manager *bus = NULL;
+	_cleanup_(metrics_freep) metrics *mt = NULL;
 	_cleanup_(sd_event_source_unrefp) sd_event_source *watchdog = NULL;
 	struct options o = {
 		.config_path = getenv("VIRTD_CONFIG"),
@@ -233,6 +235,8 @@ int main(int argc, char *argv[])
 	r = manager_start(m);
 	if (r >= 0)
 		r = bus_manager_new(m, &bus);
+	if (r >= 0)
+		r = metrics_new(m, &mt);
 	if (r < 0)
 		return EXIT_FAIL;
 

@@ -142,6 +142,16 @@ static const struct bad {
 	{ "control bytes are escaped", "[Virtualization]\nPolicy=bo\x01ot\xff\n", { "'bo\\x01ot\\xff'", NULL } },
 	{ "a bad value among good ones", "[Virtualization]\nPolicy=boot\n[PreemptionTimer]\nMode=on\nMinMaxDelay=ten\n",
 	  { "t.conf:5:", "'ten'", NULL } },
+	{ "metrics: relative File=", "[Metrics]\nFile=virtd.prom\n",
+	  { "t.conf:2:", "'virtd.prom'", "not an absolute path (it must start with /)", "e.g. /var/lib/prometheus/" } },
+	{ "metrics: empty File=", "[Virtualization]\n[Metrics]\nFile=\n",
+	  { "t.conf:3:", "empty value for File= in [Metrics]", "to turn metrics off, remove the line", NULL } },
+	{ "metrics: File= ends in /", "[Metrics]\nFile=/var/lib/prometheus/node-exporter/\n",
+	  { "t.conf:2:", "a directory, not a file", "DIRECTORY/virtd.prom", NULL } },
+	{ "metrics: File=/", "[Metrics]\nFile=/\n", { "t.conf:2:", "a directory, not a file", NULL } },
+	{ "metrics: File= ends in /..", "[Metrics]\nFile=/var/..\n", { "a directory, not a file", NULL } },
+	{ "metrics: a bad File= among good keys", "[Virtualization]\nPolicy=boot\n[Metrics]\nFile=./x.prom\n",
+	  { "t.conf:4:", "'./x.prom'", "not an absolute path", NULL } },
 };
 
 static void test_goods(void)
@@ -328,6 +338,67 @@ static void test_misc(void)
 	config_diag_done(&d);
 }
 
+/* [Metrics] File=: set, warned, refused, reset by a file without it (a reload that removes it). */
+static void test_metrics(void)
+{
+	char dir[] = "/tmp/test-config-metrics.XXXXXX", text[300], path[256];
+	struct config_diag d = CONFIG_DIAG_INIT;
+	struct config c = sentinel;
+	int r;
+
+	r = config_parse_string("[Metrics]\nFile=/var/lib/prometheus/node-exporter/virtd.prom\n", "t.conf", &c, &d);
+	CHECK(r == 0 && d.n_entries == 0, "metrics: File= parses without diagnostics (%d)", r);
+	CHECK_STR(c.metrics_file, "/var/lib/prometheus/node-exporter/virtd.prom", "metrics: File= is kept");
+	CHECK(c.policy == VIRT_POLICY_FIRST_VM, "metrics: the other keys keep their defaults");
+	r = config_parse_string("[ metrics ]\nfile = /run/virtd.prom\n", "t.conf", &c, &d);
+	CHECK(r == 0 && strcmp(c.metrics_file, "/run/virtd.prom") == 0, "metrics: names match as every key's do");
+	r = config_parse_string("[Virtualization]\nPolicy=boot\n", "t.conf", &c, &d);
+	CHECK(r == 0 && c.metrics_file[0] == '\0', "metrics: a file without [Metrics] turns them off (reload)");
+	config_diag_done(&d);
+
+	r = config_parse_string("[Metrics]\nFile=/run/virtd.txt\n", "t.conf", &c, &d);
+	CHECK(r == 0 && strcmp(c.metrics_file, "/run/virtd.txt") == 0, "metrics: a name without .prom is accepted");
+	CHECK(d.n_warnings == 1 && diag_has(&d, CONFIG_WARNING, "t.conf:2: File= in [Metrics] does not end in .prom"),
+	      "metrics: ... with a warning on its line");
+	config_diag_done(&d);
+
+	r = config_parse_string("[Metrics]\nFile=/run/virtd.prom\nPath=/x\n", "t.conf", &c, &d);
+	CHECK(r == 0 && diag_has(&d, CONFIG_WARNING, "t.conf:3: unknown key 'Path' in [Metrics], ignoring it (known keys: File=)"),
+	      "metrics: an unknown key in [Metrics] is warned of, with the known keys");
+	config_diag_done(&d);
+	r = config_parse_string("[Metrix]\nFile=/run/virtd.prom\n", "t.conf", &c, &d);
+	CHECK(r == 0 && diag_has(&d, CONFIG_WARNING, "known sections: [Virtualization], [PreemptionTimer], [Metrics]"),
+	      "metrics: a misspelt section names [Metrics] among the known ones");
+	config_diag_done(&d);
+
+	/* An existing directory, named without a slash at the end. */
+	CHECK(mkdtemp(dir) != NULL, "metrics: temporary directory");
+	snprintf(text, sizeof(text), "[Metrics]\nFile=%s\n", dir);
+	c = sentinel;
+	r = config_parse_string(text, "t.conf", &c, &d);
+	CHECK(r == -EINVAL && diag_has(&d, CONFIG_ERROR, "t.conf:2:") && diag_has(&d, CONFIG_ERROR, "a directory, not a file"),
+	      "metrics: an existing directory is refused");
+	CHECK(memcmp(&c, &sentinel, sizeof(c)) == 0, "metrics: ... and the configuration is untouched");
+	config_diag_done(&d);
+	rmdir(dir);
+
+	/* The longest path a line holds ("File=" and 194 bytes: 199), and one byte more. */
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	memcpy(path + 194 - 5, ".prom", 6);
+	snprintf(text, sizeof(text), "[Metrics]\nFile=%s\n", path);
+	r = config_parse_string(text, "t.conf", &c, &d);
+	CHECK(r == 0 && strlen(c.metrics_file) == 194, "metrics: a path of 194 bytes fits on a line");
+	config_diag_done(&d);
+	path[194 - 5] = 'a';
+	memcpy(path + 195 - 5, ".prom", 6);
+	snprintf(text, sizeof(text), "[Metrics]\nFile=%s\n", path);
+	r = config_parse_string(text, "t.conf", &c, &d);
+	CHECK(r == -EINVAL && diag_has(&d, CONFIG_ERROR, "t.conf:2: line too long (200 bytes"),
+	      "metrics: one byte more is a line too long");
+	config_diag_done(&d);
+}
+
 static int write_file(const char *path, const void *data, size_t n)
 {
 	FILE *f = fopen(path, "we");
@@ -436,8 +507,9 @@ static void test_load(void)
 	CHECK(c.policy == VIRT_POLICY_FIRST_VM && c.timer_mode == TIMER_MODE_AUTO &&
 	      c.timer_min_max_delay_ns == CONFIG_DEFAULT_MIN_MAX_DELAY_NS,
 	      "shipped file, keys uncommented: the documented values are the defaults");
-	CHECK(strstr(uncommented, "\nPolicy=") && strstr(uncommented, "\nMode=") && strstr(uncommented, "\nMinMaxDelay="),
-	      "shipped file documents every key");
+	CHECK(strstr(uncommented, "\nPolicy=") && strstr(uncommented, "\nMode=") && strstr(uncommented, "\nMinMaxDelay=") &&
+	      strstr(uncommented, "\nFile="), "shipped file documents every key");
+	CHECK(c.metrics_file[0] == '/', "shipped file, keys uncommented: the metrics example is an absolute path");
 	dump(&d);
 	config_diag_done(&d);
 out:
@@ -451,6 +523,7 @@ int main(void)
 	test_durations();
 	test_names();
 	test_misc();
+	test_metrics();
 	test_load();
 	return tests_finish();
 }

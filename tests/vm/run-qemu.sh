@@ -14,7 +14,8 @@
 # Prints every VIRTD-TEST line (the whole console with --console), adds a FAIL
 # for each scenario that never finished (hang, crash, timeout), and ends with
 # "N passed, N failed, N skipped".  Exit 0 only if nothing failed and the
-# guest's verdict line was seen.  A kernel that crashes before /init starts
+# guest's verdict line was seen.  Files a scenario sends (lib.sh's send_file)
+# are kept in tests/vm/out/files/<kernel>/<scenario>-<name>.  A kernel that crashes before /init starts
 # (an emulator fault; nothing of the project has run) is booted once more,
 # with a VIRTD-NOTE line saying so; any later crash is a failure.
 set -euo pipefail
@@ -116,6 +117,26 @@ for attempt in 1 2; do
 	echo "VIRTD-NOTE: $flavor: the guest kernel crashed before /init (${crash#*] }); booting once more (log $logf.crashed-before-init)"
 done
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+
+# The files the scenarios sent (lib.sh's send_file), each checked against its
+# SHA-256: a kernel message in the middle of one would spoil it.
+files=$VM_OUT/files/$flavor
+mkdir -p "$files"
+for t in "${tests[@]}"; do
+	rm -f "$files/$t-"*
+done
+awk -v dir="$files" '
+	/^VIRTD-FILE: BEGIN / { name = $3; f = dir "/" name ".part"; printf "" >f; next }
+	/^VIRTD-FILE: END / { close(f); print name, substr($4, 8); name = ""; next }
+	/^VIRTD-FILE: / && name != "" { print substr($0, 13) >>f }' "$logf" |
+	while read -r name sum; do
+		if [ "$(sha256sum <"$files/$name.part" | cut -d' ' -f1)" = "$sum" ]; then
+			mv "$files/$name.part" "$files/$name"
+		else
+			log "$name came back garbled (SHA-256 differs; kernel messages on the console?); dropped"
+			rm -f "$files/$name.part"
+		fi
+	done
 
 extra=()
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then

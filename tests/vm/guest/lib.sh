@@ -52,6 +52,15 @@ expect() {
 # note TEXT: a line for humans in the log, not a check.
 note() { echo "VIRTD-NOTE: $SCENARIO: $*"; }
 
+# send_file NAME PATH: PATH's text to the host over the console, one
+# "VIRTD-FILE: " line per line between BEGIN and END (with its SHA-256);
+# run-qemu.sh keeps it as tests/vm/out/files/<kernel>/<scenario>-NAME.
+send_file() {
+	echo "VIRTD-FILE: BEGIN $SCENARIO-$1"
+	sed 's/^/VIRTD-FILE: /' "$2"
+	echo "VIRTD-FILE: END $SCENARIO-$1 sha256=$(sha256sum <"$2" | cut -d' ' -f1)"
+}
+
 lib_begin() {
 	SCENARIO=$1
 	export SCENARIO
