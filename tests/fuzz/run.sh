@@ -25,7 +25,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fuzz_dir=$top/tests/fuzz
-seconds=10 execs= keep=false hw_seeds=false
+seconds=10 execs='' keep=false hw_seeds=false
 names=()
 for a in "$@"; do
 	case $a in
@@ -96,7 +96,7 @@ if $hw_seeds; then
 	exit
 fi
 
-cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE '-fsanitize=fuzzer,address,undefined' -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-unused-parameter
 	-I"$top/kmod/uapi" -I"$top/src/shared" -I"$fuzz_dir")
 
@@ -105,13 +105,17 @@ build() {	# build NAME: compiles $out/fuzz-NAME, log in $out/NAME.build.log
 	IFS='|' read -r files mods inc <<<"${srcs[$n]}"
 	local flags=() libs=() f
 	if [ -n "$mods" ]; then
-		# shellcheck disable=SC2207
+		# shellcheck disable=SC2207,SC2086 # one word per flag, several modules
 		flags=($(pkg-config --cflags $mods)) libs=($(pkg-config --libs $mods)) || return 1
 	fi
 	local srcfiles=()
 	for f in $files; do srcfiles+=("$top/$f"); done
 	"$clang" "${cflags[@]}" ${inc:+-I"$top/$inc"} "${flags[@]}" -o "$out/fuzz-$n" \
 		"$fuzz_dir/fuzz-$n.c" "${srcfiles[@]}" "${libs[@]}"
+}
+
+first() {	# first DIR: the name of a file in DIR, or nothing
+	find "$1" -maxdepth 1 -type f -printf '%f\n' 2>/dev/null | sort | head -n1
 }
 
 passed=0 failed=0
@@ -145,7 +149,7 @@ for n in "${names[@]}"; do
 	# Regressions: every seed (and every crash input kept there) once.
 	if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./fuzz-$n" -runs=0 -artifact_prefix="$art" "$corpus") \
 		>"$log.seeds" 2>&1; then
-		result FAIL "$n" "a seed fails: $(ls "$art" | head -n1) (see $log.seeds)"
+		result FAIL "$n" "a seed fails: $(first "$art") (see $log.seeds)"
 		continue
 	fi
 	# Fresh inputs: mutations of the corpus into a scratch copy (the tree's
@@ -158,11 +162,11 @@ for n in "${names[@]}"; do
 		-max_len=4096 -timeout=10 -rss_limit_mb=1024 -artifact_prefix="$art" "$work" "$corpus") >"$log" 2>&1
 	rc=$?
 	$keep || rm -rf "$work"
-	crash=$(ls "$art" 2>/dev/null | head -n1)
+	crash=$(first "$art")
 	if [ "$rc" -ne 0 ] || [ -n "$crash" ]; then
 		result FAIL "$n" "exited $rc${crash:+, input $art$crash} (see $log)"
 	else
-		result PASS "$n" "$(stats "$log"), corpus $(ls "$corpus" | wc -l) seeds"
+		result PASS "$n" "$(stats "$log"), corpus $(find "$corpus" -type f | wc -l) seeds"
 	fi
 done
 echo "$passed passed, $failed failed"
