@@ -15,6 +15,8 @@ pkgs=(
 	mandoc
 	# Debian packages (scripts/deb.sh): debian/control's Build-Depends, lintian
 	debhelper dh-dkms bash-completion lintian
+	# fuzzers (tests/fuzz/run.sh): clang and its libFuzzer runtime
+	clang-16 libclang-rt-16-dev
 	# kernel module: the test kernels and their headers are fetched by
 	# tests/vm/fetch-kernels.sh (a private apt, never installed here) and the
 	# module is built in a build root of the kernel's suite made with

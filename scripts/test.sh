@@ -1,9 +1,9 @@
 #!/bin/bash
 # The project's test command: installs what is missing, builds, and runs every
 # suite (unit tests under ASan/UBSan, on the host and in a Debian 13 build
-# root, the module against every kernel of tests/vm/kernels, real kernels in
-# QEMU and Bochs), then prints each phase's duration and one total line
-# "N passed, N failed, N skipped".
+# root, the libFuzzer fuzzers, the module against every kernel of
+# tests/vm/kernels, real kernels in QEMU and Bochs), then prints each
+# phase's duration and one total line "N passed, N failed, N skipped".
 #
 # Usage: scripts/test.sh [--kernel=KERNEL]
 #   --kernel=KERNEL  everything on one kernel of tests/vm/kernels: its module
@@ -117,6 +117,12 @@ for m in man/*.[0-9]; do
 		result FAIL "mandoc/$(basename "$m")" "$out"
 	fi
 done
+
+fuzz_seconds=10
+say "fuzzers (libFuzzer, ASan/UBSan): seeds, then $fuzz_seconds s each"
+tests/fuzz/run.sh --seconds="$fuzz_seconds" >"$log_dir/fuzz.log" 2>&1
+add_counts fuzz "$log_dir/fuzz.log" $?
+grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log"
 
 say "release tarball (make distcheck: build, unit tests, install and uninstall from the tarball)"
 if (cd build/release && make -j"$nproc" distcheck >"$log_dir/distcheck.log" 2>&1); then

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lock-meta.h"
 #include "virtctl-args.h"
 
 int parse_cpu_number(const char *s, uint32_t *ret)
@@ -104,7 +105,7 @@ int verb_unhandled_option(int c, char *err, size_t err_size)
 	return -EINVAL;
 }
 
-enum { ARG_MONITOR = VERB_ARG_FIRST, ARG_ITERATIONS };
+enum { ARG_MONITOR = VERB_ARG_FIRST, ARG_ITERATIONS, ARG_WHO, ARG_WHY, ARG_WAIT };
 
 static int hw_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
 {
@@ -194,6 +195,56 @@ int probe_parse_args(int argc, char *argv[], uint32_t max_iterations, struct pro
 		snprintf(err, err_size, "unexpected argument '%s' (probe takes options only)", argv[optind]);
 		return -EINVAL;
 	}
+	*ret = a;
+	return 0;
+}
+
+static int lock_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
+{
+	struct lock_args *a = userdata;
+	struct verb_common v = { .help = &a->help };
+	int r = verb_common_option(c, arg, &v, err, err_size);
+
+	if (r <= 0)
+		return r;
+	switch (c) {
+	case ARG_WHO:
+		a->who = arg;
+		return 0;
+	case ARG_WHY:
+		a->why = arg;
+		return 0;
+	case ARG_WAIT:
+		a->flags |= LOCK_FLAG_WAIT;
+		a->timeout = 0;
+		if (arg && lock_parse_seconds(arg, &a->timeout) < 0) {
+			snprintf(err, err_size, "invalid --wait value '%s': expected seconds, such as --wait=60 or --wait=1.5",
+				 arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return verb_unhandled_option(c, err, err_size);
+}
+
+int lock_parse_args(int argc, char *argv[], struct lock_args *ret, char *err, size_t err_size)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "who", required_argument, NULL, ARG_WHO },
+		{ "why", required_argument, NULL, ARG_WHY },
+		{ "wait", optional_argument, NULL, ARG_WAIT },
+		{}
+	};
+	struct lock_args a = {};
+	int r;
+
+	/* '+': the command's own options are not ours. */
+	r = verb_getopt(argc, argv, "+:h", options, lock_option, &a, err, err_size);
+	if (r < 0)
+		return r;
+	if (optind < argc)
+		a.command = argv + optind;
 	*ret = a;
 	return 0;
 }

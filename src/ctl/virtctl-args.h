@@ -75,3 +75,17 @@ struct probe_args {
  */
 int probe_parse_args(int argc, char *argv[], uint32_t max_iterations, struct probe_args *ret, char *err,
 		     size_t err_size);
+
+struct lock_args {
+	bool help;
+	const char *who, *why;		/* as given (unchecked), or NULL */
+	uint64_t flags, timeout;	/* LOCK_FLAG_WAIT; usec, 0: for ever */
+	char **command;			/* argv's tail after the options; NULL when there is none */
+};
+
+/*
+ * Parses "lock [--who=NAME] [--why=TEXT] [--wait[=SECONDS]] [--] COMMAND
+ * [ARG...]" (argv[0] is the verb), stopping at the command, whose options
+ * are its own.  As hw_parse_args().
+ */
+int lock_parse_args(int argc, char *argv[], struct lock_args *ret, char *err, size_t err_size);

@@ -203,57 +203,12 @@ static int run_child(char **argv, const sigset_t *old_mask)
 	return EXIT_FAILURE_RUNTIME;
 }
 
-struct lock_args {
-	bool help;
-	const char *who, *why;		/* as given, or NULL */
-	uint64_t flags, timeout;
-	char **command;
-};
-
-enum { ARG_WHO = VERB_ARG_FIRST, ARG_WHY, ARG_WAIT };
-
-static int lock_option(int c, const char *arg, void *userdata, char *err, size_t err_size)
-{
-	struct lock_args *a = userdata;
-	struct verb_common v = { .help = &a->help };
-	int r = verb_common_option(c, arg, &v, err, err_size);
-
-	if (r <= 0)
-		return r;
-	switch (c) {
-	case ARG_WHO:
-		a->who = arg;
-		return 0;
-	case ARG_WHY:
-		a->why = arg;
-		return 0;
-	case ARG_WAIT:
-		a->flags |= LOCK_FLAG_WAIT;
-		a->timeout = 0;
-		if (arg && lock_parse_seconds(arg, &a->timeout) < 0) {
-			snprintf(err, err_size, "invalid --wait value '%s': expected seconds, such as --wait=60 or --wait=1.5",
-				 arg);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	return verb_unhandled_option(c, err, err_size);
-}
-
 /* The options before the command.  -1 to go on, or the exit code. */
 static int parse_lock_args(int argc, char *argv[], struct lock_args *a)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "who", required_argument, NULL, ARG_WHO },
-		{ "why", required_argument, NULL, ARG_WHY },
-		{ "wait", optional_argument, NULL, ARG_WAIT },
-		{}
-	};
 	char err[256];
 
-	/* '+': the command's own options are not ours. */
-	if (verb_getopt(argc, argv, "+:h", options, lock_option, a, err, sizeof(err)) < 0) {
+	if (lock_parse_args(argc, argv, a, err, sizeof(err)) < 0) {
 		log_error("lock: %s (see virtctl lock --help)", err);
 		return EXIT_USAGE;
 	}
@@ -261,11 +216,10 @@ static int parse_lock_args(int argc, char *argv[], struct lock_args *a)
 		lock_help(stdout);
 		return EXIT_OK;
 	}
-	if (optind >= argc) {
+	if (!a->command) {
 		log_error("lock: missing the command to run: virtctl lock [OPTIONS] -- COMMAND [ARG...]");
 		return EXIT_USAGE;
 	}
-	a->command = argv + optind;
 	return -1;
 }
 

@@ -189,14 +189,16 @@ struct parse_state {
 	struct config cfg;
 	unsigned set_line[8];		/* per key_defs[] entry, 0: not set */
 	struct config_diag *diags;
+	size_t first_entry;		/* this parse's first entry in diags */
 };
 
 _printf_(4, 5)
 static void diag(struct parse_state *st, enum config_severity sev, unsigned line, const char *fmt, ...)
 {
 	struct config_diag *d = st->diags;
-	struct config_diag_entry *e;
+	struct config_diag_entry *e, new;
 	char text[512];
+	size_t pos;
 	va_list ap;
 	int n;
 
@@ -217,24 +219,28 @@ static void diag(struct parse_state *st, enum config_severity sev, unsigned line
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 
-	e = realloc(d->entries, (d->n_entries + 1) * sizeof(*e));
-	if (!e)
-		goto oom;
-	d->entries = e;
-	e = &d->entries[d->n_entries];
-	*e = (struct config_diag_entry) { .severity = sev, .line = line };
-	e->file = strdup(st->filename);
+	new = (struct config_diag_entry) { .severity = sev, .line = line };
+	new.file = strdup(st->filename);
 	if (line > 0)
-		n = asprintf(&e->message, "%s:%u: %s", st->filename, line, text);
+		n = asprintf(&new.message, "%s:%u: %s", st->filename, line, text);
 	else
-		n = asprintf(&e->message, "%s: %s", st->filename, text);
+		n = asprintf(&new.message, "%s: %s", st->filename, text);
 	if (n < 0)
-		e->message = NULL;
-	if (!e->file || !e->message) {
-		free(e->file);
-		free(e->message);
+		new.message = NULL;
+	e = new.file && new.message ? realloc(d->entries, (d->n_entries + 1) * sizeof(*e)) : NULL;
+	if (!e) {
+		free(new.file);
+		free(new.message);
 		goto oom;
 	}
+	d->entries = e;
+	/* In line order: an unknown section is only reported at its first key,
+	 * after what the lines between the header and that key got. */
+	pos = d->n_entries;
+	while (pos > st->first_entry && d->entries[pos - 1].line > line)
+		pos--;
+	memmove(&d->entries[pos + 1], &d->entries[pos], (d->n_entries - pos) * sizeof(*e));
+	d->entries[pos] = new;
 	d->n_entries++;
 	return;
 oom:
@@ -541,6 +547,7 @@ int config_parse_string(const char *text, const char *filename, struct config *o
 		.filename = filename ?: "(string)",
 		.pos = text ?: "",
 		.diags = diags,
+		.first_entry = diags ? diags->n_entries : 0,
 	};
 	int r;
 
@@ -573,7 +580,7 @@ int config_load(const char *path, struct config *out, struct config_diag *diags)
 {
 	_cleanup_(fclosep) FILE *f = NULL;
 	_cleanup_free_ char *buf = NULL;
-	struct parse_state st = { .filename = path, .diags = diags };
+	struct parse_state st = { .filename = path, .diags = diags, .first_entry = diags ? diags->n_entries : 0 };
 	struct stat sb;
 	size_t n = 0;
 	const char *nul;

@@ -85,48 +85,60 @@ bool module_is_watched(const char *name)
 	return false;
 }
 
+bool kvm_uevent_classify(const struct kvm_uevent_props *p, char *what, size_t size, enum kvm_event_source *ret_source,
+			 struct kvm_uevent *ret_vm, bool *ret_has_vm)
+{
+	const char *action = p->action;
+
+	*ret_has_vm = false;
+	if (!p->subsystem || !p->sysname)
+		return false;
+
+	if (strcmp(p->subsystem, "misc") == 0 && strcmp(p->sysname, "kvm") == 0) {
+		if (action && strcmp(action, "change") != 0) {
+			snprintf(what, size, "/dev/kvm %s", strcmp(action, "add") == 0 ? "appeared" :
+				 strcmp(action, "remove") == 0 ? "went away" : action);
+			*ret_source = KVM_EVENT_DEV;
+			return true;
+		}
+		*ret_source = KVM_EVENT_VM;
+		if (kvm_uevent_parse(p->event, p->count, p->pid, ret_vm) < 0) {
+			snprintf(what, size, "KVM uevent with malformed properties (EVENT=%s COUNT=%s PID=%s)",
+				 p->event ?: "", p->count ?: "", p->pid ?: "");
+			return true;
+		}
+		kvm_uevent_describe(ret_vm, what, size);
+		*ret_has_vm = true;
+		return true;
+	}
+	if (strcmp(p->subsystem, "module") == 0 && module_is_watched(p->sysname)) {
+		snprintf(what, size, "module %s %s", p->sysname,
+			 !action ? "changed" : strcmp(action, "add") == 0 ? "loaded" :
+			 strcmp(action, "remove") == 0 ? "unloaded" : action);
+		*ret_source = strcmp(p->sysname, "virthw") == 0 ? KVM_EVENT_VIRTHW : KVM_EVENT_MODULE;
+		return true;
+	}
+	return false;
+}
+
 static int on_device(sd_device_monitor *mon, sd_device *d, void *userdata)
 {
 	kvm_events *k = userdata;
-	const char *subsystem = NULL, *sysname = NULL, *action = NULL;
+	struct kvm_uevent_props p = {};
+	enum kvm_event_source source;
+	struct kvm_uevent u;
+	bool has_vm;
 	char what[160];
 
 	(void)mon;
-	(void)sd_device_get_subsystem(d, &subsystem);
-	(void)sd_device_get_sysname(d, &sysname);
-	(void)sd_device_get_property_value(d, "ACTION", &action);
-	if (!subsystem || !sysname)
-		return 0;
-
-	if (strcmp(subsystem, "misc") == 0 && strcmp(sysname, "kvm") == 0) {
-		const char *event = NULL, *count = NULL, *pid = NULL;
-		struct kvm_uevent u;
-
-		(void)sd_device_get_property_value(d, "EVENT", &event);
-		(void)sd_device_get_property_value(d, "COUNT", &count);
-		(void)sd_device_get_property_value(d, "PID", &pid);
-		if (action && strcmp(action, "change") != 0) {
-			snprintf(what, sizeof(what), "/dev/kvm %s", strcmp(action, "add") == 0 ? "appeared" :
-				 strcmp(action, "remove") == 0 ? "went away" : action);
-			k->cb(what, KVM_EVENT_DEV, NULL, k->userdata);
-			return 0;
-		}
-		if (kvm_uevent_parse(event, count, pid, &u) < 0) {
-			snprintf(what, sizeof(what), "KVM uevent with malformed properties (EVENT=%s COUNT=%s PID=%s)",
-				 event ?: "", count ?: "", pid ?: "");
-			k->cb(what, KVM_EVENT_VM, NULL, k->userdata);
-			return 0;
-		}
-		kvm_uevent_describe(&u, what, sizeof(what));
-		k->cb(what, KVM_EVENT_VM, &u, k->userdata);
-		return 0;
-	}
-	if (strcmp(subsystem, "module") == 0 && module_is_watched(sysname)) {
-		snprintf(what, sizeof(what), "module %s %s", sysname,
-			 !action ? "changed" : strcmp(action, "add") == 0 ? "loaded" :
-			 strcmp(action, "remove") == 0 ? "unloaded" : action);
-		k->cb(what, strcmp(sysname, "virthw") == 0 ? KVM_EVENT_VIRTHW : KVM_EVENT_MODULE, NULL, k->userdata);
-	}
+	(void)sd_device_get_subsystem(d, &p.subsystem);
+	(void)sd_device_get_sysname(d, &p.sysname);
+	(void)sd_device_get_property_value(d, "ACTION", &p.action);
+	(void)sd_device_get_property_value(d, "EVENT", &p.event);
+	(void)sd_device_get_property_value(d, "COUNT", &p.count);
+	(void)sd_device_get_property_value(d, "PID", &p.pid);
+	if (kvm_uevent_classify(&p, what, sizeof(what), &source, &u, &has_vm))
+		k->cb(what, source, has_vm ? &u : NULL, k->userdata);
 	return 0;
 }
 

@@ -44,6 +44,20 @@ enum kvm_event_source {
 typedef void (*kvm_events_fn)(const char *what, enum kvm_event_source source, const struct kvm_uevent *vm,
 			      void *userdata);
 
+/* The properties of one uevent that matter to virtd (each may be NULL). */
+struct kvm_uevent_props {
+	const char *subsystem, *sysname, *action;
+	const char *event, *count, *pid;	/* the kvm misc device's change uevents */
+};
+
+/*
+ * Whether a uevent concerns virtd and, if so, the line saying what happened
+ * (in WHAT), its source and, for KVM_EVENT_VM with well-formed properties,
+ * the parsed ones (*ret_has_vm).  Pure: the sd-device callback feeds it.
+ */
+bool kvm_uevent_classify(const struct kvm_uevent_props *p, char *what, size_t size, enum kvm_event_source *ret_source,
+			 struct kvm_uevent *ret_vm, bool *ret_has_vm);
+
 int kvm_events_new(sd_event *e, kvm_events_fn cb, void *userdata, kvm_events **ret);
 kvm_events *kvm_events_free(kvm_events *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(kvm_events *, kvm_events_free);

@@ -302,6 +302,20 @@ static void test_misc(void)
 	config_diag_done(&d);
 	CHECK(d.n_entries == 0 && d.entries == NULL, "config_diag_done() empties");
 
+	/* An unknown section is reported at its first key but sorted to its
+	 * header's line (found by fuzz/config). */
+	r = config_parse_string("[Foo]\ngarbage\na=b\n", "t.conf", &c, &d);
+	CHECK(r == -EINVAL && d.n_entries == 2 && d.entries[0].line == 1 && d.entries[1].line == 2,
+	      "unknown section before a later line's error: in line order 1, 2");
+	config_diag_done(&d);
+
+	/* ... but never before an earlier parse's entries. */
+	config_parse_string("[V]\n\n\n\nx\n", "a.conf", &c, &d);
+	config_parse_string("[W]\nb=1\n", "b.conf", &c, &d);
+	CHECK(d.n_entries == 2 && strcmp(d.entries[0].file, "a.conf") == 0 && strcmp(d.entries[1].file, "b.conf") == 0,
+	      "ordering stays within one parse");
+	config_diag_done(&d);
+
 	/* A huge value line. */
 	big = malloc(200000);
 	strcpy(big, "[Virtualization]\nPolicy=");

@@ -638,6 +638,7 @@ static void test_kmod_proto(void)
 		char *nl_opt[] = { "virtd-kmod", "load", "kvm", "a=1\nb=2", NULL };
 		char *extra[] = { "virtd-kmod", "info", "kvm", "x", NULL };
 		char *verb[] = { "virtd-kmod", "insmod", "kvm", NULL };
+		char *nl_verb[] = { "virtd-kmod", "ok\nok", "kvm", NULL };
 
 		CHECK(kmod_request_parse(4, ok, &q, err, sizeof(err)) == 0 && q.op == KMOD_OP_LOAD &&
 		      strcmp(q.name, "kvm") == 0 && q.options && strcmp(q.options, "enable_virt_at_load=1") == 0,
@@ -647,6 +648,10 @@ static void test_kmod_proto(void)
 		CHECK(kmod_request_parse(3, opt_name, &q, err, sizeof(err)) == -EINVAL, "a name starting with '-' refused");
 		CHECK(kmod_request_parse(4, nl_opt, &q, err, sizeof(err)) == -EINVAL && strstr(err, "invalid module options"),
 		      "options with a newline refused: %s", err);
+		/* The refusal is the reply line: what it quotes is escaped (found by fuzz/kmod-proto). */
+		CHECK(!strchr(err, '\n') && strstr(err, "'a=1\\x0ab=2'"), "the newline quoted as \\x0a: %s", err);
+		CHECK(kmod_request_parse(3, nl_verb, &q, err, sizeof(err)) == -EINVAL && !strchr(err, '\n') &&
+		      strstr(err, "'ok\\x0aok'"), "a request with a newline refused on one line: %s", err);
 		CHECK(kmod_request_parse(4, extra, &q, err, sizeof(err)) == -EINVAL && strstr(err, "too many"),
 		      "info takes no options: %s", err);
 		CHECK(kmod_request_parse(3, verb, &q, err, sizeof(err)) == -EINVAL && strstr(err, "unknown request"),

@@ -2,6 +2,7 @@
 /* test-virtctl-args.c: unit tests of virtctl's command-line parsing. */
 #include <errno.h>
 
+#include "lock-meta.h"
 #include "tests.h"
 #include "virtctl-args.h"
 
@@ -95,10 +96,35 @@ static void test_probe_args(void)
 	CHECK(PROBE(&a, err, "probe", "-h") == 0 && a.help, "probe: -h");
 }
 
+#define LOCK(a, err, ...) lock_parse_args(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (a), (err), sizeof(err))
+
+static void test_lock_args(void)
+{
+	struct lock_args a;
+	char err[256];
+
+	CHECK(LOCK(&a, err, "lock", "--who=vbox", "--why=win11", "--wait=1.5", "--", "VBoxHeadless", "-s") == 0 &&
+	      strcmp(a.who, "vbox") == 0 && strcmp(a.why, "win11") == 0 && a.flags == LOCK_FLAG_WAIT &&
+	      a.timeout == 1500000 && a.command && strcmp(a.command[0], "VBoxHeadless") == 0 &&
+	      strcmp(a.command[1], "-s") == 0, "lock: every option, then the command with its own options");
+	CHECK(LOCK(&a, err, "lock", "--wait", "vmware", "--who=x") == 0 && a.flags == LOCK_FLAG_WAIT &&
+	      a.timeout == 0 && !a.who && strcmp(a.command[0], "vmware") == 0 && strcmp(a.command[1], "--who=x") == 0,
+	      "lock: --wait for ever; options after the command are the command's");
+	CHECK(LOCK(&a, err, "lock", "--who=x") == 0 && !a.command, "lock: no command is for the caller to refuse");
+	CHECK(LOCK(&a, err, "lock", "-h") == 0 && a.help, "lock: -h");
+	CHECK(LOCK(&a, err, "lock", "--wait=5m", "--", "true") == -EINVAL && strstr(err, "invalid --wait value '5m'"),
+	      "lock: bad --wait: %s", err);
+	CHECK(LOCK(&a, err, "lock", "--who") == -EINVAL && strstr(err, "needs a value"), "lock: --who without value: %s",
+	      err);
+	CHECK(LOCK(&a, err, "lock", "--force", "--", "true") == -EINVAL && strstr(err, "unknown option '--force'"),
+	      "lock: unknown option: %s", err);
+}
+
 int main(void)
 {
 	test_cpu_number();
 	test_hw_args();
 	test_probe_args();
+	test_lock_args();
 	return tests_finish();
 }
