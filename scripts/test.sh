@@ -124,6 +124,20 @@ tests/fuzz/run.sh --seconds="$fuzz_seconds" >"$log_dir/fuzz.log" 2>&1
 add_counts fuzz "$log_dir/fuzz.log" $?
 grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log"
 
+say "the unit's exposure (systemd-analyze security --offline on systemd/virtd.service)"
+# The target is the one the unit states; systemd-admin checks the installed
+# unit the same way under the guest's systemd.
+target=$(sed -n 's/^# systemd-analyze security: \([0-9]*\.[0-9]\) at most.*/\1/p' systemd/virtd.service)
+score=$(systemd-analyze security --offline=yes --no-pager systemd/virtd.service 2>&1 |
+	sed -n 's/.*Overall exposure level for virtd\.service: \([0-9]*\.[0-9]\).*/\1/p')
+if [ -z "$target" ] || [ -z "$score" ]; then
+	result FAIL unit-exposure "no target ('# systemd-analyze security: N.N at most' in the unit: '$target') or no score ('$score')"
+elif systemd-analyze security --offline=yes --threshold="${target//./}" systemd/virtd.service >/dev/null 2>&1; then
+	result PASS unit-exposure "$score (target $target, systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p'))"
+else
+	result FAIL unit-exposure "$score, above the target $target: systemd-analyze security --offline=yes systemd/virtd.service lists what is exposed"
+fi
+
 say "release tarball (make distcheck: build, unit tests, install and uninstall from the tarball)"
 if (cd build/release && make -j"$nproc" distcheck >"$log_dir/distcheck.log" 2>&1); then
 	result PASS distcheck "$(sed -n 's/^\(virtd-.*\.tar\.gz\)$/\1/p' "$log_dir/distcheck.log" | head -n1)"

@@ -134,7 +134,7 @@ done
 host_bins=() data=()
 if [ "$daemon" = 1 ]; then
 	host_bins=(/usr/bin/kmod /usr/bin/dbus-daemon /usr/bin/dbus-send /usr/bin/busctl
-		/usr/bin/udevadm /usr/bin/systemctl /usr/bin/journalctl
+		/usr/bin/udevadm /usr/bin/systemctl /usr/bin/journalctl /usr/bin/systemd-analyze
 		/usr/lib/systemd/systemd /usr/lib/systemd/systemd-journald
 		/usr/lib/systemd/systemd-shutdown)
 	for b in "${host_bins[@]}"; do
