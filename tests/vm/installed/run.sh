@@ -88,7 +88,7 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 1536
 log "booting $flavor from the installed root (limit ${limit}s); log $logf"
 start=$(date +%s)
 set +e
-timeout -k 5 "$limit" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee -a "$logf" |
+timeout -k 5 "$limit" "${qemu[@]}" </dev/null 2>&1 | sed -u 's/\r//g' | tee -a "$logf" |
 	if [ "$console" = 1 ]; then cat; else grep --line-buffered '^VIRTD-TEST: '; fi
 rc=${PIPESTATUS[0]}
 set -e
