@@ -13,6 +13,8 @@ pkgs=(
 	build-essential autoconf automake libtool pkg-config
 	libsystemd-dev libkmod-dev libnl-3-dev libnl-genl-3-dev libinih-dev libjson-c-dev
 	mandoc
+	# Debian packages (scripts/deb.sh): debian/control's Build-Depends, lintian
+	debhelper dh-dkms bash-completion lintian
 	# kernel module: the test kernels and their headers are fetched by
 	# tests/vm/fetch-kernels.sh (a private apt, never installed here) and the
 	# module is built in a build root of the kernel's suite made with

@@ -163,6 +163,11 @@ if [ -z "$only" ]; then
 	grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/userspace-trixie.log"
 fi
 
+say "Debian packages (dpkg-buildpackage on 12 and 13, lintian)"
+scripts/deb.sh >"$log_dir/deb.log" 2>&1
+add_counts deb "$log_dir/deb.log" $?
+grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/deb.log"
+
 if [ -n "$only" ]; then
 	qemu_args=("$only") bochs_args=("$only")
 else
