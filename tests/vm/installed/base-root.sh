@@ -12,7 +12,7 @@
 # initramfs (essential-hook.sh configures it); customize-hook.sh makes the
 # root bootable on QEMU's virtio disk.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR/.. source=../common.sh
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
 HERE=$VM_DIR/installed
 

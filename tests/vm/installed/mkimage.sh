@@ -16,7 +16,7 @@
 # unit added; (4) `mke2fs -d`, no loop mount.  Prints VIRTD-TEST lines for
 # the host-side checks; exits 1 when the image could not be made.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR/.. source=../common.sh
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
 HERE=$VM_DIR/installed
 
@@ -69,6 +69,7 @@ mkdir -p "$stage/tests"
 
 # chroot_run COMMAND...: COMMAND in the staged root with /proc, /sys and /dev
 # (objtool and dkms want them), in a mount namespace of its own.
+# shellcheck disable=SC2016 # expanded by the inner shell
 chroot_run() {
 	unshare --mount --propagation private -- /bin/sh -ec '
 		r=$1; shift

@@ -15,7 +15,7 @@
 # only when nothing failed and the guest's verdict was seen.  The serial
 # log is kept as tests/vm/out/installed-<kernel>-<stamp>.log.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR/.. source=../common.sh
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
 HERE=$VM_DIR/installed
 
