@@ -22,6 +22,8 @@ pkgs=(
 	# module is built in a build root of the kernel's suite made with
 	# mmdebstrap; depmod (kmod) indexes the unpacked modules
 	mmdebstrap debian-archive-keyring kmod
+	# the installed-system test's disk: an ext4 image made with mke2fs -d
+	e2fsprogs
 	# test machines
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# the daemon's test image copies these from the host: the system bus,

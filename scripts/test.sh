@@ -188,6 +188,15 @@ scripts/deb.sh >"$log_dir/deb.log" 2>&1
 add_counts deb "$log_dir/deb.log" $?
 grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/deb.log"
 
+say "installed system: Debian 13 with the .debs, systemd as PID 1"
+# The deb phase's Debian 13 packages, installed by apt-get into a Debian 13
+# root (DKMS builds virthw there) that QEMU boots (tests/vm/installed/).
+inst_debs=()
+compgen -G "$log_dir/deb/trixie/virtd_*.deb" >/dev/null && inst_debs=(--debs "$log_dir/deb/trixie")
+tests/vm/installed/run.sh "${inst_debs[@]}" >"$log_dir/installed.log" 2>&1
+add_counts installed "$log_dir/installed.log" $?
+grep -E '^VIRTD-TEST: ' "$log_dir/installed.log" | sed 's/^VIRTD-TEST: //'
+
 if [ -n "$only" ]; then
 	qemu_args=("$only") bochs_args=("$only")
 else
