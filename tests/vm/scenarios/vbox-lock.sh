@@ -15,14 +15,15 @@ if [ ! -f "$VBOX_ADD/modules.order" ]; then
 fi
 
 # vbox USER CMD...: CMD chrooted in the VirtualBox root, as USER (root or
-# the vboxusers member), with that user's HOME.
+# the vboxusers member), with that user's HOME.  setpriv by its path: busybox
+# chroot would run its own setpriv applet, which knows no --reuid.
 vbox() {
 	_u=$1
 	shift
 	if [ "$_u" = root ]; then
 		HOME=/root chroot "$VBOX_ROOT" "$@"
 	else
-		HOME=/home/$_u chroot "$VBOX_ROOT" setpriv --reuid="$_u" --regid=vboxusers --init-groups -- "$@"
+		HOME=/home/$_u chroot "$VBOX_ROOT" /usr/bin/setpriv --reuid="$_u" --regid=vboxusers --init-groups -- "$@"
 	fi
 }
 # vbox_mount: the disk's root at /vbox with the kernel's file systems in it.
@@ -227,14 +228,14 @@ U=vboxtest
 if check user-setup vbox_user "$U" && check user-vm-create vm_create "$U"; then
 	rm -f "$(serial_of "$U")"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	timeout 120 sh -c 'HOME=/home/$2 exec chroot "$1" setpriv --reuid="$2" --regid=vboxusers --init-groups -- \
+	timeout 120 sh -c 'HOME=/home/$2 exec chroot "$1" /usr/bin/setpriv --reuid="$2" --regid=vboxusers --init-groups -- \
 		VBoxManage startvm "$3" --type headless' sh "$VBOX_ROOT" "$U" "$VM_NAME" </dev/null >"$LIB_TMP/startvm.out" 2>&1
 	refused user-refused "$U" "$LIB_TMP/startvm.out" $?
 	rm -f "$(serial_of "$U")"
 	_t0=$(now_ms)
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	lock_start "$LIB_TMP/lock-user.out" --who=virtualbox -- env HOME="/home/$U" chroot "$VBOX_ROOT" \
-		setpriv --reuid="$U" --regid=vboxusers --init-groups -- sh -c \
+		/usr/bin/setpriv --reuid="$U" --regid=vboxusers --init-groups -- sh -c \
 		'VBoxManage startvm "$1" --type headless || exit
 		while VBoxManage showvminfo "$1" --machinereadable | grep -q "^VMState=\"running\""; do sleep 1; done' \
 		sh "$VM_NAME"
