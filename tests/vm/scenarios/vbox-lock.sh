@@ -83,8 +83,24 @@ refused() {
 		pass "$1" "exit $4: $(grep -m1 'VERR_SVM_IN_USE' "$3" | cut -c1-160)"
 	fi
 }
+# vbox_idle: no VBoxSVC and no XPCOM IPC daemon left from the last client.
+# VBoxSVC exits a few seconds after its last client; a client that connects
+# while it shuts down gets "Failed to get VirtualBox object
+# (rc=NS_ERROR_FAILURE)": every start waits for the old one to be gone
+# (and so pays for a fresh VBoxSVC, the same for every figure).
+vbox_running() {
+	for _d in /proc/[0-9]*; do
+		case "$(cat "$_d/comm" 2>/dev/null)" in
+		VBoxSVC | VBoxXPCOMIPCD) return 0 ;;
+		esac
+	done
+	return 1
+}
+vbox_gone() { ! vbox_running; }
+vbox_idle() { wait_for 60 vbox_gone || note "VBoxSVC still running after 60 s"; }
 # headless_alone CHECK: VBoxHeadless without the lock must be refused.
 headless_alone() {
+	vbox_idle
 	rm -f "$(serial_of root)"
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	timeout 120 sh -c 'HOME=/root exec chroot "$1" VBoxHeadless --startvm "$2"' sh "$VBOX_ROOT" "$VM_NAME" \
@@ -164,6 +180,7 @@ headless_alone control-refused
 # Without KVM the same VM runs: the setup is sound, and the time the VM
 # takes on its own (no virtd) is the reference for the lock's.
 check control-kvm-unload kvm_unload
+vbox_idle
 rm -f "$(serial_of root)"
 _t0=$(now_ms)
 (HOME=/root exec chroot "$VBOX_ROOT" VBoxHeadless --startvm "$VM_NAME" </dev/null >"$LIB_TMP/alone.out" 2>&1) &
@@ -184,6 +201,7 @@ virtd_wait_state virtd-holds holds || return 1
 expect_virt boot-on on
 headless_alone boot-refused
 
+vbox_idle
 rm -f "$(serial_of root)"
 _t0=$(now_ms)
 lock_start "$LIB_TMP/lock.out" --who=virtualbox -- chroot "$VBOX_ROOT" VBoxHeadless --startvm "$VM_NAME"
@@ -226,11 +244,13 @@ expect released-kvm-vm 0 "$VM_TRY_RC" "kvm-vm after the release: $(cat "$LIB_TMP
 # must last as long as the VM, not as long as VBoxManage.
 U=vboxtest
 if check user-setup vbox_user "$U" && check user-vm-create vm_create "$U"; then
+	vbox_idle
 	rm -f "$(serial_of "$U")"
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	timeout 120 sh -c 'HOME=/home/$2 exec chroot "$1" /usr/bin/setpriv --reuid="$2" --regid=vboxusers --init-groups -- \
 		VBoxManage startvm "$3" --type headless' sh "$VBOX_ROOT" "$U" "$VM_NAME" </dev/null >"$LIB_TMP/startvm.out" 2>&1
 	refused user-refused "$U" "$LIB_TMP/startvm.out" $?
+	vbox_idle
 	rm -f "$(serial_of "$U")"
 	_t0=$(now_ms)
 	# shellcheck disable=SC2016 # expanded by the inner shell
