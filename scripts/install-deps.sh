@@ -31,6 +31,9 @@ pkgs=(
 	systemd udev dbus-daemon dbus-bin dbus-system-bus-common
 	bochs bochsbios vgabios syslinux syslinux-common mtools dosfstools fdisk
 	iproute2
+	# tests/vm/vbox: the tiny VM's boot sector (as, ld) and the VirtualBox
+	# root's ext4 image (mke2fs -d, e2fsprogs above)
+	binutils
 )
 
 missing=()

@@ -3,7 +3,8 @@
 #
 # Usage: tests/vm/run-qemu.sh --kernel KERNEL [--smp N] [--append ARGS]
 #                             [--console] [--timeout SECS] [--missing-ok]
-#                             [--daemon] [--mem MIB] TESTS...
+#                             [--daemon] [--mem MIB] [--initrd-extra CPIO]
+#                             [--disk IMG] TESTS...
 # TESTS are scenario names (tests/vm/scenarios/NAME.sh), separate or
 # comma-separated.  The serial log is kept as tests/vm/out/<kernel>-<stamp>.log.
 # Scenarios named daemon-*, bench-* (tests/vm/bench/NAME.sh) or systemd-*
@@ -11,6 +12,9 @@
 # BUILDDIR's src/virtd); systemd-* ones boot with systemd as PID 1 (all the
 # machine's scenarios then run under systemd).
 # --mem MiB sets the machine's memory (default 1024).
+# --initrd-extra CPIO is appended to the image (the kernel unpacks both, the
+# later one's files win); --disk IMG is attached as a virtio disk whose writes
+# go to a temporary overlay (the file itself is never changed).
 # Prints every VIRTD-TEST line (the whole console with --console), adds a FAIL
 # for each scenario that never finished (hang, crash, timeout), and ends with
 # "N passed, N failed, N skipped".  Exit 0 only if nothing failed and the
@@ -23,11 +27,12 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
-	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> [--smp N] [--append ARGS] [--console] [--timeout SECS] [--missing-ok] [--daemon] [--mem MIB] TESTS..." >&2
+	echo "usage: $0 --kernel <${FLAVORS[*]// /|}> [--smp N] [--append ARGS] [--console] [--timeout SECS] [--missing-ok] [--daemon] [--mem MIB] [--initrd-extra CPIO] [--disk IMG] TESTS..." >&2
 	exit 2
 }
 
 flavor="" smp=2 append="" console=0 limit="" mk_opts=() tests=() daemon=0 systemd=0 mem=1024
+extra_initrd="" disk=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) flavor=${2:?}; shift 2 ;;
@@ -38,6 +43,8 @@ while [ $# -gt 0 ]; do
 	--missing-ok) mk_opts+=(--missing-ok); shift ;;
 	--daemon) daemon=1; shift ;;
 	--mem) mem=${2:?}; shift 2 ;;
+	--initrd-extra) extra_initrd=${2:?}; shift 2 ;;
+	--disk) disk=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "$PROG: unknown option '$1'" >&2; usage ;;
 	*) IFS=, read -r -a t <<<"$1"; tests+=("${t[@]}"); shift ;;
@@ -75,6 +82,9 @@ flock 8
 stamp=$(date +%Y%m%d-%H%M%S)-$$
 own_initrd=$VM_OUT/run-$stamp.cpio
 cp "$initrd" "$own_initrd"
+if [ -n "$extra_initrd" ]; then
+	cat "$extra_initrd" >>"$own_initrd" || die "could not append $extra_initrd to the image"
+fi
 trap 'rm -f "$own_initrd"' EXIT
 exec 8>&-
 initrd=$own_initrd
@@ -95,6 +105,10 @@ logf=$VM_OUT/$flavor-$stamp.log
 qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none -kernel "$vmlinux" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 softlockup_panic=1 loglevel=4 $append virtd.tests=$list")
+if [ -n "$disk" ]; then
+	[ -f "$disk" ] || die "--disk $disk: no such file"
+	qemu+=(-drive "file=$disk,if=virtio,format=raw,snapshot=on")
+fi
 log "booting $flavor (smp $smp, $([ "$systemd" = 1 ] && echo "systemd as PID 1, ")$([ "$daemon" = 1 ] && echo daemon || echo base) image, limit ${limit}s): $list; log $logf"
 start=$(date +%s.%N)
 # One more boot, once, only when the kernel crashed before /init printed
