@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "macro.h"
+#include "quote.h"
 
 static const char *const policy_names[_VIRT_POLICY_MAX] = {
 	[VIRT_POLICY_BOOT] = "boot",
@@ -153,26 +154,11 @@ void config_diag_done(struct config_diag *d)
  * Values are quoted back in messages that end up in the journal and in D-Bus
  * replies; D-Bus strings must be valid UTF-8, and a control character would
  * garble a terminal, so anything but printable ASCII is escaped, and a long
- * value is cut short.
+ * value is cut short (text_quote(): at most 60 characters).
  */
 static void quote(const char *s, char *buf, size_t size)
 {
-	const size_t max_shown = 60;
-	size_t o = 0, shown = 0;
-
-	for (; *s && o + 8 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (shown++ == max_shown) {
-			o += (size_t)snprintf(buf + o, size - o, "...");
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-	}
-	buf[o] = '\0';
+	text_quote(s, 60, buf, size);
 }
 
 struct key_def;

@@ -13,6 +13,7 @@
 
 #include "kmod-proto.h"
 #include "macro.h"
+#include "quote.h"
 
 bool kmod_proto_name_valid(const char *name)
 {
@@ -61,31 +62,6 @@ static int refuse(char *err, size_t size, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/*
- * An argument quoted back in a refusal, which becomes the one reply line:
- * printable ASCII as it is, anything else (a newline above all) as \xNN,
- * cut at MAX characters with "...".
- */
-static const char *quote_arg(const char *s, size_t max, char *buf, size_t size)
-{
-	size_t o = 0, shown = 0;
-
-	for (; *s && o + 8 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (shown++ == max) {
-			o += (size_t)snprintf(buf + o, size - o, "...");
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 int kmod_request_parse(int argc, char *const argv[], struct kmod_request *ret, char *err, size_t err_size)
 {
 	struct kmod_request q = {};
@@ -102,19 +78,19 @@ int kmod_request_parse(int argc, char *const argv[], struct kmod_request *ret, c
 		max = 3;
 	} else
 		return refuse(err, err_size, "unknown request '%s': load or info",
-			      quote_arg(argv[1], 40, quoted, sizeof(quoted)));
+			      text_quote(argv[1], 40, quoted, sizeof(quoted)));
 	if (argc < 3)
 		return refuse(err, err_size, "'%s' needs a module name", argv[1]);
 	if (argc > max)
 		return refuse(err, err_size, "too many arguments for '%s'", argv[1]);
 	if (!kmod_proto_name_valid(argv[2]))
 		return refuse(err, err_size, "invalid module name '%s' (letters, digits, '_' and '-', at most 55)",
-			      quote_arg(argv[2], 60, quoted, sizeof(quoted)));
+			      text_quote(argv[2], 60, quoted, sizeof(quoted)));
 	q.name = argv[2];
 	if (argc == 4) {
 		if (!kmod_proto_options_valid(argv[3]))
 			return refuse(err, err_size, "invalid module options '%s' (printable ASCII, at most 256 bytes)",
-				      quote_arg(argv[3], 60, quoted, sizeof(quoted)));
+				      text_quote(argv[3], 60, quoted, sizeof(quoted)));
 		q.options = argv[3];
 	}
 	*ret = q;

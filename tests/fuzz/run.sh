@@ -41,11 +41,11 @@ done
 
 # name: source files under src/ | pkg-config modules | program include dir
 declare -A srcs=(
-	[config]="src/daemon/config.c|inih|src/daemon"
+	[config]="src/daemon/config.c src/shared/quote.c|inih|src/daemon"
 	[dropin]="src/daemon/dropin.c||src/daemon"
 	[hw-parse]="src/shared/hw-parse.c src/shared/hw-json.c src/shared/json-util.c|libnl-3.0 libnl-genl-3.0 json-c|"
 	[kvm-uevent]="src/daemon/kvm-events.c src/shared/log.c|libsystemd|src/daemon"
-	[kmod-proto]="src/shared/kmod-proto.c||"
+	[kmod-proto]="src/shared/kmod-proto.c src/shared/quote.c||"
 	[lock-meta]="src/shared/lock-meta.c||"
 	[virtctl-args]="src/ctl/virtctl-args.c src/shared/lock-meta.c||src/ctl"
 	[json]="src/shared/json-util.c|json-c|"

@@ -87,14 +87,16 @@ apt_private() {
 		-o Acquire::Check-Valid-Until=false -o APT::Get::List-Cleanup=false "$@"
 }
 # Writes the sources list and updates the lists when older than 6 hours.
-apt_private_update() {	# apt_private_update SUITES
-	local suites=$1 dir s uri main sec
-	dir=$(apt_dir "$suites")
+# COMPONENTS defaults to main; KEY (default SUITES) names the private apt, for
+# apt_private KEY ..., when another component list needs lists of its own.
+apt_private_update() {	# apt_private_update SUITES [COMPONENTS [KEY]]
+	local suites=$1 components=${2:-main} dir s uri main sec
+	dir=$(apt_dir "${3:-$suites}")
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
 	main=$(archive_uri) sec=$(archive_uri security)
 	for s in ${suites//,/ }; do
 		case "$s" in *-security) uri=$sec ;; *) uri=$main ;; esac
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $s main"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $s $components"
 	done >"$dir/sources.list.new"
 	exec 7>"$dir/.lock"
 	flock 7
@@ -104,8 +106,8 @@ apt_private_update() {	# apt_private_update SUITES
 		return 0
 	fi
 	mv "$dir/sources.list.new" "$dir/sources.list"
-	log "apt-get update for ${suites//,/ } (private lists in $dir)"
-	apt_private "$suites" apt-get -q update >"$dir/update.log" 2>&1 ||
+	log "apt-get update for ${suites//,/ } $components (private lists in $dir)"
+	apt_private "${3:-$suites}" apt-get -q update >"$dir/update.log" 2>&1 ||
 		{ sed 's/^/  /' "$dir/update.log" >&2; die "apt-get update for $suites failed (network? the archive in /etc/apt/sources.list.d?)"; }
 	touch "$dir/.updated"
 	exec 7>&-

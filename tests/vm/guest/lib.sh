@@ -353,6 +353,18 @@ dmesg_mark() {
 	dmesg >"$LIB_TMP/dmesg.before"
 	DMESG_TAINT_BEFORE=$(cat /proc/sys/kernel/tainted)
 }
+# For scenarios under systemd as PID 1 (systemd-admin, the installed system).
+sysctl_ok() {	# sysctl_ok CHECK ARGS...: systemctl ARGS succeeds
+	_c=$1
+	shift
+	if systemctl "$@" >"$LIB_TMP/systemctl.out" 2>&1; then
+		pass "$_c"
+	else
+		fail "$_c" "systemctl $* exited $?: $(tail -n 3 "$LIB_TMP/systemctl.out" | tr '\n' ';')"
+		return 1
+	fi
+}
+
 dmesg_clean() {
 	dmesg >"$LIB_TMP/dmesg.after"
 	_new=$(awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$LIB_TMP/dmesg.before" "$LIB_TMP/dmesg.after")

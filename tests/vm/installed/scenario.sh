@@ -8,16 +8,6 @@
 DEBS=/root/debs
 BEFORE=/tests/files-before-install
 
-sysctl_ok() {	# sysctl_ok CHECK ARGS...: systemctl ARGS succeeds
-	_c=$1
-	shift
-	if systemctl "$@" >"$LIB_TMP/systemctl.out" 2>&1; then
-		pass "$_c"
-	else
-		fail "$_c" "systemctl $* exited $?: $(tail -n 3 "$LIB_TMP/systemctl.out" | tr '\n' ';')"
-		return 1
-	fi
-}
 journal_has() {	# journal_has CHECK REGEX: virtd's journal of this boot matches REGEX
 	if journalctl -b -u virtd.service --no-pager -o cat 2>/dev/null | grep -Eq "$2"; then
 		pass "$1" "$(journalctl -b -u virtd.service --no-pager -o cat | grep -E "$2" | head -n 1)"

@@ -59,16 +59,6 @@ nobody_vm_start() {
 # The shipped /etc/virtd.conf: every key commented out, so the default policy.
 cp "$VIRTD_CONF" "$LIB_TMP/virtd.conf.shipped"
 
-sysctl_ok() {	# sysctl_ok CHECK ARGS...: systemctl ARGS succeeds
-	_c=$1
-	shift
-	if systemctl "$@" >"$LIB_TMP/systemctl.out" 2>&1; then
-		pass "$_c"
-	else
-		fail "$_c" "systemctl $* exited $?: $(tail -n 3 "$LIB_TMP/systemctl.out" | tr '\n' ';')"
-		return 1
-	fi
-}
 sysctl_fails() {	# sysctl_fails CHECK ARGS...: systemctl ARGS fails
 	_c=$1
 	shift

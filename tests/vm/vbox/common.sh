@@ -12,22 +12,5 @@ VBOX_CACHE=$CACHE/vbox
 # vbox_apt_update: the private apt for unstable's main and contrib (lists
 # older than 6 hours are updated); apt_private "$VBOX_APT" ... then uses it.
 vbox_apt_update() {
-	local dir uri
-	dir=$(apt_dir "$VBOX_APT")
-	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-	uri=$(archive_uri)
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $VBOX_SUITE main contrib" >"$dir/sources.list.new"
-	exec 7>"$dir/.lock"
-	flock 7
-	if cmp -s "$dir/sources.list.new" "$dir/sources.list" && [ -n "$(find "$dir/.updated" -mmin -360 2>/dev/null)" ]; then
-		rm -f "$dir/sources.list.new"
-		exec 7>&-
-		return 0
-	fi
-	mv "$dir/sources.list.new" "$dir/sources.list"
-	log "apt-get update for $VBOX_SUITE main contrib (private lists in $dir)"
-	apt_private "$VBOX_APT" apt-get -q update >"$dir/update.log" 2>&1 ||
-		{ sed 's/^/  /' "$dir/update.log" >&2; die "apt-get update for $VBOX_SUITE contrib failed (network? the archive in /etc/apt/sources.list.d?)"; }
-	touch "$dir/.updated"
-	exec 7>&-
+	apt_private_update "$VBOX_SUITE" "main contrib" "$VBOX_APT"
 }
