@@ -69,7 +69,7 @@ archive_uri() {	# archive_uri [security]
 		[ -n "$uri" ] && { echo "$uri"; return; }
 	done
 	[ "$want" = security ] && uri=$(archive_uri) && { echo "${uri%/debian}/debian-security"; return; }
-	die "no Debian archive in /etc/apt/sources.list.d/*.sources or sources.list: add one (deb.debian.org or a mirror)"
+	die "no Debian archive in /etc/apt/sources.list.d/*.sources or sources.list: add a Debian archive or mirror there"
 }
 
 # A private apt for a comma-separated list of suites: its own sources list,
