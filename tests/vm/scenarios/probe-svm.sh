@@ -86,10 +86,13 @@ fi
 note "long probes: $LONG_IT iterations (mean round trip $_mean TSC cycles at $_khz kHz)"
 
 # One probe at a time: a second one while a long one runs gets EBUSY at once.
-# (Timing-dependent only in whether the overlap is caught: up to three long
-# probes are tried; SKIP, not FAIL, when each ended before a second one got
-# in, e.g. on a host so loaded that starting a process outlasts a probe.)
-_busy="" _long_rc=0
+# (Timing-dependent only in which one gets in first: up to three long probes
+# are tried.  A short one that reaches the module before the long one has
+# started makes the long one the refused one; that try shows the same
+# exclusion, but the long probe's own success is then shown by the next try.
+# SKIP, not FAIL, when each long probe ended before a second one got in,
+# e.g. on a host so loaded that starting a process outlasts a probe.)
+_busy="" _long_rc=0 _long_busy=0
 for _try in 1 2 3; do
 	bg_start "$LIB_TMP/long.out" virthw-probe --cpu 0 --iterations "$LONG_IT"
 	_long=$BG_PID
@@ -103,6 +106,13 @@ for _try in 1 2 3; do
 	done
 	wait "$_long"
 	_long_rc=$?
+	if [ "$_long_rc" -eq 2 ] && grep -q '^error=EBUSY' "$LIB_TMP/long.out"; then
+		# The short probe got in first: the long one was the refused one.
+		_long_busy=$((_long_busy + 1))
+		[ -n "$_busy" ] || _busy=$(sed -n 's/^extack=//p' "$LIB_TMP/long.out" | head -n 1)
+		_busy="$_busy (the long probe refused)"
+		continue
+	fi
 	[ -z "$_busy" ] && [ "$_long_rc" -eq 0 ] || break
 done
 if [ -n "$_busy" ]; then
@@ -110,7 +120,7 @@ if [ -n "$_busy" ]; then
 else
 	skip concurrent-busy "in 3 tries the long probe ended before a second one overlapped it"
 fi
-expect concurrent-long-ok 0 "$_long_rc" "the long probe itself: $(tr '\n' ' ' <"$LIB_TMP/long.out" | cut -c1-200)"
+expect concurrent-long-ok 0 "$_long_rc" "the long probe itself, try $_try, $_long_busy refused as the second: $(tr '\n' ' ' <"$LIB_TMP/long.out" | cut -c1-200)"
 
 # Requests the module refuses.
 probe_refused refuse-cpu-range ERANGE --cpu 4096
@@ -223,8 +233,16 @@ if [ "$(nr_online)" -gt 1 ]; then
 	else
 		fail nmi-delivered "no 'NMI backtrace for cpu 1' in the kernel log"
 	fi
-	_bad=$(grep -E 'BUG|Oops|WARNING|general protection|Uhhuh' "$LIB_TMP/dmesg.nmi" | head -n 2)
+	# Unclaimed NMIs on the probed CPU would mean the run path lost or
+	# misrouted one.  TCG now and then delivers a stray NMI to CPU 0, the
+	# CPU that sends the backtrace requests and runs no probe ("Uhhuh. NMI
+	# received for unknown reason 31 on CPU 0", seen in 1 of some 20 CI
+	# runs, on 6.1): the module runs nothing there, so those are noted, not
+	# failed.
+	_bad=$(grep -E 'BUG|Oops|WARNING|general protection|Uhhuh.*on CPU 1\.' "$LIB_TMP/dmesg.nmi" | head -n 2)
 	expect nmi-log-clean "" "$_bad" "kernel log after the NMIs"
+	_stray=$(grep -c 'Uhhuh.*on CPU 0\.' "$LIB_TMP/dmesg.nmi")
+	[ "$_stray" -eq 0 ] || note "nmi: $_stray unclaimed NMIs on CPU 0 (sender, no probe there): $(grep -m1 'Uhhuh' "$LIB_TMP/dmesg.nmi")"
 	check nmi-svme-off svme_none
 fi
 check virthw-unload virthw_unload
