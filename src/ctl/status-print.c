@@ -712,7 +712,9 @@ int status_print(FILE *f, const json_object *doc, const struct status_print_opti
 	if (bool_of(verify, "ok", &ok)) {
 		const char *msg = str_of(verify, "message");
 
-		if (ok && u64_of(verify, "checked", &checked))
+		if (ok && u64_of(verify, "checked", &checked) && checked == 0)
+			kv(&c, "Verify", ANSI_YELLOW, "nothing checked: no per-CPU state");
+		else if (ok && u64_of(verify, "checked", &checked))
 			kv(&c, "Verify", NULL, "%" PRIu64 " CPU%s as promised", checked, checked == 1 ? "" : "s");
 		else if (ok)
 			kv(&c, "Verify", NULL, "CPUs as promised");
