@@ -244,7 +244,17 @@ static int connect_hw(struct manager *m, bool load)
 
 	if (m->hw)
 		return 0;
-	r = hw_client_new(&m->hw);
+	/*
+	 * Looking the family up loads the module: the kernel asks modprobe for
+	 * its alias when the family is missing.  Where virtd is not to load it
+	 * (--no-load-virthw, or after start-up: removed by an administrator,
+	 * it stays removed until it is loaded again), only a module that is
+	 * there is asked.
+	 */
+	if ((!load || !m->load_virthw) && module_sysfs_state("", "virthw") < 0)
+		r = -ENOPKG;
+	else
+		r = hw_client_new(&m->hw);
 	if (r == -ENOPKG && load && m->load_virthw) {
 		/* Per-CPU truth comes from the module; load it as modprobe would. */
 		r = kvm_backend_load_module(m->backend, "virthw", NULL, err, sizeof(err));

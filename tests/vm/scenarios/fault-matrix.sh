@@ -63,7 +63,7 @@ done
 # On reload: Reload fails naming the file, the running configuration and the
 # state it holds stay, virtd keeps serving.
 virtd_conf first-vm
-virtd_start start || return 1
+virtd_start start --log-level=debug || return 1
 virtd_wait_state holds holds || return 1
 cp "$VIRTD_CONF" "$FM/good.conf"
 for _k in garbage binary huge loop; do
@@ -167,9 +167,16 @@ if check virthw-rmmod virthw_unload; then
 		grep -q 'No per-CPU state' "$FM/status-nohw.out"; then
 		pass virthw-gone-shown "verify.checked 0; virtctl status: $(grep -m1 'Verify' "$FM/status-nohw.out" | tr -s ' ')"
 	else
-		fail virthw-gone-shown "verify.checked '$(st verify.checked)': $(grep -E 'Verify|per-CPU' "$FM/status-nohw.out" | tr '\n' ';')"
+		fail virthw-gone-shown "verify.checked '$(st verify.checked)': $(grep -E 'Verify|per-CPU' "$FM/status-nohw.out" | tr '\n' ';') log: $(virtd_log_tail 12)"
 	fi
 	check virthw-gone-alive test -d "/proc/$VIRTD_PID"
+	# Looking the family up would load it again (its alias): an
+	# administrator's rmmod stays done until someone loads it.
+	if mod_loaded virthw; then
+		fail virthw-stays-removed "virthw is loaded again: $(virtd_log_tail 6)"
+	else
+		pass virthw-stays-removed
+	fi
 	_t0=$(now_ms)
 	check virthw-reinsert virthw_load
 	if wait_for 30 st_is verify.ok true; then
