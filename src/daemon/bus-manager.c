@@ -31,10 +31,21 @@
  */
 #define LOCK_SETTLE_USEC (30ULL * 1000 * 1000)
 
+/*
+ * The bus went away (dbus-daemon or dbus-broker restarted): virtd keeps its
+ * policy, its pinned VM and the lock holders (their FIFOs are not on the
+ * bus) and connects again, first after this long, doubling up to the most.
+ */
+#define RECONNECT_FIRST_USEC (250ULL * 1000)
+#define RECONNECT_MAX_USEC (8ULL * 1000 * 1000)
+
 struct bus_manager {
 	struct manager *m;
 	sd_bus *bus;
 	manager_probe *probe;		/* the running probe, or NULL */
+	sd_event_source *reconnect;	/* armed while the bus is gone */
+	uint64_t reconnect_usec;
+	unsigned n_reconnects;
 };
 
 const char *bus_error_name(enum virtd_error e)
@@ -322,6 +333,8 @@ static void on_manager_changed(void *userdata, const struct manager_published *o
 	size_t n = 0;
 	int r;
 
+	if (!b->bus)
+		return;		/* off the bus: whoever connects later reads the properties anew */
 	manager_publish(b->m, &now);
 	if (old->policy != now.policy)
 		names[n++] = "Policy";
@@ -353,6 +366,83 @@ static void on_manager_reconciled(void *userdata)
 	manager_probe_check(b->probe);
 }
 
+static int bus_connect(bus_manager *b);
+
+static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	bus_manager *b = userdata;
+	int r;
+
+	(void)usec;
+	r = bus_connect(b);
+	if (r >= 0) {
+		b->reconnect = sd_event_source_disable_unref(b->reconnect);
+		b->n_reconnects++;
+		log_info("Back on the system bus as %s (reconnect %u)", BUS_NAME, b->n_reconnects);
+		return 0;
+	}
+	b->reconnect_usec = b->reconnect_usec * 2 > RECONNECT_MAX_USEC ? RECONNECT_MAX_USEC : b->reconnect_usec * 2;
+	log_debug("Still no system bus, trying again in %" PRIu64 " ms", b->reconnect_usec / 1000);
+	r = sd_event_source_set_time_relative(s, b->reconnect_usec);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_error_errno(r, "Failed to arm the bus reconnect timer, virtd stays off the bus: %m");
+	return 0;
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	bus_manager *b = userdata;
+	int r;
+
+	(void)msg;
+	(void)error;
+	log_warning("Lost the system bus (dbus-daemon stopped or restarted); the policy and lock holders stay, "
+		    "connecting again");
+	/*
+	 * Waiting lock requests cannot be answered: their callers' connections
+	 * are gone too.  A running probe finishes; its answer is lost.
+	 */
+	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd lost the system bus; ask again");
+	b->bus = sd_bus_flush_close_unref(b->bus);
+	b->reconnect_usec = RECONNECT_FIRST_USEC;
+	r = sd_event_add_time_relative(b->m->event, &b->reconnect, CLOCK_MONOTONIC, b->reconnect_usec, 0,
+				       on_reconnect_timer, b);
+	if (r < 0)
+		log_error_errno(r, "Failed to arm the bus reconnect timer, virtd stays off the bus: %m");
+	return 0;
+}
+
+/* Connects, publishes the object and takes the name (last: it says "ready to answer"). */
+static int bus_connect(bus_manager *b)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return log_error_errno(r, "Failed to connect to the system bus: %m");
+	r = sd_bus_add_object_vtable(bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, b);
+	if (r < 0)
+		return log_error_errno(r, "Failed to publish %s on the bus: %m", BUS_PATH);
+	r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+				"org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the bus connection: %m");
+	r = sd_bus_attach_event(bus, b->m->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+	r = sd_bus_request_name(bus, BUS_NAME, 0);
+	if (r == -EEXIST)
+		return log_error_errno(r, "Failed to take the bus name %s: another virtd is running", BUS_NAME);
+	if (r < 0)
+		return log_error_errno(r, "Failed to take the bus name %s: %m (is conf/org.virtd1.conf installed in "
+				       "/usr/share/dbus-1/system.d/?)", BUS_NAME);
+	b->bus = TAKE_PTR(bus);
+	return 0;
+}
+
 int bus_manager_new(struct manager *m, bus_manager **ret)
 {
 	_cleanup_(bus_manager_freep) bus_manager *b = NULL;
@@ -362,28 +452,15 @@ int bus_manager_new(struct manager *m, bus_manager **ret)
 	if (!b)
 		return log_error_errno(-ENOMEM, "Failed to set up the bus: %m");
 	b->m = m;
-	r = sd_bus_open_system(&b->bus);
-	if (r < 0)
-		return log_error_errno(r, "Failed to connect to the system bus: %m");
-	r = sd_bus_add_object_vtable(b->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, b);
-	if (r < 0)
-		return log_error_errno(r, "Failed to publish %s on the bus: %m", BUS_PATH);
-	r = sd_bus_attach_event(b->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-	if (r < 0)
-		return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 	r = manager_add_observer(m, &(const struct manager_observer) {
 					 .changed = on_manager_changed,
 					 .reconciled = on_manager_reconciled,
 				 }, b);
 	if (r < 0)
 		return log_error_errno(r, "Failed to observe the manager: %m");
-	/* Last: the name says "ready to answer", so the object must exist first. */
-	r = sd_bus_request_name(b->bus, BUS_NAME, 0);
-	if (r == -EEXIST)
-		return log_error_errno(r, "Failed to take the bus name %s: another virtd is running", BUS_NAME);
+	r = bus_connect(b);
 	if (r < 0)
-		return log_error_errno(r, "Failed to take the bus name %s: %m (is conf/org.virtd1.conf installed in "
-				       "/usr/share/dbus-1/system.d/?)", BUS_NAME);
+		return r;
 	*ret = TAKE_PTR(b);
 	return 0;
 }
@@ -393,6 +470,7 @@ bus_manager *bus_manager_free(bus_manager *b)
 	if (!b)
 		return NULL;
 	manager_remove_observer(b->m, b);
+	b->reconnect = sd_event_source_disable_unref(b->reconnect);
 	/* While the bus is still there: waiting callers are told that virtd stops. */
 	manager_probe_free(b->probe);
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");
