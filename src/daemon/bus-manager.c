@@ -96,6 +96,8 @@ static int status_document(struct manager *m, char **ret)
 	const struct lock_holders holders = lock_registry_holders(m->locks);
 	size_t n = lock_registry_n_held(m->locks);
 	_cleanup_free_ struct lock_info *list = calloc(n ? n : 1, sizeof(*list));
+	size_t n_hv = m->profiles ? m->profiles->n : 0;
+	_cleanup_free_ struct hv_detected *hvs = calloc(n_hv ? n_hv : 1, sizeof(*hvs));
 	struct status_input in = {
 		.version = PACKAGE_VERSION,
 		.config_path = m->config_path,
@@ -111,10 +113,16 @@ static int status_document(struct manager *m, char **ret)
 		.lock_list = list,
 		.n_lock_list = n,
 		.timer = m->observed ? &m->timer : NULL,
+		.profiles = m->profiles,
+		.hvs = hvs,
 	};
 
-	if (!list)
+	if (!list || !hvs)
 		return -ENOMEM;
+	/* Read now, not at the last reconcile: loading vboxdrv wakes no reconcile. */
+	if (m->profiles)
+		hv_detect("", m->profiles, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL,
+			  hvs);
 	manager_refresh_vms(m);
 	for (size_t i = 0; i < n; i++)
 		list[i] = *lock_registry_held(m->locks, i);

@@ -373,6 +373,8 @@ int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct m
 	m->state = STATE_STARTING;
 	m->applied_policy = "";
 	config_init_defaults(&m->cfg);
+	m->profile_dirs[0] = VIRTD_PROFILES_DIR;
+	m->profile_dirs[1] = PROFILES_ETC_DIR;
 	m->config_path = strdup(config_path);
 	if (!m->config_path)
 		return -ENOMEM;
@@ -413,6 +415,7 @@ struct manager *manager_free(struct manager *m)
 	free(m->cpus_model);
 	sd_event_unref(m->event);
 	free(m->config_path);
+	free(m->profiles);
 	free(m);
 	return NULL;
 }
@@ -423,7 +426,24 @@ int manager_load_config(struct manager *m, bool initial, char **ret_errors)
 	struct config c = m->cfg;
 	int r;
 
+	_cleanup_free_ struct hv_profiles *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return -ENOMEM;
 	r = config_load(m->config_path, &c, &diags);
+	if (r >= 0)
+		r = profiles_load(m->profile_dirs, ELEMENTSOF(m->profile_dirs), ps, &diags);
+	/* A forced mode for a profile that does not exist is a typo, not a setting. */
+	for (size_t i = 0; r >= 0 && i < c.n_hv_modes; i++) {
+		size_t k;
+
+		for (k = 0; k < ps->n && strcasecmp(ps->p[k].name, c.hv_modes[i].name) != 0; k++)
+			;
+		if (k == ps->n)
+			config_diag_add(&diags, CONFIG_WARNING, m->config_path, 0, "Mode.%s= in [Hypervisor]: there is no "
+					"profile %s (in %s or %s), ignoring it", c.hv_modes[i].name, c.hv_modes[i].name,
+					m->profile_dirs[0], m->profile_dirs[1]);
+	}
 	for (size_t i = 0; i < diags.n_entries; i++) {
 		if (diags.entries[i].severity == CONFIG_WARNING)
 			log_warning("%s", diags.entries[i].message);
@@ -473,6 +493,8 @@ int manager_load_config(struct manager *m, bool initial, char **ret_errors)
 			 "mode %s, %" PRIu64 " ns", timer_mode_to_string(m->cfg.timer_mode), m->cfg.timer_min_max_delay_ns,
 			 timer_mode_to_string(c.timer_mode), c.timer_min_max_delay_ns);
 	m->cfg = c;
+	free(m->profiles);
+	m->profiles = TAKE_PTR(ps);
 	/* Pushed on every start and reload, so virthw never runs on stale settings. */
 	m->settings_pushed = false;
 	return 0;
