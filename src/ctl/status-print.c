@@ -444,7 +444,7 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
  */
 static void print_hypervisors(struct ctx *c, const json_object *doc)
 {
-	const json_object *hvs = jv_get(doc, "hypervisors");
+	const json_object *hvs = jv_get(doc, "hypervisors"), *errs = jv_get(doc, "profile_errors");
 	bool first = true;
 	size_t n_known;
 
@@ -460,6 +460,13 @@ static void print_hypervisors(struct ctx *c, const json_object *doc)
 	}
 	if (first)
 		kv(c, "Hypervisors", NULL, "none loaded (%zu profile%s)", n_known, n_known == 1 ? "" : "s");
+	/* Always shown: a profile that is not used is a mistake to fix. */
+	for (size_t i = 0; i < jv_len(errs); i++) {
+		const json_object *e = jv_at(errs, i);
+
+		kv_more(c, fmt(c, "profile %s not used: %s", clean(c, str_of(e, "name"), 32),
+			       clean(c, str_of(e, "message"), c->o->full ? 0 : STATUS_CMDLINE_MAX)));
+	}
 }
 
 /* The decided timer's figures: rate, TSC, maximum delay and threshold; pin control and erratum. */

@@ -38,7 +38,10 @@ struct pstate {
 	struct config_diag *diags;
 	size_t n_errors;
 	int error;
+	unsigned key_line[6];		/* where each [Profile] key was first set (profile_keys[]) */
 };
+
+static const char *const profile_keys[] = { "Description", "Modules", "VersionModule", "Devices", "Processes", "Who" };
 
 _printf_(4, 5)
 static void pdiag(struct pstate *st, enum config_severity sev, unsigned line, const char *fmt, ...)
@@ -142,7 +145,12 @@ static void parse_rule(struct pstate *st, const char *value)
 				   (m != HV_MODE_SHARED && m != HV_MODE_EXCLUSIVE) ? "bad mode" :
 				   !*reason ? "no reason given" : "reason too long";
 
-		pdiag(st, CONFIG_ERROR, st->line, "invalid Rule= '%s' in [Mode] (%s): expected %s", q, what, accepted);
+		if (*reason && strlen(reason) > PROFILE_REASON_MAX)
+			pdiag(st, CONFIG_ERROR, st->line, "invalid Rule= '%s' in [Mode] (reason too long): at most %d bytes, "
+			      "shorten it and keep the details in a comment", q, PROFILE_REASON_MAX);
+		else
+			pdiag(st, CONFIG_ERROR, st->line, "invalid Rule= '%s' in [Mode] (%s): expected %s", q, what,
+			      accepted);
 		return;
 	}
 	r.vendor = (enum profile_vendor)v;
@@ -160,7 +168,20 @@ static int phandler(void *userdata, const char *section, const char *name, const
 	text_quote(name, 60, qn, sizeof(qn));
 	text_quote(section, 60, qs, sizeof(qs));
 	if (strcasecmp(section, "Profile") == 0) {
+		/* A list given twice would lose its first half without a word: refuse it. */
+		for (size_t i = 0; i < ELEMENTSOF(profile_keys); i++)
+			if (strcasecmp(name, profile_keys[i]) == 0) {
+				if (st->key_line[i]) {
+					pdiag(st, CONFIG_ERROR, st->line, "%s= in [Profile] is set again (first on line %u): "
+					      "put all its entries on one line", profile_keys[i], st->key_line[i]);
+					return 1;
+				}
+				st->key_line[i] = st->line;
+			}
 		if (strcasecmp(name, "Description") == 0) {
+			if (strlen(value) > PROFILE_ITEM_MAX)
+				pdiag(st, CONFIG_ERROR, st->line, "Description= in [Profile] is longer than %d bytes: shorten it",
+				      PROFILE_ITEM_MAX);
 			snprintf(p->description, sizeof(p->description), "%s", value);
 		} else if (strcasecmp(name, "Modules") == 0) {
 			parse_list(st, "Modules", value, &p->modules);
@@ -181,6 +202,7 @@ static int phandler(void *userdata, const char *section, const char *name, const
 			parse_list(st, "Processes", value, &p->processes);
 		} else if (strcasecmp(name, "Who") == 0) {
 			parse_list(st, "Who", value, &p->who);
+			p->who_line = st->line;
 		} else {
 			pdiag(st, CONFIG_WARNING, st->line, "unknown key '%s' in [Profile], ignoring it (known keys: "
 			      "Description=, Modules=, VersionModule=, Devices=, Processes=, Who=)", qn);
@@ -300,15 +322,158 @@ static int cmp_profile(const void *a, const void *b)
 	return strcmp(((const struct hv_profile *)a)->name, ((const struct hv_profile *)b)->name);
 }
 
+static bool list_has(const struct profile_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Work space of profiles_load(): the profiles so far, each with the directory it came from and whether it is broken. */
+struct ploader {
+	struct hv_profiles ps;
+	size_t dir_of[PROFILES_MAX];
+	bool broken[PROFILES_MAX];
+	struct config_diag *diags;
+};
+
+/* Records NAME as not used, with the first error DIAGS got since entry FIRST (or FALLBACK). */
+static void note_broken(struct ploader *l, const char *name, const struct config_diag *d, size_t first,
+			const char *fallback)
+{
+	struct hv_profile_error *e;
+
+	if (l->ps.n_errors >= PROFILES_MAX)
+		return;
+	e = &l->ps.errors[l->ps.n_errors++];
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	snprintf(e->message, sizeof(e->message), "%s", fallback);
+	for (size_t i = first; d && i < d->n_entries; i++)
+		if (d->entries[i].severity == CONFIG_ERROR) {
+			snprintf(e->message, sizeof(e->message), "%s", d->entries[i].message);
+			break;
+		}
+}
+
+static size_t find_name(const struct ploader *l, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < l->ps.n; k++)
+		if (strcasecmp(l->ps.p[k].name, name) == 0)
+			break;
+	return k;
+}
+
+/* One file of directory D: parsed, then added, replacing or refused. */
+static int load_entry(struct ploader *l, size_t d, const char *dir, const char *path, const char *name,
+		      struct hv_profile *p)
+{
+	struct config_diag local = CONFIG_DIAG_INIT, *diags = l->diags ?: &local;
+	size_t first = diags->n_entries, k = find_name(l, name);
+	char fallback[PROFILE_ERROR_MAX + 1];
+	int r;
+
+	*p = (struct hv_profile) {};
+	if (k < l->ps.n && l->dir_of[k] == d) {
+		/* scandir() gives them in order: the second of two names that differ in case only. */
+		config_diag_add(diags, CONFIG_ERROR, path, 0, "the profile name %s differs only in case from %s/%s.conf's: "
+				"names are compared case-insensitively, rename or remove one of them", name, dir,
+				l->ps.p[k].name);
+		note_broken(l, name, diags, first, "");
+		config_diag_done(&local);
+		return 0;
+	}
+	r = load_one(path, name, p, diags);
+	if (r == -ENOMEM) {
+		config_diag_done(&local);
+		return r;
+	}
+	if (r < 0) {
+		if (k < l->ps.n) {
+			/* Falling back to the file this one was meant to replace would hide the mistake. */
+			config_diag_add(diags, CONFIG_ERROR, path, 0, "not used, and neither is %s, which it replaces: fix "
+					"this file, or remove it to use %s again", l->ps.p[k].file, l->ps.p[k].file);
+			l->broken[k] = true;
+		}
+		snprintf(fallback, sizeof(fallback), "%s: invalid (see the journal)", path);
+		note_broken(l, name, diags, first, fallback);
+		config_diag_done(&local);
+		return 0;
+	}
+	config_diag_done(&local);
+	if (k < l->ps.n) {
+		snprintf(p->replaces, sizeof(p->replaces), "%s", l->ps.p[k].file);
+		l->ps.p[k] = *p;
+		l->dir_of[k] = d;
+		l->broken[k] = false;
+		return 0;
+	}
+	if (k == PROFILES_MAX) {
+		config_diag_add(l->diags, CONFIG_ERROR, path, 0, "more than %d profiles: not used, remove one of them",
+				PROFILES_MAX);
+		snprintf(fallback, sizeof(fallback), "%s: more than %d profiles", path, PROFILES_MAX);
+		note_broken(l, name, NULL, 0, fallback);
+		return 0;
+	}
+	l->ps.p[k] = *p;
+	l->dir_of[k] = d;
+	l->broken[k] = false;
+	l->ps.n++;
+	return 0;
+}
+
+/*
+ * A lock's --who= must name one profile.  A profile whose Who= has another
+ * profile's name is not used; of two whose Who= lists share a name, the later
+ * (by name) is not.
+ */
+static void check_who(struct ploader *l)
+{
+	for (size_t i = 0; i < l->ps.n; i++) {
+		const struct hv_profile *p = &l->ps.p[i];
+
+		for (size_t j = 0; j < l->ps.n && !l->broken[i]; j++) {
+			const struct hv_profile *o = &l->ps.p[j];
+			const char *clash = NULL;
+			size_t first = l->diags ? l->diags->n_entries : 0;
+
+			if (j == i || l->broken[j])
+				continue;
+			for (size_t w = 0; !clash && w < p->who.n; w++)
+				if (strcasecmp(p->who.items[w], o->name) == 0 || (j < i && list_has(&o->who, p->who.items[w])))
+					clash = p->who.items[w];
+			if (!clash)
+				continue;
+			config_diag_add(l->diags, CONFIG_ERROR, p->file, p->who_line, "profile %s is not used: the name '%s' "
+					"in its Who= is %s's too (%s): a lock's --who= must name one profile, remove it from "
+					"one of them", p->name, clash, o->name, o->file);
+			l->broken[i] = true;
+			if (l->diags)
+				note_broken(l, p->name, l->diags, first, "");
+			else {
+				char m[PROFILE_ERROR_MAX + 1];
+
+				snprintf(m, sizeof(m), "%s:%u: the name '%s' in its Who= is %s's too", p->file, p->who_line,
+					 clash, o->name);
+				note_broken(l, p->name, NULL, 0, m);
+			}
+		}
+	}
+}
+
 int profiles_load(const char *const *dirs, size_t n_dirs, struct hv_profiles *out, struct config_diag *diags)
 {
-	_cleanup_free_ struct hv_profiles *ps = calloc(1, sizeof(*ps));
+	_cleanup_free_ struct ploader *l = calloc(1, sizeof(*l));
 	_cleanup_free_ struct hv_profile *p = malloc(sizeof(*p));
+	size_t o = 0;
 	int ret = 0;
 
-	if (!ps || !p)
+	if (!l || !p)
 		return -ENOMEM;
-	for (size_t d = 0; d < n_dirs; d++) {
+	l->diags = diags;
+	for (size_t d = 0; d < n_dirs && ret == 0; d++) {
 		struct dirent **names = NULL;
 		int n = scandir(dirs[d], &names, NULL, alphasort);
 
@@ -317,12 +482,10 @@ int profiles_load(const char *const *dirs, size_t n_dirs, struct hv_profiles *ou
 				config_diag_add(diags, CONFIG_WARNING, dirs[d], 0, "cannot read the directory: %m");
 			continue;
 		}
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n && ret == 0; i++) {
 			const char *fn = names[i]->d_name;
 			size_t len = strlen(fn);
 			_cleanup_free_ char *path = NULL;
-			size_t k;
-			int r;
 
 			if (len <= 5 || strcmp(fn + len - 5, ".conf") != 0 || fn[0] == '.')
 				continue;
@@ -335,24 +498,7 @@ int profiles_load(const char *const *dirs, size_t n_dirs, struct hv_profiles *ou
 				ret = -ENOMEM;
 				break;
 			}
-			*p = (struct hv_profile) {};
-			fn = strndupa(fn, len - 5);
-			r = load_one(path, fn, p, diags);
-			if (r < 0) {
-				ret = ret ?: r;
-				continue;
-			}
-			for (k = 0; k < ps->n; k++)
-				if (strcmp(ps->p[k].name, p->name) == 0)
-					break;
-			if (k == PROFILES_MAX) {
-				config_diag_add(diags, CONFIG_ERROR, path, 0, "more than %d profiles", PROFILES_MAX);
-				ret = ret ?: -E2BIG;
-				continue;
-			}
-			ps->p[k] = *p;
-			if (k == ps->n)
-				ps->n++;
+			ret = load_entry(l, d, dirs[d], path, strndupa(fn, len - 5), p);
 		}
 		for (int i = 0; i < n; i++)
 			free(names[i]);
@@ -360,17 +506,21 @@ int profiles_load(const char *const *dirs, size_t n_dirs, struct hv_profiles *ou
 	}
 	if (ret < 0)
 		return ret;
-	qsort(ps->p, ps->n, sizeof(ps->p[0]), cmp_profile);
-	*out = *ps;
+	/* A broken override takes the file it replaces with it. */
+	for (size_t i = 0; i < l->ps.n; i++)
+		if (!l->broken[i])
+			l->ps.p[o++] = l->ps.p[i];
+	l->ps.n = o;
+	memset(l->broken, 0, sizeof(l->broken));
+	qsort(l->ps.p, l->ps.n, sizeof(l->ps.p[0]), cmp_profile);
+	check_who(l);
+	o = 0;
+	for (size_t i = 0; i < l->ps.n; i++)
+		if (!l->broken[i])
+			l->ps.p[o++] = l->ps.p[i];
+	l->ps.n = o;
+	*out = l->ps;
 	return 0;
-}
-
-static bool list_has(const struct profile_list *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcasecmp(l->items[i], s) == 0)
-			return true;
-	return false;
 }
 
 const struct hv_profile *profiles_match_who(const struct hv_profiles *ps, const char *who)
@@ -424,7 +574,7 @@ void profile_choose_mode(const struct hv_profile *p, enum profile_vendor vendor,
 {
 	if (override == HV_MODE_SHARED || override == HV_MODE_EXCLUSIVE) {
 		ret->mode = override;
-		snprintf(ret->reason, sizeof(ret->reason), "forced by Mode.%s= in [Hypervisor]", p->name);
+		snprintf(ret->reason, sizeof(ret->reason), "forced by Mode.%s= in [Hypervisor] of virtd.conf", p->name);
 		return;
 	}
 	for (size_t i = 0; i < p->n_rules; i++)

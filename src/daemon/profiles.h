@@ -62,12 +62,23 @@ struct hv_profile {
 	struct profile_list who;		/* lock --who= names that are this hypervisor's ("*": any unmatched) */
 	struct profile_rule rules[PROFILE_RULES_MAX];
 	size_t n_rules;
+	unsigned who_line;			/* Who='s line, for messages; 0 none */
+	char replaces[256];			/* the earlier directory's file of this name it replaces; "" none */
+};
+
+/* A profile file that was not used, and why: its first error ("FILE:LINE: text"). */
+#define PROFILE_ERROR_MAX 511
+struct hv_profile_error {
+	char name[PROFILE_NAME_MAX + 1];
+	char message[PROFILE_ERROR_MAX + 1];
 };
 
 /* Plain values, installed with a struct copy like struct config. */
 struct hv_profiles {
 	struct hv_profile p[PROFILES_MAX];
 	size_t n;
+	struct hv_profile_error errors[PROFILES_MAX];
+	size_t n_errors;			/* errors beyond PROFILES_MAX are in the diagnostics only */
 };
 
 /* Parses TEXT as the profile NAME read from FILENAME; diagnostics as config_parse_string(). 0, -EINVAL, -ENOMEM. */
@@ -76,8 +87,13 @@ int profile_parse_string(const char *text, const char *name, const char *filenam
 
 /*
  * Reads every NAME.conf of DIRS[0 .. n - 1] in order; a later directory's
- * file replaces an earlier one of the same name (/etc over the package's).
- * Missing directories are skipped.  On any error *out is left untouched.
+ * file replaces an earlier one of the same name, compared case-insensitively
+ * (/etc over the package's).  Missing directories are skipped.  A file with
+ * errors is not used and neither is the earlier file it would replace (the
+ * administrator's intent is unknown): it is listed in out->errors with its
+ * first error, every error is in DIAGS, and the other profiles load.  So is
+ * a profile whose Who= claims a name another profile already has.  Returns 0
+ * (errors or not), -ENOMEM; *out is untouched on -ENOMEM.
  */
 int profiles_load(const char *const *dirs, size_t n_dirs, struct hv_profiles *out, struct config_diag *diags);
 

@@ -169,6 +169,21 @@ static json_object *hypervisors_json(const struct status_input *in)
 	return a;
 }
 
+/* The profile files that are not used, each with its first error. */
+static json_object *profile_errors_json(const struct status_input *in)
+{
+	json_object *a = jv_array();
+
+	for (size_t i = 0; in->profiles && i < in->profiles->n_errors; i++) {
+		json_object *o = jv_object();
+
+		jv_set(o, "name", jv_text(in->profiles->errors[i].name));
+		jv_set(o, "message", jv_text(in->profiles->errors[i].message));
+		jv_append(a, o);
+	}
+	return a;
+}
+
 static json_object *verify_json(const struct policy_check *v)
 {
 	json_object *o;
@@ -218,6 +233,7 @@ int status_json(const struct status_input *in, char **ret)
 	jv_set(doc, "timer", timer_json(in->timer, in->cfg));
 	add_locks(doc, in);
 	jv_set(doc, "hypervisors", hypervisors_json(in));
+	jv_set(doc, "profile_errors", profile_errors_json(in));
 	return jv_to_text(doc, ret);
 }
 
