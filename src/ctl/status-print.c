@@ -424,9 +424,11 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 	for (size_t i = 0; i < jv_len(holders); i++) {
 		const json_object *l = jv_at(holders, i);
 		uint64_t pid;
+		bool shared = false;
 
-		line = fmt(c, "%s%s %s (pid %s)", line, i == 0 ? ", held by" : ",", clean(c, str_of(l, "who"), 64),
-			   u64_of(l, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?");
+		(void)bool_of(l, "shared", &shared);
+		line = fmt(c, "%s%s %s (pid %s%s)", line, i == 0 ? ", held by" : ",", clean(c, str_of(l, "who"), 64),
+			   u64_of(l, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?", shared ? ", shared" : "");
 	}
 	if (*first)
 		kv(c, "Hypervisors", NULL, "%s", line);

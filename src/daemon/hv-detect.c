@@ -76,3 +76,16 @@ void hv_detect(const char *root, const struct hv_profiles *ps, const struct conf
 		profile_choose_mode(p, vendor, known, major, minor, config_hv_mode(cfg, p->name), &d->mode);
 	}
 }
+
+void hv_mode_of(const struct hv_profile *p, const struct config *cfg, enum profile_vendor vendor, const char *release,
+		struct hv_mode_choice *ret)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	bool known;
+
+	if (!release && uname(&u) == 0)
+		release = u.release;
+	known = kernel_release_parse(release, &major, &minor) == 0;
+	profile_choose_mode(p, vendor, known, major, minor, config_hv_mode(cfg, p->name), ret);
+}

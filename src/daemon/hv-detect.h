@@ -26,3 +26,7 @@ enum profile_vendor vendor_from_module(const char *vendor_module);
  */
 void hv_detect(const char *root, const struct hv_profiles *ps, const struct config *cfg, enum profile_vendor vendor,
 	       const char *release, struct hv_detected *out);
+
+/* The mode of P alone on this host: CFG's override, VENDOR, the kernel RELEASE (NULL: uname()'s). */
+void hv_mode_of(const struct hv_profile *p, const struct config *cfg, enum profile_vendor vendor, const char *release,
+		struct hv_mode_choice *ret);

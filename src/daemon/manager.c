@@ -284,7 +284,8 @@ static int connect_hw(struct manager *m, bool load)
 static void on_lock_released(const struct lock_info *l, void *userdata)
 {
 	struct manager *m = userdata;
-	size_t left = lock_registry_n_held(m->locks);
+	/* Exclusive holders: shared ones keep nothing blocked. */
+	size_t left = lock_registry_holders(m->locks).n_held;
 	char why[160];
 
 	snprintf(why, sizeof(why), "foreign lock released by %s (pid %d)", l->who, (int)l->pid);
@@ -1137,7 +1138,7 @@ static unsigned process_lock_requests(struct manager *m)
 					  "cannot check that VMX/SVM is off on every CPU: %s",
 					  m->kobs.hw_error[0] ? m->kobs.hw_error : "no per-CPU state from virthw");
 		} else if (m->acts.lock_grantable && !m->actions_failed[0] &&
-			   (lock_registry_n_held(m->locks) > 0 || off)) {
+			   (lock_registry_holders(m->locks).n_held > 0 || off)) {
 			/* KVM is unloaded and blocked, and virthw read every CPU off (or a holder already has them). */
 			if (lock_request_grant(req, &granted) < 0)
 				log_warning("Foreign lock for %s (pid %d) refused: virtd could not create it", info.who,

@@ -112,6 +112,7 @@ static void add_locks(json_object *doc, const struct status_input *in)
 		jv_set(o, "pid", jv_i64(l->pid));
 		jv_set(o, "uid", jv_u64(l->uid));
 		jv_set(o, "since_usec", jv_u64(l->since_usec));
+		jv_set(o, "shared", jv_bool(in->lock_shared && in->lock_shared[i]));
 		jv_append(a, o);
 	}
 	jv_set(doc, "locks", a);
@@ -161,6 +162,7 @@ static json_object *hypervisors_json(const struct status_input *in)
 			jv_set(h, "id", jv_u64(l->id));
 			jv_set(h, "who", jv_text(l->who));
 			jv_set(h, "pid", jv_i64(l->pid));
+			jv_set(h, "shared", jv_bool(in->lock_shared && in->lock_shared[j]));
 			jv_append(holders, h);
 		}
 		jv_set(o, "holders", holders);

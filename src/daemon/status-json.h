@@ -24,6 +24,7 @@ struct status_input {
 	const struct lock_holders *locks;	/* may be NULL */
 	const struct lock_info *lock_list;	/* the holders, n_lock_list of them */
 	size_t n_lock_list;
+	const bool *lock_shared;		/* per holder: granted in shared mode; NULL: none is */
 	const struct policy_check *verify;	/* NULL when not verified */
 	const char *actions_failed;		/* NULL or the last failed action's message */
 	const struct timer_status *timer;	/* NULL: "timer": null */

@@ -1,4 +1,4 @@
-# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared; a broken profile file is named in the log and status while the rest works.
+# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared, whose lock is granted at once with KVM kept (never refuses it); a broken profile file is named in the log and status while the rest works.
 
 PROFILES=/etc/virtd/profiles
 FHV_PROFILE=$PROFILES/fhv-test.conf
@@ -97,6 +97,58 @@ case "$(st "hypervisors.$HV_I.mode_reason")" in
 esac
 ctl_status
 ctl_has human-forced "$_title: loaded (foreignhv), mode shared (forced)"
+
+# Shared mode: granted at once, KVM kept (the policy holds, /dev/kvm there,
+# a KVM VM runs meanwhile), the holder recorded as shared.
+_t0=$(now_ms)
+lock_start "$LIB_TMP/shared.out" --who=fhv-test -- cat
+if lock_wait_taken "$LIB_TMP/shared.out" 30; then
+	pass shared-taken "$(($(now_ms) - _t0)) ms"
+	status
+	expect shared-state "holds boot true" "$(st state) $(st applied_policy) $(st kvm.dev_kvm)" "state, policy, /dev/kvm"
+	expect shared-lock true "$(st locks.0.shared)" "locks.0.shared"
+	expect shared-holder "fhv-test true" "$(st "hypervisors.$HV_I.holders.0.who") $(st "hypervisors.$HV_I.holders.0.shared")" \
+		"the profile's holder"
+	check shared-vendor-loaded test -e "/sys/module/$KVM_VENDOR_MOD"
+	if check shared-vm vm_start; then
+		expect_virt shared-vm-on on
+		check shared-vm-stop vm_stop
+	fi
+	ctl_status
+	ctl_has human-shared "held by fhv-test (pid $LOCK_PID, shared)"
+	check shared-logged grep -q "granted to fhv-test (pid $LOCK_PID) in shared mode, KVM kept: profile fhv-test" "$VIRTD_LOG"
+	kill -TERM "$LOCK_PID" 2>/dev/null
+	fhv_reap "$LOCK_PID"
+	if wait_for 30 nr_locks_is 0; then
+		pass shared-released "exit $FHV_RC"
+	else
+		fail shared-released "$(nr_locks) holders after virtctl lock ended ($FHV_RC): $(virtd_log_tail 3)"
+	fi
+	expect shared-after "holds boot" "$(st state) $(st applied_policy)" "state and policy after the shared lock"
+else
+	fail shared-taken "not taken in 30 s: $(tr '\n' ';' <"$LIB_TMP/shared.out"); virtd: $(virtd_log_tail 3)"
+fi
+
+# Under never a shared-mode hypervisor cannot have KVM: refused, saying what to change.
+virtd_conf never "[Hypervisor]" "Mode.fhv-test=shared"
+reload_ok reload-never
+if wait_for 60 st_is applied_policy never; then
+	virtctl lock --who=fhv-test -- true >"$LIB_TMP/never.out" 2>&1
+	_rc=$?
+	if [ "$_rc" -ne 0 ] && grep -q "fhv-test runs inside KVM (shared mode), and policy never keeps KVM unloaded" "$LIB_TMP/never.out" &&
+		grep -q "Mode.fhv-test=exclusive" "$LIB_TMP/never.out"; then
+		pass never-refused "exit $_rc: $(head -n 1 "$LIB_TMP/never.out")"
+	else
+		fail never-refused "exit $_rc: $(tr '\n' ';' <"$LIB_TMP/never.out")"
+	fi
+	expect never-no-holder 0 "$(nr_locks)" "holders after the refusal"
+else
+	fail never-applied "policy never not applied: $(st reason)"
+fi
+virtd_conf boot "[Hypervisor]" "Mode.fhv-test=shared"
+reload_ok reload-boot-again
+wait_for 60 st_is applied_policy boot
+virtd_wait_state boot-again holds
 
 # A broken profile: the reload still succeeds, the file and line are in the
 # log and in status, and the good profile keeps its settings.
