@@ -15,10 +15,12 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-bus.h>
 
 #include "bus-manager.h"
+#include "hv-detect.h"
 #include "log.h"
 #include "manager-probe.h"
 #include "manager.h"
@@ -107,6 +109,9 @@ static int status_document(struct manager *m, char **ret)
 	const struct lock_holders holders = lock_registry_holders(m->locks);
 	size_t n = lock_registry_n_held(m->locks);
 	_cleanup_free_ struct lock_info *list = calloc(n ? n : 1, sizeof(*list));
+	_cleanup_free_ bool *shared = calloc(n ? n : 1, sizeof(*shared));
+	size_t n_hv = m->profiles ? m->profiles->n : 0;
+	_cleanup_free_ struct hv_detected *hvs = calloc(n_hv ? n_hv : 1, sizeof(*hvs));
 	struct status_input in = {
 		.version = PACKAGE_VERSION,
 		.config_path = m->config_path,
@@ -121,14 +126,23 @@ static int status_document(struct manager *m, char **ret)
 		.locks = &holders,
 		.lock_list = list,
 		.n_lock_list = n,
+		.lock_shared = shared,
 		.timer = m->observed ? &m->timer : NULL,
+		.profiles = m->profiles,
+		.hvs = hvs,
 	};
 
-	if (!list)
+	if (!list || !hvs || !shared)
 		return -ENOMEM;
+	/* Read now, not at the last reconcile: loading vboxdrv wakes no reconcile. */
+	if (m->profiles)
+		hv_detect("", m->profiles, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL,
+			  hvs);
 	manager_refresh_vms(m);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		list[i] = *lock_registry_held(m->locks, i);
+		shared[i] = lock_registry_held_shared(m->locks, i);
+	}
 	return status_json(&in, ret);
 }
 
@@ -185,11 +199,38 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* A lock in shared mode: granted at once, KVM left as it is; the reconcile records the holder. */
+static int grant_shared(struct manager *m, sd_bus_message *msg, struct lock_info *info, const struct hv_profile *prof,
+			const struct hv_mode_choice *ch)
+{
+	_cleanup_close_ int fd = -1;
+	struct timespec ts;
+	char what[200];
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	info->since_usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	r = lock_registry_grant_mode(m->locks, info, true, &fd);
+	if (r < 0)
+		return sd_bus_reply_method_errorf(msg, bus_error_name(VIRTD_ERROR_CANNOT_HOLD),
+						  "virtd could not create the lock: %s", strerror(-r));
+	log_info("Foreign lock %" PRIu32 " granted to %s (pid %d) in shared mode, KVM kept: profile %s, %s", info->id,
+		 info->who, (int)info->pid, prof->name, ch->reason);
+	r = sd_bus_reply_method_return(msg, "h", fd);
+	if (r < 0)
+		log_warning_errno(r, "Failed to hand lock %" PRIu32 " to %s (pid %d); its FIFO hangs up and it is dropped: %m",
+				  info->id, info->who, (int)info->pid);
+	snprintf(what, sizeof(what), "shared foreign lock granted to %s (pid %d)", info->who, (int)info->pid);
+	manager_reconcile(m, what);
+	return 1;
+}
+
 static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	bus_manager *b = userdata;
 	struct manager *m = b->m;
+	const struct hv_profile *prof;
 	struct lock_request *req;
 	struct lock_info info = {};
 	const char *who, *why;
@@ -231,6 +272,24 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	} else
 		what[0] = '\0';
 	log_info("Foreign lock requested by %s (pid %d)%s%s%s", who, (int)pid, what, why[0] ? ": " : "", why);
+
+	/* A hypervisor that runs inside KVM's VMX root (its profile's mode) needs KVM kept, not gone. */
+	prof = m->profiles ? profiles_match_who(m->profiles, who) : NULL;
+	if (prof) {
+		char reason[400];
+		struct hv_mode_choice ch;
+
+		hv_mode_of(prof, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL, &ch);
+		switch (policy_lock_grant(&m->cfg, prof->name, ch.mode, reason, sizeof(reason))) {
+		case LOCK_GRANT_REFUSED:
+			log_info("Foreign lock for %s (pid %d) refused: %s", who, (int)pid, reason);
+			return sd_bus_error_setf(error, bus_error_name(VIRTD_ERROR_CANNOT_HOLD), "%s", reason);
+		case LOCK_GRANT_SHARED:
+			return grant_shared(m, msg, &info, prof, &ch);
+		case LOCK_GRANT_EXCLUSIVE:
+			break;
+		}
+	}
 
 	if (!(flags & LOCK_FLAG_WAIT)) {
 		char vms[400];
