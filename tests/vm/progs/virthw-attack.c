@@ -53,6 +53,7 @@ static uint16_t family_id;
 static uint32_t nr_cpus = 1;
 static long probe_budget = 20;
 static uint32_t seq = 1;
+static bool privileged = true;
 
 /* xorshift64*: small, seedable, the same sequence on every build. */
 static uint64_t rnd(void)
@@ -434,7 +435,8 @@ static void probe_budget_apply(struct msg *m)
 	size_t off = NLMSG_HDRLEN + GENL_HDRLEN;
 	bool names_cpu = false;
 
-	if (m->len < off || g->cmd != VIRTHW_CMD_PROBE)
+	/* Unprivileged, no probe can run: the budget is root's. */
+	if (!privileged || m->len < off || g->cmd != VIRTHW_CMD_PROBE)
 		return;
 	while (off + NLA_HDRLEN <= m->len) {
 		struct nlattr *a = (struct nlattr *)(m->buf + off);
@@ -478,7 +480,6 @@ static void probe_budget_apply(struct msg *m)
 
 /* --- one exchange ------------------------------------------------------------------ */
 
-static bool privileged = true;
 static long unexpected;
 
 static void count_errno(int e, const char *what)
