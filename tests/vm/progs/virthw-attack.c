@@ -44,6 +44,7 @@ struct stats {
 	long dumps;		/* dumps that ran to NLMSG_DONE */
 	long interrupted;	/* dumps left half way, on a socket then closed */
 	long probes;		/* PROBE requests let name a possible CPU */
+	long probes_ran;	/* PROBE replies: the run path ran */
 	long generated, mutated;
 };
 
@@ -566,7 +567,11 @@ static int drain(int fd, uint32_t s, bool dump)
 					st.dumps++;
 			} else if (h->nlmsg_type == family_id) {
 				got = true;
+				const struct genlmsghdr *g = NLMSG_DATA(h);
+
 				st.data++;
+				if (h->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN) && g->cmd == VIRTHW_CMD_PROBE)
+					st.probes_ran++;
 				if (!privileged) {
 					unexpected++;
 					printf("attack: unprivileged request got a virthw reply\n");
@@ -846,8 +851,9 @@ int main(int argc, char *argv[])
 	close(fd);
 
 	printf("attack: sent=%ld send_failed=%ld generated=%ld mutated=%ld interrupted_dumps=%ld probes=%ld "
-	       "duration_ms=%lld\n",
-	       st.sent, st.send_failed, st.generated, st.mutated, st.interrupted, st.probes, (t1 - t0) / 1000);
+	       "probes_ran=%ld duration_ms=%lld\n",
+	       st.sent, st.send_failed, st.generated, st.mutated, st.interrupted, st.probes, st.probes_ran,
+	       (t1 - t0) / 1000);
 	printf("attack: replies ok=%ld silent=%ld data=%ld dumps_done=%ld", st.acked, st.silent, st.data, st.dumps);
 	for (int e = 1; e < N_ERRNO; e++)
 		if (st.err[e])
