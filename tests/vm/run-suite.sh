@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 # All scenarios in one boot per kernel: a boot costs ~10 s, a scenario a few.
-SCENARIOS=vm-lifecycle,virt-at-load,hotplug,load-unload,badreq,probe-svm
+SCENARIOS=vm-lifecycle,virt-at-load,hotplug,load-unload,badreq,probe-svm,netlink-attack
 DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-reload,daemon-status,daemon-crash,daemon-timer,daemon-probe,daemon-metrics,daemon-hypervisors,fault-matrix
 SYSTEMD_SCENARIOS=systemd-admin,systemd-metrics
 # The foreign-hypervisor lock (daemon image, with foreignhv.ko and foreign-hv).
