@@ -295,7 +295,7 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 		char vms[400];
 
 		/* Refused at once, before anything is unloaded for nothing. */
-		if (manager_vms_running(vms, sizeof(vms))) {
+		if (manager_vms_running(m, vms, sizeof(vms))) {
 			log_info("Foreign lock for %s (pid %d) refused: %s", who, (int)pid, vms);
 			return sd_bus_error_setf(error, bus_error_name(VIRTD_ERROR_VMS_RUNNING), "%s", vms);
 		}

@@ -89,3 +89,15 @@ void hv_mode_of(const struct hv_profile *p, const struct config *cfg, enum profi
 	known = kernel_release_parse(release, &major, &minor) == 0;
 	profile_choose_mode(p, vendor, known, major, minor, config_hv_mode(cfg, p->name), ret);
 }
+
+void hv_vm_match_fill(const struct hv_profiles *ps, const struct config *cfg, enum profile_vendor vendor,
+		      const char *release, struct hv_vm_match *out)
+{
+	*out = (struct hv_vm_match) { .profiles = ps };
+	for (size_t i = 0; ps && i < ps->n && i < PROFILES_MAX; i++) {
+		struct hv_mode_choice ch;
+
+		hv_mode_of(&ps->p[i], cfg, vendor, release, &ch);
+		out->shared[i] = ch.mode == HV_MODE_SHARED;
+	}
+}

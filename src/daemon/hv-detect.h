@@ -30,3 +30,8 @@ void hv_detect(const char *root, const struct hv_profiles *ps, const struct conf
 /* The mode of P alone on this host: CFG's override, VENDOR, the kernel RELEASE (NULL: uname()'s). */
 void hv_mode_of(const struct hv_profile *p, const struct config *cfg, enum profile_vendor vendor, const char *release,
 		struct hv_mode_choice *ret);
+
+struct hv_vm_match;
+/* Which of PS's profiles get the shared mode here (CFG's overrides, VENDOR, RELEASE as hv_mode_of()): OUT. */
+void hv_vm_match_fill(const struct hv_profiles *ps, const struct config *cfg, enum profile_vendor vendor,
+		      const char *release, struct hv_vm_match *out);

@@ -417,7 +417,7 @@ int manager_probe_start(struct manager *m, manager_probe **slot, uint32_t cpu, u
 			      VIRTHW_PROBE_MAX_ITERATIONS, VIRTHW_PROBE_DEFAULT_ITERATIONS);
 
 	/* As AcquireForeign without waiting: refused at once, before anything is unloaded for nothing. */
-	if (manager_vms_running(vms, sizeof(vms))) {
+	if (manager_vms_running(m, vms, sizeof(vms))) {
 		log_info("Probe for pid %d refused: %s", (int)caller, vms);
 		return refuse(fail, VIRTD_ERROR_VMS_RUNNING, "%s", vms);
 	}

@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "hv-detect.h"
 #include "manager.h"
 
 /*
@@ -80,6 +81,13 @@ static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
+/* The profiles whose VMs are a hypervisor's, not KVM's (their shared mode on this host). */
+static void vm_match(struct manager *m, struct hv_vm_match *ret)
+{
+	hv_vm_match_fill(m->profiles, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL,
+			 ret);
+}
+
 /*
  * Whether a VM's uevent can change nothing but the VM count: the policy
  * holds, its verdict and actions stay the same with KVM's new count, and no
@@ -95,10 +103,22 @@ static bool vm_event_only_counts(struct manager *m, const struct kvm_uevent *u, 
 	struct actions acts;
 	struct observed obs;
 
+	struct hv_vm_match hm;
+	char name[64];
+
 	/* Anything else in flight (a queued reconcile, a failure, settling, a waiting lock): the full path. */
 	if (!u || !u->has_count || !m->observed || m->why[0] || m->actions_failed[0] || m->retries > 0 ||
 	    holders.n_waiting > 0 || strcmp(m->state, STATE_HOLDS) != 0 || m->acts.verdict != POLICY_HOLDS ||
 	    u->count < pinned)
+		return false;
+	/*
+	 * KVM's COUNT includes the VMs a shared-mode hypervisor makes inside
+	 * KVM, which are not KVM VMs to virtd: while one is known, or when the
+	 * uevent's creator is such a hypervisor's process, only the /proc scan
+	 * can tell the two apart.
+	 */
+	vm_match(m, &hm);
+	if (m->kobs.n_hv_vms > 0 || (u->pid > 0 && vm_holder_hypervisor("", u->pid, &hm, name, sizeof(name)) >= 0))
 		return false;
 	obs = m->kobs.obs;
 	obs.n_vms = u->count - pinned;	/* KVM counts virtd's pinned VM too */
@@ -681,13 +701,19 @@ void manager_refresh_vms(struct manager *m)
 	size_t n = 0;
 	unsigned total;
 
-	if (!m->vms_stale || scan_vms("", getpid(), &v, &n, &total) < 0)
+	struct hv_vm_match hm;
+	size_t np = 0;
+
+	vm_match(m, &hm);
+	if (!m->vms_stale || scan_vms("", getpid(), &hm, &v, &n, &total) < 0)
 		return;
 	vm_owners_free(m->kobs.vms, m->kobs.n_vm_owners);
 	m->kobs.vms = v;
 	m->kobs.n_vm_owners = n;
-	for (size_t i = 0; i < POLICY_MAX_PIDS; i++)
-		m->kobs.obs.vm_pids[i] = i < n ? v[i].pid : 0;
+	memset(m->kobs.obs.vm_pids, 0, sizeof(m->kobs.obs.vm_pids));
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].hv[0] && np < POLICY_MAX_PIDS)
+			m->kobs.obs.vm_pids[np++] = v[i].pid;
 	m->vms_stale = false;
 }
 
@@ -697,9 +723,12 @@ void manager_describe_vms(struct manager *m, char *buf, size_t size)
 	vm_owners_describe(m->kobs.obs.n_vms, m->kobs.vms, m->kobs.n_vm_owners, buf, size);
 }
 
-bool manager_vms_running(char *buf, size_t size)
+bool manager_vms_running(struct manager *m, char *buf, size_t size)
 {
-	return vms_running("", getpid(), buf, size);
+	struct hv_vm_match hm;
+
+	vm_match(m, &hm);
+	return vms_running("", getpid(), &hm, buf, size);
 }
 
 /* Every online CPU reads off: what the first holder is promised. */
@@ -846,6 +875,8 @@ static int pass_observe(struct manager *m, struct pass *p, bool reuse_last)
 		.hw_error = m->hw_error,
 		.self = getpid(),
 		.pinned_vm = kvm_backend_has_pinned_vm(m->backend),
+		.profiles = m->profiles,
+		.cfg = &m->cfg,
 	};
 	uint64_t t;
 	int r;

@@ -146,8 +146,11 @@ void manager_refresh_vms(struct manager *m);
 
 /* "2 KVM VMs running: pid 812 (qemu-system-x86_64 ...), pid 840 (...)" from the last observation. */
 void manager_describe_vms(struct manager *m, char *buf, size_t size);
-/* Whether KVM VMs run now, virtd's own not counted (a fresh scan): if so, true and their description in BUF. */
-bool manager_vms_running(char *buf, size_t size);
+/*
+ * Whether VMs run now, KVM's (virtd's own not counted) or a shared-mode
+ * hypervisor's inside KVM (a fresh scan): if so, true and their description in BUF.
+ */
+bool manager_vms_running(struct manager *m, char *buf, size_t size);
 
 /*
  * Re-reads the per-CPU state before a GetStatus answer: an out-of-tree

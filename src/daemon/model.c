@@ -49,7 +49,8 @@ const char *model_cpu_owner(const struct observed *obs, const struct lock_holder
 		return "none";
 	if (obs->tdx_active)
 		return "tdx";
-	if (present(obs->vendor) && (eval_on(obs) || obs->n_vms > 0))
+	/* KVM turns it on for a shared-mode hypervisor's VMs too. */
+	if (present(obs->vendor) && (eval_on(obs) || obs->n_vms > 0 || obs->n_hv_vms > 0))
 		return "kvm";
 	/* Only virtd's own VM keeps it on. */
 	if (present(obs->vendor) && obs->pinned_vm)

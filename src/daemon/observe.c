@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dropin.h"
+#include "hv-detect.h"
 #include "macro.h"
 #include "observe.h"
 
@@ -89,29 +90,165 @@ void vm_owners_free(struct vm_owner *v, size_t n)
 
 void vm_owners_describe(unsigned n_vms, const struct vm_owner *v, size_t n, char *buf, size_t size)
 {
-	size_t o = (size_t)snprintf(buf, size, "%u KVM VM%s running", n_vms, n_vms == 1 ? "" : "s");
+	size_t o = 0, shown = 0;
+	const char *hv = NULL;
 
+	if (n_vms > 0 || n == 0)
+		o = (size_t)snprintf(buf, size, "%u KVM VM%s running", n_vms, n_vms == 1 ? "" : "s");
+	else if (size > 0)
+		buf[0] = '\0';
 	for (size_t i = 0; i < n && o < size; i++) {
 		const char *what = v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm;
 
-		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", i ? "," : ":", (int)v[i].pid, what,
+		if (v[i].hv[0])
+			continue;
+		o += (size_t)snprintf(buf + o, size - o, "%s pid %d (%.60s%s)", shown++ ? "," : ":", (int)v[i].pid, what,
 				      strlen(what) > 60 ? "..." : "");
+	}
+	/* The hypervisors' VMs, grouped by profile in the order they come. */
+	for (size_t i = 0; i < n && o < size; i++) {
+		if (!v[i].hv[0] || (hv && strcmp(hv, v[i].hv) == 0))
+			continue;
+		hv = v[i].hv;
+		o += (size_t)snprintf(buf + o, size - o, "%s%s VMs run inside KVM", o ? "; " : "", hv);
+		shown = 0;
+		for (size_t j = i; j < n && o < size; j++)
+			if (strcmp(v[j].hv, hv) == 0)
+				o += (size_t)snprintf(buf + o, size - o, "%s %.60s (pid %d)", shown++ ? "," : ":",
+						      v[j].name, (int)v[j].pid);
 	}
 }
 
-bool vms_running(const char *root, pid_t self, char *buf, size_t size)
+bool vms_running(const char *root, pid_t self, const struct hv_vm_match *hm, char *buf, size_t size)
 {
 	struct vm_owner *v = NULL;
 	size_t n = 0;
 	unsigned total = 0;
 	bool running = false;
 
-	if (scan_vms(root, self, &v, &n, &total) >= 0 && total > 0) {
+	if (scan_vms(root, self, hm, &v, &n, &total) >= 0 && n > 0) {
 		vm_owners_describe(total, v, n, buf, size);
 		running = true;
 	}
 	vm_owners_free(v, n);
 	return running;
+}
+
+/* Whether NAME, a comm (cut to 15 characters by the kernel) or a base name, is one of L's. */
+static bool process_name_in(const struct profile_list *l, const char *name, bool is_comm)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *it = l->items[i];
+
+		if (is_comm ? strlen(name) == strnlen(it, 15) && strncmp(name, it, 15) == 0 : strcmp(name, it) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether ROOT/proc/PID/fd has a link to one of L's paths. */
+static bool holds_device(const char *root, pid_t pid, const struct profile_list *l)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/fd", root, (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		char target[PROFILE_ITEM_MAX + 2];
+		ssize_t k;
+
+		if (de->d_name[0] == '.')
+			continue;
+		k = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (k < 0)
+			continue;
+		target[k] = '\0';
+		for (size_t i = 0; i < l->n; i++)
+			if (strcmp(target, l->items[i]) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The argument after --comment, else after --startvm ("--opt VALUE" or "--opt=VALUE") of BUF's LEN bytes. */
+static bool vm_name_from_cmdline(const char *buf, size_t len, char *name, size_t size)
+{
+	static const char *const opts[] = { "--comment", "--startvm" };
+
+	for (size_t k = 0; k < ELEMENTSOF(opts); k++) {
+		size_t ol = strlen(opts[k]);
+
+		for (size_t i = 0; i < len; i += strnlen(buf + i, len - i) + 1) {
+			const char *a = buf + i, *val = NULL;
+			size_t al = strnlen(a, len - i);
+
+			if (al == ol && strncmp(a, opts[k], ol) == 0 && i + al + 1 < len)
+				val = a + al + 1;
+			else if (al > ol && strncmp(a, opts[k], ol) == 0 && a[ol] == '=')
+				val = a + ol + 1;
+			if (!val || !*val)
+				continue;
+			{
+				size_t vl = strnlen(val, len - (size_t)(val - buf));
+				_cleanup_free_ char *c = cmdline_from_buf(val, vl);
+
+				if (!c)
+					return false;
+				snprintf(name, size, "%s", c);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int vm_holder_hypervisor(const char *root, pid_t pid, const struct hv_vm_match *hm, char *name, size_t size)
+{
+	char path[PATH_MAX], comm[64] = "", exe[PATH_MAX];
+	const char *base = NULL;
+	ssize_t l;
+
+	if (!hm || !hm->profiles)
+		return -1;
+	snprintf(path, sizeof(path), "%s/proc/%d/comm", root, (int)pid);
+	if (read_small_file(path, comm, sizeof(comm), NULL) < 0)
+		comm[0] = '\0';
+	snprintf(path, sizeof(path), "%s/proc/%d/exe", root, (int)pid);
+	l = readlink(path, exe, sizeof(exe) - 1);
+	if (l > 0) {
+		exe[l] = '\0';
+		/* A replaced binary reads "PATH (deleted)": still its name. */
+		if (l > 10 && strcmp(exe + l - 10, " (deleted)") == 0)
+			exe[l - 10] = '\0';
+		base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	}
+	for (size_t i = 0; i < hm->profiles->n && i < PROFILES_MAX; i++) {
+		const struct hv_profile *p = &hm->profiles->p[i];
+		char buf[4096];
+		size_t len = 0;
+
+		if (!hm->shared[i])
+			continue;
+		if (!(comm[0] && process_name_in(&p->processes, comm, true)) &&
+		    !(base && *base && process_name_in(&p->processes, base, false)))
+			continue;
+		if (!holds_device(root, pid, &p->devices))
+			continue;
+		snprintf(path, sizeof(path), "%s/proc/%d/cmdline", root, (int)pid);
+		if (read_small_file(path, buf, sizeof(buf), &len) < 0)
+			len = 0;
+		if (!vm_name_from_cmdline(buf, len, name, size)) {
+			_cleanup_free_ char *c = cmdline_from_buf(comm, strlen(comm));
+
+			snprintf(name, size, "%s", c ? c : "?");
+		}
+		return (int)i;
+	}
+	return -1;
 }
 
 static unsigned count_vm_fds(const char *root, const char *pid)
@@ -167,7 +304,8 @@ static int cmp_owner(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-int scan_vms(const char *root, pid_t self, struct vm_owner **ret, size_t *ret_n, unsigned *ret_total)
+int scan_vms(const char *root, pid_t self, const struct hv_vm_match *hm, struct vm_owner **ret, size_t *ret_n,
+	     unsigned *ret_total)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct vm_owner *v = NULL;
@@ -214,12 +352,19 @@ int scan_vms(const char *root, pid_t self, struct vm_owner **ret, size_t *ret_n,
 		}
 		v[n] = (struct vm_owner) { .pid = (pid_t)pid, .n_vms = k };
 		r = vm_owner_fill(root, &v[n]);
+		if (r >= 0) {
+			int h = vm_holder_hypervisor(root, (pid_t)pid, hm, v[n].name, sizeof(v[n].name));
+
+			if (h >= 0)
+				snprintf(v[n].hv, sizeof(v[n].hv), "%s", hm->profiles->p[h].name);
+			else
+				total += k;
+		}
 		n++;
 		if (r < 0) {
 			vm_owners_free(v, n);
 			return r;
 		}
-		total += k;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_owner);
@@ -396,8 +541,12 @@ static void observe_modules(const struct observe_sources *src, struct kvm_observ
 /* The VMs and their owners; only -ENOMEM is an error. */
 static int observe_vms(const struct observe_sources *src, struct kvm_observation *o)
 {
+	struct hv_vm_match hm = {};
+	size_t np = 0;
 	int r = 0;
 
+	if (src->profiles && src->cfg)
+		hv_vm_match_fill(src->profiles, src->cfg, vendor_from_module(o->vendor_module), src->release, &hm);
 	/*
 	 * Every VM file pins KVM's vendor module (KVM makes it the owner of
 	 * /dev/kvm's and the VMs' file operations): with neither kvm_intel nor
@@ -406,12 +555,19 @@ static int observe_vms(const struct observe_sources *src, struct kvm_observation
 	 * foreign lock is held, on the way back from one).
 	 */
 	if (module_sysfs_state(src->root, "kvm_intel") >= 0 || module_sysfs_state(src->root, "kvm_amd") >= 0)
-		r = scan_vms(src->root, src->self, &o->vms, &o->n_vm_owners, &o->obs.n_vms);
+		r = scan_vms(src->root, src->self, &hm, &o->vms, &o->n_vm_owners, &o->obs.n_vms);
 	if (r == -ENOMEM)
 		return r;
-	/* Each PID once: "2 KVM VMs running (pids 812, ...)" reads better than a repeated PID. */
-	for (size_t i = 0; i < o->n_vm_owners && i < POLICY_MAX_PIDS; i++)
-		o->obs.vm_pids[i] = o->vms[i].pid;
+	/* Each PID once: "2 KVM VMs running (pids 812, ...)" reads better than a repeated PID.  KVM's only. */
+	for (size_t i = 0; i < o->n_vm_owners; i++) {
+		if (o->vms[i].hv[0]) {
+			o->n_hv_vms += o->vms[i].n_vms;
+			continue;
+		}
+		if (np < POLICY_MAX_PIDS)
+			o->obs.vm_pids[np++] = o->vms[i].pid;
+	}
+	o->obs.n_hv_vms = o->n_hv_vms;
 	return 0;
 }
 

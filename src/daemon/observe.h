@@ -8,6 +8,7 @@
 
 #include "hw-client.h"
 #include "policy.h"
+#include "profiles.h"
 
 /* What modprobe would find for a module that is not loaded. */
 struct module_file {
@@ -22,6 +23,19 @@ struct vm_owner {
 	unsigned n_vms;
 	char comm[32];
 	char *cmdline;		/* arguments joined by blanks, possibly empty (kernel threads, zombies) */
+	/*
+	 * "" for KVM's own VMs; else the profile whose shared-mode hypervisor
+	 * made them (its process holding its device open) and the VM's name:
+	 * not KVM VMs to the policy, not in n_vms.
+	 */
+	char hv[PROFILE_NAME_MAX + 1];
+	char name[64];
+};
+
+/* Which profiles' processes make VMs of their own inside KVM: those whose chosen mode is shared. */
+struct hv_vm_match {
+	const struct hv_profiles *profiles;	/* NULL: none, every VM is KVM's */
+	bool shared[PROFILES_MAX];		/* per profiles->p[i] */
 };
 
 struct module_param {
@@ -34,7 +48,8 @@ struct kvm_observation {
 	struct observed_cpu *cpus;
 	const char *vendor_module;	/* "kvm_intel", "kvm_amd", or NULL without VMX/SVM */
 	struct vm_owner *vms;
-	size_t n_vm_owners;
+	size_t n_vm_owners;		/* KVM's and the hypervisors' (vm_owner.hv) */
+	unsigned n_hv_vms;		/* the hypervisors' VMs, not in obs.n_vms */
 	struct module_param *params;
 	size_t n_params;
 	bool have_caps;
@@ -52,6 +67,10 @@ struct observe_sources {
 	const char *hw_error;		/* why hw is NULL, for the reason shown */
 	pid_t self;			/* excluded from the VM scan: its VM is the pinned one */
 	bool pinned_vm;
+	/* NULL: no hypervisor's VMs told apart; else with CFG's modes and the kernel RELEASE (NULL: uname()'s). */
+	const struct hv_profiles *profiles;
+	const struct config *cfg;
+	const char *release;
 };
 
 /* Reads everything anew.  Returns 0, or -ENOMEM; what cannot be read is reported in the result, not as failure. */
@@ -62,13 +81,31 @@ int observe(const struct observe_sources *src, struct kvm_observation *ret);
 /* A /proc/PID/fd/N link target that is a KVM VM. */
 bool fd_link_is_kvm_vm(const char *target);
 
-/* Scans ROOT/proc/[0-9]*\/fd for VM file descriptors, skipping SELF. */
-int scan_vms(const char *root, pid_t self, struct vm_owner **ret, size_t *ret_n, unsigned *ret_total);
+/*
+ * Scans ROOT/proc/[0-9]*\/fd for VM file descriptors, skipping SELF.  With
+ * HM, a holder that is a shared-mode profile's process holding one of its
+ * device nodes open gets vm_owner.hv and .name, and its VMs are not in
+ * *RET_TOTAL (HM NULL: all are KVM's).
+ */
+int scan_vms(const char *root, pid_t self, const struct hv_vm_match *hm, struct vm_owner **ret, size_t *ret_n,
+	     unsigned *ret_total);
 void vm_owners_free(struct vm_owner *v, size_t n);
-/* "N KVM VMs running: pid P (cmdline), ..." for N VMs and the owners V[0 .. n - 1], cut to SIZE. */
+/*
+ * "N KVM VMs running: pid P (cmdline), ..." for N VMs and the KVM owners of
+ * V[0 .. n - 1], then "; HV VMs run inside KVM: NAME (pid P), ..." for the
+ * hypervisors' (N 0 and none of those: "0 KVM VMs running"), cut to SIZE.
+ */
 void vm_owners_describe(unsigned n_vms, const struct vm_owner *v, size_t n, char *buf, size_t size);
-/* Whether KVM VMs run now (SELF's not counted): if so, true and their description in BUF (a fresh /proc scan). */
-bool vms_running(const char *root, pid_t self, char *buf, size_t size);
+/* Whether VMs (KVM's or a shared hypervisor's) run now, SELF's not counted: if so, true and their description. */
+bool vms_running(const char *root, pid_t self, const struct hv_vm_match *hm, char *buf, size_t size);
+
+/*
+ * Whether PID is a process of a shared-mode profile of HM (its comm or exe's
+ * base name in the profile's Processes=) holding one of the profile's
+ * Devices= open: its index, and the VM's name in NAME (the argument after
+ * --comment or --startvm, else the comm); -1 when not.
+ */
+int vm_holder_hypervisor(const char *root, pid_t pid, const struct hv_vm_match *hm, char *name, size_t size);
 
 /* /proc/PID/cmdline's NUL-separated arguments joined by blanks, with control characters replaced. */
 char *cmdline_from_buf(const char *buf, size_t len);

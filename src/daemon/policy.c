@@ -76,7 +76,21 @@ static bool kvm_holds(const struct observed *obs)
 {
 	if (!module_present(obs->vendor))
 		return false;
-	return eval_now(obs) == 1 || obs->n_vms > 0 || obs->pinned_vm;
+	/* A shared-mode hypervisor's VMs are not KVM VMs, but KVM turned virtualization on for them all the same. */
+	return eval_now(obs) == 1 || obs->n_vms > 0 || obs->n_hv_vms > 0 || obs->pinned_vm;
+}
+
+/* Whether VMs keep the vendor module from being reloaded or unloaded: KVM's or a shared hypervisor's. */
+static bool vms_pin_kvm(const struct observed *obs)
+{
+	return obs->n_vms > 0 || obs->n_hv_vms > 0;
+}
+
+/* "1 VM of a shared-mode hypervisor runs inside KVM" */
+static void describe_hv_vms(const struct observed *obs, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u VM%s of a shared-mode hypervisor run%s inside KVM", obs->n_hv_vms,
+		 obs->n_hv_vms == 1 ? "" : "s", obs->n_hv_vms == 1 ? "s" : "");
 }
 
 static enum virt_feature host_feature(const struct observed *obs)
@@ -295,8 +309,11 @@ static void decide_first_vm(const struct observed *obs, int cur, int want_eval, 
 		return;
 	}
 	if (cur == 1) {
-		if (obs->n_vms > 0) {
-			describe_vms(obs, vms, sizeof(vms));
+		if (vms_pin_kvm(obs)) {
+			if (obs->n_vms > 0)
+				describe_vms(obs, vms, sizeof(vms));
+			else
+				describe_hv_vms(obs, vms, sizeof(vms));
 			verdict(out, POLICY_PENDING, "%s; enable_virt_at_load=0 takes effect when they have exited", vms);
 			return;
 		}
@@ -321,7 +338,7 @@ static void decide_boot(const struct observed *obs, int cur, int want_eval, stru
 {
 	bool param_ok = obs->has_enable_virt_at_load && (obs->kvm != MODULE_BUILTIN || cur == 1);
 
-	if (param_ok && cur == 0 && obs->n_vms == 0)
+	if (param_ok && cur == 0 && !vms_pin_kvm(obs))
 		push_reload(obs, 1, out);	/* releases the pinned VM first */
 	else if (obs->vendor == MODULE_UNLOADED)
 		push_load(obs, want_eval, out);
@@ -360,7 +377,7 @@ static void sync_vendor_params(const struct observed *obs, struct actions *out)
 		return;
 	if (!out->vendor_module || strcmp(out->vendor_module, "kvm_intel") != 0)
 		return;
-	if (obs->vendor != MODULE_LOADED || obs->n_vms > 0 || out->verdict == POLICY_CANNOT_HOLD)
+	if (obs->vendor != MODULE_LOADED || vms_pin_kvm(obs) || out->verdict == POLICY_CANNOT_HOLD)
 		return;
 	if (pushed(out, ACTION_UNLOAD_VENDOR))
 		return;		/* reloaded anyway, with the drop-in's options */
@@ -403,8 +420,12 @@ static void decide_kvm_out(const struct config *cfg, const struct observed *obs,
 		return;
 	}
 	if (obs->vendor == MODULE_LOADED) {
-		if (obs->n_vms > 0) {
-			describe_vms(obs, vms, sizeof(vms));
+		if (vms_pin_kvm(obs)) {
+			/* An exclusive lock would break a shared hypervisor's VMs as surely as KVM's: it waits for both. */
+			if (obs->n_vms > 0)
+				describe_vms(obs, vms, sizeof(vms));
+			else
+				describe_hv_vms(obs, vms, sizeof(vms));
 			verdict(out, POLICY_PENDING, "%s; %s when they have exited", vms,
 				lock ? "the lock is granted" : "KVM is unloaded");
 			return;

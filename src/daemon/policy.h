@@ -55,6 +55,7 @@ struct observed {
 	bool dev_kvm;			/* /dev/kvm exists (possibly a stale static node) */
 	unsigned n_vms;			/* KVM VMs, virtd's pinned VM not counted */
 	pid_t vm_pids[POLICY_MAX_PIDS];	/* creators of the first min(n_vms, POLICY_MAX_PIDS) VMs, 0: unknown */
+	unsigned n_hv_vms;		/* VMs a shared-mode hypervisor made inside KVM (observe.h): not KVM VMs */
 	bool pinned_vm;			/* virtd holds its own VM (boot) */
 	bool tdx_active;		/* the kernel's TDX host support keeps VMX on on every CPU */
 	const struct observed_cpu *cpus;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dropin.h"
+#include "hv-detect.h"
 #include "kvm-backend.h"
 #include "kvm-events.h"
 #include "observe.h"
@@ -254,7 +255,7 @@ static void test_fake_tree(void)
 	mk("proc/self", NULL);
 	mk("proc/sys", NULL);
 
-	r = scan_vms(root, 7, &v, &n, &total);
+	r = scan_vms(root, 7, NULL, &v, &n, &total);
 	CHECK(r == 0 && n == 2 && total == 3, "scan: 2 owners, 3 VMs (r=%d n=%zu total=%u)", r, n, total);
 	if (r == 0 && n == 2) {
 		CHECK(v[0].pid == 99 && v[0].n_vms == 1 && strcmp(v[0].comm, "kvm-vm") == 0 &&
@@ -308,6 +309,124 @@ static void test_fake_tree(void)
 		if (r == 0)
 			kvm_observation_done(&k);
 	}
+}
+
+/* A shared-mode hypervisor's own KVM VMs: its process, holding its device open, made them. */
+static void test_hv_vms(void)
+{
+	static struct hv_profiles ps;
+	struct hv_profile *p = &ps.p[0];
+	struct hv_vm_match hm = { .profiles = &ps, .shared = { true } };
+	struct vm_owner *v = NULL;
+	struct config cfg;
+	char path[512], name[64], buf[512];
+	size_t n = 0;
+	unsigned total = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/proc", root);
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
+	memset(&ps, 0, sizeof(ps));
+	ps.n = 1;
+	snprintf(p->name, sizeof(p->name), "fakehv");
+	snprintf(p->devices.items[0], sizeof(p->devices.items[0]), "/dev/fakehvdrvu");
+	snprintf(p->devices.items[1], sizeof(p->devices.items[1]), "/dev/fakehvdrv");
+	p->devices.n = 2;
+	snprintf(p->processes.items[0], sizeof(p->processes.items[0]), "FakeHVHeadlessLongName");
+	snprintf(p->processes.items[1], sizeof(p->processes.items[1]), "FakeHVVM");
+	p->processes.n = 2;
+
+	/* By comm (cut to 15 by the kernel), holding the second device, named by --comment. */
+	mklink("proc/500/fd/3", "anon_inode:kvm-vm");
+	mklink("proc/500/fd/4", "/dev/fakehvdrv");
+	mk("proc/500/comm", "FakeHVHeadlessL\n");
+	mk_len("proc/500/cmdline", "FakeHVHeadlessLongName\0--comment\0tiny vm\0--startvm\0f00d\0", 56);
+	/* By the exe's base name, named by --startvm=. */
+	mklink("proc/501/fd/0", "/dev/fakehvdrvu");
+	mklink("proc/501/fd/7", "anon_inode:kvm-vm");
+	mklink("proc/501/fd/8", "anon_inode:kvm-vm");
+	mk("proc/501/comm", "EMT-0\n");
+	mklink("proc/501/exe", "/usr/lib/fakehv/FakeHVVM (deleted)");
+	mk_len("proc/501/cmdline", "/usr/lib/fakehv/FakeHVVM\0--startvm=second\0", 42);
+	/* Its name but not its device: a KVM VM. */
+	mklink("proc/502/fd/3", "anon_inode:kvm-vm");
+	mklink("proc/502/fd/4", "/dev/null");
+	mk("proc/502/comm", "FakeHVVM\n");
+	/* Its device but another name: a KVM VM too. */
+	mklink("proc/503/fd/3", "anon_inode:kvm-vm");
+	mklink("proc/503/fd/4", "/dev/fakehvdrv");
+	mk("proc/503/comm", "FakeHVVMx\n");
+	/* Its name and device, no VM, no name in the command line: not a VM owner at all. */
+	mklink("proc/504/fd/4", "/dev/fakehvdrv");
+	mk("proc/504/comm", "FakeHVVM\n");
+
+	name[0] = '\0';
+	CHECK(vm_holder_hypervisor(root, 504, &hm, name, sizeof(name)) == 0 && strcmp(name, "FakeHVVM") == 0,
+	      "holder by comm, named by its comm without arguments (%s)", name);
+	CHECK(vm_holder_hypervisor(root, 502, &hm, name, sizeof(name)) == -1, "no device held: not the hypervisor's");
+	CHECK(vm_holder_hypervisor(root, 503, &hm, name, sizeof(name)) == -1, "another name: not the hypervisor's");
+	CHECK(vm_holder_hypervisor(root, 500, NULL, name, sizeof(name)) == -1, "no profiles: nobody's");
+
+	r = scan_vms(root, 0, &hm, &v, &n, &total);
+	CHECK(r == 0 && n == 4 && total == 2, "shared: 4 owners, 2 KVM VMs (r=%d n=%zu total=%u)", r, n, total);
+	if (r == 0 && n == 4) {
+		CHECK(v[0].pid == 500 && strcmp(v[0].hv, "fakehv") == 0 && strcmp(v[0].name, "tiny vm") == 0,
+		      "500: fakehv's, named by --comment (%s/%s)", v[0].hv, v[0].name);
+		CHECK(v[1].pid == 501 && v[1].n_vms == 2 && strcmp(v[1].hv, "fakehv") == 0 &&
+		      strcmp(v[1].name, "second") == 0, "501: fakehv's by its exe, named by --startvm= (%s/%s)",
+		      v[1].hv, v[1].name);
+		CHECK(v[2].pid == 502 && !v[2].hv[0] && v[3].pid == 503 && !v[3].hv[0], "502 and 503: KVM's");
+		vm_owners_describe(total, v, n, buf, sizeof(buf));
+		CHECK_STR(buf, "2 KVM VMs running: pid 502 (FakeHVVM), pid 503 (FakeHVVMx); fakehv VMs run inside KVM: "
+			  "tiny vm (pid 500), second (pid 501)", "described, KVM's first");
+		vm_owners_describe(0, v, 2, buf, sizeof(buf));
+		CHECK_STR(buf, "fakehv VMs run inside KVM: tiny vm (pid 500), second (pid 501)",
+			  "the hypervisor's alone: no \"0 KVM VMs\"");
+	}
+	vm_owners_free(v, n);
+
+	hm.shared[0] = false;
+	r = scan_vms(root, 0, &hm, &v, &n, &total);
+	CHECK(r == 0 && n == 4 && total == 5 && !v[0].hv[0] && !v[1].hv[0], "exclusive mode: all 5 are KVM VMs");
+	vm_owners_free(v, n);
+	CHECK(vms_running(root, 0, &hm, buf, sizeof(buf)), "VMs running");
+
+	/* observe(): the mode from the configuration, the hypervisor's VMs counted apart. */
+	config_init_defaults(&cfg);
+	mk("sys/module/kvm/initstate", "live\n");
+	mk("sys/module/kvm_intel/initstate", "live\n");
+	{
+		struct observe_sources src = { .root = root, .profiles = &ps, .cfg = &cfg, .release = "6.16.1" };
+		struct kvm_observation k;
+
+		r = observe(&src, &k);
+		CHECK(r == 0 && k.obs.n_vms == 5 && k.obs.n_hv_vms == 0, "no rule, no override: exclusive, 5 KVM VMs");
+		if (r == 0)
+			kvm_observation_done(&k);
+		p->rules[0] = (struct profile_rule) { .vendor = PROFILE_VENDOR_INTEL, .cmp = PROFILE_KERNEL_AT_LEAST,
+						      .major = 6, .minor = 16, .mode = HV_MODE_SHARED };
+		p->n_rules = 1;
+		r = observe(&src, &k);
+		CHECK(r == 0 && k.obs.n_vms == 2 && k.obs.n_hv_vms == 3 && k.n_vm_owners == 4 &&
+		      k.obs.vm_pids[0] == 502 && k.obs.vm_pids[1] == 503 && k.obs.vm_pids[2] == 0,
+		      "intel >=6.16 shared: 2 KVM VMs (502, 503), 3 of fakehv's (n_vms %u, n_hv_vms %u)",
+		      r == 0 ? k.obs.n_vms : 0, r == 0 ? k.obs.n_hv_vms : 0);
+		if (r == 0)
+			kvm_observation_done(&k);
+		src.release = "6.12.9";
+		r = observe(&src, &k);
+		CHECK(r == 0 && k.obs.n_vms == 5 && k.obs.n_hv_vms == 0, "6.12: the rule does not match, 5 KVM VMs");
+		if (r == 0)
+			kvm_observation_done(&k);
+	}
+	p->n_rules = 0;
+	snprintf(path, sizeof(path), "%s/proc", root);
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* --- status ----------------------------------------------------------------- */
@@ -734,6 +853,7 @@ int main(void)
 	test_uevent();
 	test_cmdline();
 	test_fake_tree();
+	test_hv_vms();
 	test_owner_and_applied();
 	test_words();
 	test_json();

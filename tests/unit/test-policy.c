@@ -773,6 +773,53 @@ static void test_shared(const struct config *base)
 		      "shared: cpu %zu expected as without a holder", i);
 }
 
+/*
+ * A shared-mode hypervisor's VMs inside KVM: not KVM VMs (first-vm does not
+ * count them) but KVM's virtualization all the same, and they keep KVM from
+ * being unloaded for an exclusive lock.
+ */
+static bool has_action(const struct actions *a, enum action_kind k)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->list[i].kind == k)
+			return true;
+	return false;
+}
+
+static void test_hv_vms(const struct config *base)
+{
+	struct config cfg = *base;
+	struct observed_cpu cpus[NCPU];
+	bool foreign[NCPU];
+	struct observed obs;
+	struct actions a;
+	struct lock_holders waiting = { .n_waiting = 1 };
+	const struct row r = { "h", FVM, K612, L, L, 0, "e0", 0, .pinned = false };
+
+	cfg.policy = FVM;
+	build(&r, &obs, cpus, foreign);
+	obs.n_hv_vms = 1;
+	for (size_t i = 0; i < obs.n_cpus; i++)
+		cpus[i].virt_on = true;	/* KVM turned it on for the hypervisor's VM */
+	CHECK(policy_decide(&cfg, &obs, NULL, &a) == 0 && a.verdict == POLICY_HOLDS && a.n == 0,
+	      "hv VM under first-vm: holds, nothing to do (%zu actions, %s)", a.n, a.reason);
+	for (size_t i = 0; i < obs.n_cpus; i++)
+		CHECK(policy_cpu_expect(&cfg, &obs, NULL, &obs.cpus[i]) == CPU_EXPECT_ON,
+		      "hv VM under first-vm: cpu %zu on is KVM's doing, as expected", i);
+
+	CHECK(policy_decide(&cfg, &obs, &waiting, &a) == 0 && a.verdict == PENDING && !has_action(&a, ACTION_UNLOAD_VENDOR) &&
+	      !a.lock_grantable &&
+	      strstr(a.reason, "1 VM of a shared-mode hypervisor runs inside KVM; the lock is granted when they have exited"),
+	      "exclusive lock waits for the hypervisor's VM, unloads nothing (%zu actions, %s)", a.n, a.reason);
+	obs.n_hv_vms = 0;
+	CHECK(policy_decide(&cfg, &obs, &waiting, &a) == 0 && has_action(&a, ACTION_UNLOAD_VENDOR),
+	      "without it the vendor module is unloaded for the lock");
+	for (size_t i = 0; i < obs.n_cpus; i++)
+		cpus[i].virt_on = false;
+	CHECK(policy_cpu_expect(&cfg, &obs, NULL, &obs.cpus[0]) == CPU_EXPECT_OFF,
+	      "first-vm without any VM expects off");
+}
+
 int main(void)
 {
 	struct config base;
@@ -785,6 +832,7 @@ int main(void)
 	test_exhaustive(&base);
 	test_preemption_timer(&base);
 	test_shared(&base);
+	test_hv_vms(&base);
 
 	CHECK(strcmp(action_kind_to_string(ACTION_CREATE_PINNED_VM), "create-pinned-vm") == 0, "action names");
 	CHECK(action_kind_to_string(_ACTION_KIND_MAX) == NULL, "no name past the last action");
