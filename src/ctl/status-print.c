@@ -313,21 +313,35 @@ static const char *vm_words(struct ctx *c, const json_object *vm)
 	return fmt(c, "pid %s %s", pid, what);
 }
 
+/* A VM list entry of KVM's own (an older virtd has no "owner"): a shared hypervisor's are shown under it. */
+static bool vm_is_kvms(const json_object *vm)
+{
+	const char *owner = str_of(vm, "owner");
+
+	return !owner || strcmp(owner, "kvm") == 0;
+}
+
 static void print_vms(struct ctx *c, const json_object *doc)
 {
-	const json_object *vms = jv_get(doc, "vms");
-	size_t n = jv_len(vms);
+	const json_object *vms = jv_get(doc, "vms"), *only = NULL;
+	size_t n = 0;
 	const char *count;
 	uint64_t u;
 	bool b;
 
+	for (size_t i = 0; i < jv_len(vms); i++)
+		if (vm_is_kvms(jv_at(vms, i))) {
+			only = jv_at(vms, i);
+			n++;
+		}
 	count = u64_of(doc, "vm_count", &u) ? fmt(c, "%" PRIu64, u) : "-";
 	if (n == 1)
-		kv(c, "VMs", NULL, "%s (%s)", count, vm_words(c, jv_at(vms, 0)));
+		kv(c, "VMs", NULL, "%s (%s)", count, vm_words(c, only));
 	else {
 		kv(c, "VMs", NULL, "%s", count);
-		for (size_t i = 0; i < n; i++)
-			kv_more(c, vm_words(c, jv_at(vms, i)));
+		for (size_t i = 0; i < jv_len(vms); i++)
+			if (vm_is_kvms(jv_at(vms, i)))
+				kv_more(c, vm_words(c, jv_at(vms, i)));
 	}
 
 	if (bool_of(doc, "pinned_vm", &b))
@@ -409,7 +423,7 @@ static void print_locks(struct ctx *c, const json_object *doc)
 /* "foreignhv 1.0: loaded (foreignhv), mode exclusive, held by foreignhv (pid 42)", then the mode's reason. */
 static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 {
-	const json_object *mods = jv_get(h, "modules"), *holders = jv_get(h, "holders");
+	const json_object *mods = jv_get(h, "modules"), *holders = jv_get(h, "holders"), *vms = jv_get(h, "vms");
 	const char *version = str_of(h, "version"), *line, *loaded = "", *reason = str_of(h, "mode_reason");
 	bool b, forced = false;
 
@@ -437,6 +451,19 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 	*first = false;
 	if (reason && *reason)
 		kv_more(c, fmt(c, "  %s", clean(c, reason, c->o->full ? 0 : STATUS_CMDLINE_MAX)));
+	/* Its own VMs inside KVM (shared mode): not KVM VMs, not in the VM count. */
+	if (jv_len(vms) > 0) {
+		line = "  VMs:";
+		for (size_t i = 0; i < jv_len(vms); i++) {
+			const json_object *v = jv_at(vms, i);
+			const char *name = str_of(v, "name");
+			uint64_t pid;
+
+			line = fmt(c, "%s%s %s (pid %s)", line, i ? "," : "", name ? clean(c, name, 64) : "?",
+				   u64_of(v, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?");
+		}
+		kv_more(c, line);
+	}
 }
 
 /*
@@ -457,7 +484,8 @@ static void print_hypervisors(struct ctx *c, const json_object *doc)
 		const json_object *h = jv_at(hvs, i);
 		bool loaded = false;
 
-		if (c->o->full || (bool_of(h, "loaded", &loaded) && loaded) || jv_len(jv_get(h, "holders")) > 0)
+		if (c->o->full || (bool_of(h, "loaded", &loaded) && loaded) || jv_len(jv_get(h, "holders")) > 0 ||
+		    jv_len(jv_get(h, "vms")) > 0)
 			hypervisor_lines(c, h, &first);
 	}
 	if (first)

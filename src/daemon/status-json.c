@@ -71,6 +71,9 @@ static json_object *vms_json(const struct kvm_observation *k)
 		jv_set(o, "vms", jv_u64(v->n_vms));
 		jv_set(o, "comm", jv_text(v->comm));
 		jv_set(o, "cmdline", jv_text(v->cmdline));
+		/* KVM's, or a shared-mode hypervisor's made inside KVM (not in vm_count), with the VM's name. */
+		jv_set(o, "owner", jv_text(v->hv[0] ? v->hv : "kvm"));
+		jv_set(o, "name", jv_text(v->hv[0] ? v->name : NULL));
 		jv_append(a, o);
 	}
 	return a;
@@ -127,7 +130,8 @@ static json_object *hypervisors_json(const struct status_input *in)
 	for (size_t i = 0; in->profiles && i < in->profiles->n; i++) {
 		const struct hv_detected *d = &in->hvs[i];
 		const struct hv_profile *p = d->profile;
-		json_object *o = jv_object(), *mods = jv_array(), *devs = jv_array(), *holders = jv_array();
+		json_object *o = jv_object(), *mods = jv_array(), *devs = jv_array(), *holders = jv_array(),
+			    *vms = jv_array();
 
 		jv_set(o, "name", jv_text(p->name));
 		jv_set(o, "description", jv_text(p->description[0] ? p->description : NULL));
@@ -166,6 +170,18 @@ static json_object *hypervisors_json(const struct status_input *in)
 			jv_append(holders, h);
 		}
 		jv_set(o, "holders", holders);
+		for (size_t j = 0; in->kobs && j < in->kobs->n_vm_owners; j++) {
+			const struct vm_owner *v = &in->kobs->vms[j];
+			json_object *h;
+
+			if (strcmp(v->hv, p->name) != 0)
+				continue;
+			h = jv_object();
+			jv_set(h, "pid", jv_i64(v->pid));
+			jv_set(h, "name", jv_text(v->name));
+			jv_append(vms, h);
+		}
+		jv_set(o, "vms", vms);
 		jv_append(a, o);
 	}
 	return a;

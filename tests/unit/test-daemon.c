@@ -554,7 +554,7 @@ static void test_json(void)
 		  "\"kvm\":{\"kvm_module\":\"loaded\",\"vendor_module\":\"kvm_amd\",\"vendor_state\":\"loaded\","
 		  "\"enable_virt_at_load\":false,\"dev_kvm\":true,\"autoload_blocked\":false,"
 		  "\"dropin\":\"/run/modprobe.d/virtd.conf\",\"params\":{\"kvm.enable_virt_at_load\":\"N\"}},"
-		  "\"vm_count\":1,\"vms\":[{\"pid\":812,\"vms\":1,\"comm\":\"qemu\",\"cmdline\":\"qemu \\\"x\\\"\"}],"
+		  "\"vm_count\":1,\"vms\":[{\"pid\":812,\"vms\":1,\"comm\":\"qemu\",\"cmdline\":\"qemu \\\"x\\\"\",\"owner\":\"kvm\",\"name\":null}],"
 		  "\"pinned_vm\":false,"
 		  "\"cpus\":[{\"cpu\":0,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,\"virt_on\":true,"
 		  "\"expected\":\"on\",\"owner\":\"kvm\",\"ok\":true},"

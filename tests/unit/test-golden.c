@@ -128,6 +128,9 @@ static void test_status_svm(void)
 	struct vm_owner vms[] = {
 		{ .pid = 812, .n_vms = 2, .comm = "qemu-\xff\xfe", .cmdline = (char *)"qemu \"x\" /usr/bin\\y \t\n\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80 \xc0\xaf \xed\xa0\x80" },
 		{ .pid = 900, .n_vms = 1, .comm = "kthread", .cmdline = (char *)"" },
+		/* A shared-mode hypervisor's VM inside KVM: not in n_vms, listed under vmware too. */
+		{ .pid = 3000, .n_vms = 1, .comm = "vmware-vmx", .cmdline = (char *)"vmware-vmx --comment \"win\" 11",
+		  .hv = "vmware", .name = "\"win\" 11" },
 	};
 	struct module_param params[] = {
 		{ .name = (char *)"kvm.enable_virt_at_load", .value = (char *)"Y" },
@@ -136,11 +139,11 @@ static void test_status_svm(void)
 	};
 	struct kvm_observation k = {
 		.obs = { .kvm = MODULE_LOADED, .vendor = MODULE_BUILTIN, .has_enable_virt_at_load = true,
-			 .enable_virt_at_load = true, .n_vms = 3, .dev_kvm = true,
+			 .enable_virt_at_load = true, .n_vms = 3, .n_hv_vms = 1, .dev_kvm = true,
 			 .dropin = { .exists = true, .enable_virt_at_load = 1, .block_vendor = true },
 			 .cpus = cpus_svm, .n_cpus = ELEMENTSOF(cpus_svm) },
 		.vendor_module = "kvm_amd",
-		.vms = vms, .n_vm_owners = ELEMENTSOF(vms),
+		.vms = vms, .n_vm_owners = ELEMENTSOF(vms), .n_hv_vms = 1,
 		.params = params, .n_params = ELEMENTSOF(params),
 		.have_caps = true,
 		.caps = { .feature = VIRTHW_FEATURE_SVM, .tsc_khz = 2994374, .cpuid_sig = 0x00a20f12, .nr_cpus = 4 },

@@ -600,7 +600,17 @@ static void test_hypervisors(void)
 		  { "Hypervisors: none loaded (2 profiles)\n",
 		    "             profile beta not used: /etc/virtd/profiles/beta.conf:4: invalid Rule=\n" },
 		  { "virtualbox", NULL } },
-		{ "an old virtd without the members: no line", {}, false, { NULL }, { "Hypervisors", NULL } },
+		{ "its own VMs inside KVM: under it, not among KVM's",
+		  { .hypervisors = "[{\"name\":\"virtualbox\",\"loaded\":false,\"mode\":\"shared\",\"holders\":[],"
+				   "\"vms\":[{\"pid\":500,\"name\":\"tiny\"},{\"pid\":501,\"name\":\"big\"}]}]",
+		    .vm_count = "1",
+		    .vms = "[{\"pid\":812,\"vms\":1,\"comm\":\"qemu\",\"cmdline\":\"qemu-system-x86_64\",\"owner\":\"kvm\"},"
+			   "{\"pid\":500,\"vms\":1,\"comm\":\"FakeVBoxVM\",\"cmdline\":\"FakeVBoxVM --comment tiny\","
+			   "\"owner\":\"virtualbox\",\"name\":\"tiny\"}]" },
+		  false,
+		  { "Hypervisors: virtualbox: not loaded, mode shared\n", "               VMs: tiny (pid 500), big (pid 501)\n",
+		    "VMs: 1 (pid 812 qemu-system-x86_64)\n" },
+		  { "FakeVBoxVM", NULL } },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
