@@ -173,6 +173,79 @@ expect broken-state holds "$(st state)" "virtd's state"
 ctl_status
 ctl_has human-broken "profile broken-test not used: $BROKEN_PROFILE:4:"
 
+# A shared-mode hypervisor's own KVM VMs (as VirtualBox makes on Intel from
+# 6.16): a VM made by a process of the profile's Processes= holding one of its
+# Devices= open is the hypervisor's, shown under it with its name, and is no
+# KVM VM to first-vm, the VM count or the refusals.  The stand-in process is
+# kvm-vm under the profile's process name; its device a node with
+# /dev/null's numbers.
+rm -f "$BROKEN_PROFILE"
+SVM_PROFILE=$PROFILES/svm-test.conf
+SVM_DEV=/dev/svm-test
+SVM_BIN=$LIB_TMP/FakeVBoxVM
+cat >"$SVM_PROFILE" <<EOF
+# written by the guest tests ($SCENARIO)
+[Profile]
+Description=a stand-in whose VMs run inside KVM
+Devices=$SVM_DEV
+Processes=FakeVBoxVM
+
+[Mode]
+Rule = any any exclusive forced shared in virtd.conf by $SCENARIO
+EOF
+rm -f "$SVM_DEV"
+check svm-mknod mknod -m 0600 "$SVM_DEV" c "$((0x$(stat -L -c '%t' /dev/null)))" "$((0x$(stat -L -c '%T' /dev/null)))"
+cp "$(command -v kvm-vm)" "$SVM_BIN"
+virtd_conf first-vm "[Hypervisor]" "Mode.fhv-test=shared" "Mode.svm-test=shared"
+reload_ok reload-svm
+wait_for 60 st_is applied_policy first-vm
+virtd_wait_state svm-first-vm holds
+status
+HV_I=$(hv_index svm-test)
+expect svm-mode shared "$(st "hypervisors.$HV_I.mode")" "svm-test's mode (forced)"
+bg_start "$LIB_TMP/svm-vm.out" "$SVM_BIN" --hold=600 --hold-open="$SVM_DEV" --comment=tiny-vm
+SVM_PID=$BG_PID
+if wait_for 30 grep -q '^kvm-vm: holding' "$LIB_TMP/svm-vm.out"; then
+	pass svm-vm-made "pid $SVM_PID"
+	if wait_status svm-vm-listed "hypervisors.$HV_I.vms.0.name" tiny-vm; then
+		expect svm-vm-pid "$SVM_PID" "$(st "hypervisors.$HV_I.vms.0.pid")" "the hypervisor's VM's pid"
+		expect svm-vm-count 0 "$(st vm_count)" "vm_count with only the hypervisor's VM"
+		expect svm-vm-owner "svm-test $SVM_PID tiny-vm" "$(st vms.0.owner) $(st vms.0.pid) $(st vms.0.name)" \
+			"the VM list's entry"
+		expect svm-vm-state holds "$(st state)" "virtd's state (KVM turned it on for the VM)"
+		ctl_status
+		ctl_has svm-human "VMs: tiny-vm (pid $SVM_PID)"
+		ctl_has svm-human-count "VMs: 0"
+		# A KVM VM next to it counts 1, although KVM's own count says 2.
+		if check svm-kvm-vm vm_start; then
+			wait_status svm-kvm-counted vm_count 1
+			_o=$(st vms.0.owner)/$(st vms.1.owner)
+			case "$_o" in
+			kvm/svm-test | svm-test/kvm) pass svm-kvm-owners "$_o" ;;
+			*) fail svm-kvm-owners "owners '$_o', expected kvm and svm-test" ;;
+			esac
+			check svm-kvm-vm-stop vm_stop
+			wait_status svm-kvm-gone vm_count 0
+		fi
+		# An exclusive lock would break it: refused at once, naming it.
+		virtctl lock --who=svm-other -- true >"$LIB_TMP/svm-lock.out" 2>&1
+		_rc=$?
+		if [ "$_rc" -ne 0 ] && grep -qF "svm-test VMs run inside KVM: tiny-vm (pid $SVM_PID)" "$LIB_TMP/svm-lock.out"; then
+			pass svm-exclusive-refused "exit $_rc: $(head -n 1 "$LIB_TMP/svm-lock.out")"
+		else
+			fail svm-exclusive-refused "exit $_rc: $(tr '\n' ';' <"$LIB_TMP/svm-lock.out")"
+		fi
+		expect svm-no-holder 0 "$(nr_locks)" "holders after the refusal"
+	fi
+else
+	fail svm-vm-made "$(tr '\n' ';' <"$LIB_TMP/svm-vm.out")"
+fi
+kill -TERM "$SVM_PID" 2>/dev/null
+wait "$SVM_PID" 2>/dev/null
+wait_status svm-vm-gone "hypervisors.$HV_I.vms.0.pid" ""
+expect svm-after "holds 0" "$(st state) $(st vm_count)" "state and vm_count after the hypervisor's VM"
+rm -f "$SVM_PROFILE" "$SVM_DEV" "$SVM_BIN"
+
 rm -f "$BROKEN_PROFILE" "$FHV_PROFILE"
 check stop virtd_stop
 check unload foreignhv_unload
