@@ -114,12 +114,15 @@ static bool vm_event_only_counts(struct manager *m, const struct kvm_uevent *u, 
 	/*
 	 * KVM's COUNT includes the VMs a shared-mode hypervisor makes inside
 	 * KVM, which are not KVM VMs to virtd: while one is known, or when the
-	 * uevent's creator is such a hypervisor's process, only the /proc scan
-	 * can tell the two apart.
+	 * uevent's creator is such a hypervisor's process (or unknown while a
+	 * profile is in shared mode), only the /proc scan can tell the two apart.
 	 */
 	vm_match(m, &hm);
-	if (m->kobs.n_hv_vms > 0 || (u->pid > 0 && vm_holder_hypervisor("", u->pid, &hm, name, sizeof(name)) >= 0))
+	if (m->kobs.n_hv_vms > 0 || vm_holder_hypervisor("", u->pid, &hm, name, sizeof(name)) >= 0)
 		return false;
+	for (size_t i = 0; u->pid <= 0 && hm.profiles && i < hm.profiles->n && i < PROFILES_MAX; i++)
+		if (hm.shared[i])
+			return false;
 	obs = m->kobs.obs;
 	obs.n_vms = u->count - pinned;	/* KVM counts virtd's pinned VM too */
 	memset(obs.vm_pids, 0, sizeof(obs.vm_pids));
@@ -342,7 +345,7 @@ static void on_lock_timeout(struct lock_request *req, void *userdata)
 			    req->info.who, (int)req->info.pid, m->reason[0] ? m->reason : m->status_line);
 		lock_request_fail(req, VIRTD_ERROR_CANNOT_HOLD, "virtualization did not get free in time: %s",
 				  m->reason[0] ? m->reason : m->status_line);
-	} else if (m->kobs.obs.n_vms > 0) {
+	} else if (m->kobs.obs.n_vms > 0 || m->kobs.n_hv_vms > 0) {
 		log_info("Foreign lock for %s (pid %d) timed out after %.1f s: %s", req->info.who, (int)req->info.pid,
 			 (double)req->timeout_usec / 1e6, vms);
 		lock_request_fail(req, VIRTD_ERROR_TIMEOUT, "waited %.1f s, %s", (double)req->timeout_usec / 1e6, vms);
@@ -703,10 +706,16 @@ void manager_refresh_vms(struct manager *m)
 
 	struct hv_vm_match hm;
 	size_t np = 0;
+	unsigned n_hv = 0;
 
 	vm_match(m, &hm);
 	if (!m->vms_stale || scan_vms("", getpid(), &hm, &v, &n, &total) < 0)
 		return;
+	for (size_t i = 0; i < n; i++)
+		n_hv += v[i].hv[0] ? v[i].n_vms : 0;
+	/* A hypervisor's VM the uevent's count took for KVM's: the count is wrong, look properly. */
+	if (n_hv != m->kobs.n_hv_vms)
+		manager_queue_reconcile_full(m, "a shared-mode hypervisor's VMs changed", false);
 	vm_owners_free(m->kobs.vms, m->kobs.n_vm_owners);
 	m->kobs.vms = v;
 	m->kobs.n_vm_owners = n;

@@ -237,12 +237,13 @@ static void timer_kvm_loaded(const struct kvm_observation *k, const char *action
 			 now, yn);
 		return;
 	}
-	if (k->obs.n_vms > 0) {
+	/* A shared-mode hypervisor's VMs keep kvm_intel in use as KVM's do. */
+	if (k->obs.n_vms > 0 || k->n_hv_vms > 0) {
 		vm_owners_describe(k->obs.n_vms, k->vms, k->n_vm_owners, vms, sizeof(vms));
 		t->kvm_state = TIMER_KVM_PENDING;
 		snprintf(t->kvm_reason, sizeof(t->kvm_reason),
-			 "kvm_intel has preemption_timer=%c; it is reloaded with %c when the KVM VMs have exited: %s", now, yn,
-			 vms);
+			 "kvm_intel has preemption_timer=%c; it is reloaded with %c when the %sVMs have exited: %s", now, yn,
+			 k->obs.n_vms > 0 ? "KVM " : "", vms);
 		return;
 	}
 	if (actions_failed && *actions_failed) {

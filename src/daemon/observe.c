@@ -212,7 +212,7 @@ int vm_holder_hypervisor(const char *root, pid_t pid, const struct hv_vm_match *
 	const char *base = NULL;
 	ssize_t l;
 
-	if (!hm || !hm->profiles)
+	if (!hm || !hm->profiles || pid <= 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/proc/%d/comm", root, (int)pid);
 	if (read_small_file(path, comm, sizeof(comm), NULL) < 0)

@@ -613,6 +613,20 @@ static void test_timer_status(void)
 	      "timer status: kvm_intel Y with a VM: pending (%s)", t.kvm_state);
 	CHECK(strstr(t.kvm_reason, "reloaded with N when the KVM VMs have exited: 1 KVM VM running: pid 812 "
 				   "(qemu-system-x86_64)") != NULL, "timer status: pending names the VM: %s", t.kvm_reason);
+	/* The same VM made by a shared-mode hypervisor: still in kvm_intel's way, named as its. */
+	snprintf(vms[0].hv, sizeof(vms[0].hv), "vbox");
+	snprintf(vms[0].name, sizeof(vms[0].name), "win11");
+	k.obs.n_vms = 0;
+	k.n_hv_vms = k.obs.n_hv_vms = 1;
+	timer_status_fill(&cfg, &k, NULL, &t);
+	CHECK(strcmp(t.kvm_state, TIMER_KVM_PENDING) == 0 &&
+	      strstr(t.kvm_reason, "reloaded with N when the VMs have exited: vbox VMs run inside KVM: win11 (pid 812)"),
+	      "timer status: a hypervisor's VM keeps the reload pending: %s", t.kvm_reason);
+	CHECK(strcmp(model_cpu_owner(&k.obs, NULL, &cpus_on[0]), "kvm") == 0, "a hypervisor's VM: the CPU is kvm's");
+	vms[0].hv[0] = vms[0].name[0] = '\0';
+	k.obs.n_vms = 1;
+	k.n_hv_vms = k.obs.n_hv_vms = 0;
+	timer_status_fill(&cfg, &k, NULL, &t);
 	timer_status_observed(&t, &k);
 	CHECK(k.obs.has_want_preemption_timer && !k.obs.want_preemption_timer && k.obs.has_preemption_timer &&
 	      k.obs.preemption_timer, "timer status: the policy engine sees wanted N, loaded Y");
