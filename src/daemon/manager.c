@@ -20,8 +20,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "log.h"
 #include "hv-detect.h"
+#include "log.h"
 #include "manager.h"
 
 /*
@@ -102,7 +102,6 @@ static bool vm_event_only_counts(struct manager *m, const struct kvm_uevent *u, 
 	unsigned pinned = m->kobs.obs.pinned_vm ? 1 : 0;
 	struct actions acts;
 	struct observed obs;
-
 	struct hv_vm_match hm;
 	char name[64];
 
@@ -702,11 +701,9 @@ void manager_refresh_vms(struct manager *m)
 {
 	struct vm_owner *v = NULL;
 	size_t n = 0;
-	unsigned total;
-
+	unsigned total, n_hv = 0;
 	struct hv_vm_match hm;
 	size_t np = 0;
-	unsigned n_hv = 0;
 
 	vm_match(m, &hm);
 	if (!m->vms_stale || scan_vms("", getpid(), &hm, &v, &n, &total) < 0)
