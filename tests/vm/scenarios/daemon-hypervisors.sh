@@ -237,6 +237,17 @@ if wait_for 30 grep -q '^kvm-vm: holding' "$LIB_TMP/svm-vm.out"; then
 			fail svm-exclusive-refused "exit $_rc: $(tr '\n' ';' <"$LIB_TMP/svm-lock.out")"
 		fi
 		expect svm-no-holder 0 "$(nr_locks)" "holders after the refusal"
+		# Waiting for it: the lock waits (KVM stays, the VM lives) and times out naming it.
+		virtctl lock --who=svm-other --wait=1 -- true >"$LIB_TMP/svm-wait.out" 2>&1
+		_rc=$?
+		if [ "$_rc" -ne 0 ] && grep -qF "svm-test VMs run inside KVM: tiny-vm (pid $SVM_PID)" "$LIB_TMP/svm-wait.out"; then
+			pass svm-wait-timeout "exit $_rc: $(head -n 1 "$LIB_TMP/svm-wait.out")"
+		else
+			fail svm-wait-timeout "exit $_rc: $(tr '\n' ';' <"$LIB_TMP/svm-wait.out")"
+		fi
+		check svm-wait-vm-alive kill -0 "$SVM_PID"
+		check svm-wait-kvm-kept test -e "/sys/module/$KVM_VENDOR_MOD"
+		wait_status svm-wait-holds state holds
 	fi
 else
 	fail svm-vm-made "$(tr '\n' ';' <"$LIB_TMP/svm-vm.out")"
