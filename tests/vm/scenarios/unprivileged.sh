@@ -138,10 +138,11 @@ refused kvm-vm plain 'Permission denied|EACCES|cannot open' kvm-vm --once
 allowed kvm-vm kvm '' kvm-vm --once
 
 # --- a signal reaches the user; the files of a held lock ---------------------
+SIG_PIDS=""
 for id in plain kvm; do
 	_spec=$(echo "$IDS" | tr ' ' '\n' | sed -n "s/^$id://p")
 	bg_start "$LIB_TMP/sig-$id.out" unpriv-check --as="$_spec" --wait-signal=60
-	eval "SIG_PID_$id=\$BG_PID"
+	SIG_PIDS="$SIG_PIDS $id:$BG_PID"
 done
 wait_for 20 grep -q 'bus subscribed' "$LIB_TMP/sig-plain.out"
 wait_for 20 grep -q 'bus subscribed' "$LIB_TMP/sig-kvm.out"
@@ -151,9 +152,9 @@ if ! lock_wait_taken "$LIB_TMP/lock.out"; then
 	return 1
 fi
 pass lock-taken
-for id in plain kvm; do
-	eval "_pid=\$SIG_PID_$id"
-	wait_for 30 proc_gone "$_pid"
+for _ip in $SIG_PIDS; do
+	id=${_ip%%:*}
+	wait_for 30 proc_gone "${_ip#*:}"
 	expect "bus-signal-$id" 'unpriv: bus signal received' "$(tail -n 1 "$LIB_TMP/sig-$id.out")"
 done
 
