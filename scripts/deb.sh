@@ -85,7 +85,9 @@ VIRTD_FILES=(
 	'./(usr/)?lib/systemd/system/virtd.service' ./usr/share/dbus-1/system.d/org.virtd1.conf
 	./usr/share/bash-completion/completions/virtctl
 	./usr/share/man/man8/virtd.8.gz ./usr/share/man/man8/virtctl.8.gz
-	./usr/share/man/man5/virtd.conf.5.gz ./usr/share/man/man4/virthw.4.gz
+	./usr/share/man/man5/virtd.conf.5.gz ./usr/share/man/man5/virtd-profiles.5.gz ./usr/share/man/man4/virthw.4.gz
+	./usr/share/virtd/profiles/virtualbox.conf ./usr/share/virtd/profiles/vmware.conf
+	./usr/share/virtd/profiles/generic.conf
 	./usr/share/doc/virtd/copyright
 )
 check_virtd_deb() {	# check_virtd_deb DEB

@@ -98,7 +98,12 @@ static int report_call_error(const char *what, const sd_bus_error *error, int r)
 			  what, VIRTD_BUS_NAME, VIRTD_BUS_INTERFACE, error->message ? error->message : error->name);
 		return k;
 	case -ETIMEDOUT:
-		log_error("Failed to %s: virtd did not answer in time", what);
+		/* NoReply also says the callee left the bus without answering: virtd exited mid-call. */
+		if (error->message && strstr(error->message, "disconnected"))
+			log_error("Failed to %s: virtd exited before it answered (see journalctl -u virtd; once it "
+				  "runs again, ask again)", what);
+		else
+			log_error("Failed to %s: virtd did not answer in time", what);
 		return k;
 	case -ECONNRESET:
 	case -ENOTCONN:

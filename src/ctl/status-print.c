@@ -406,6 +406,71 @@ static void print_locks(struct ctx *c, const json_object *doc)
 		kv_more(c, waiting);
 }
 
+/* "foreignhv 1.0: loaded (foreignhv), mode exclusive, held by foreignhv (pid 42)", then the mode's reason. */
+static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
+{
+	const json_object *mods = jv_get(h, "modules"), *holders = jv_get(h, "holders");
+	const char *version = str_of(h, "version"), *line, *loaded = "", *reason = str_of(h, "mode_reason");
+	bool b, forced = false;
+
+	for (size_t i = 0; i < jv_len(mods); i++)
+		if (bool_of(jv_at(mods, i), "loaded", &b) && b)
+			loaded = fmt(c, "%s%s%s", loaded, *loaded ? ", " : "", clean(c, str_of(jv_at(mods, i), "name"), 64));
+	(void)bool_of(h, "mode_forced", &forced);
+	line = fmt(c, "%s%s%s: %s, mode %s%s", clean(c, str_of(h, "name"), 32), version ? " " : "",
+		   version ? clean(c, version, 32) : "",
+		   bool_of(h, "loaded", &b) && b ? fmt(c, "loaded (%s)", loaded) : "not loaded",
+		   clean(c, str_of(h, "mode"), 16), forced ? " (forced)" : "");
+	for (size_t i = 0; i < jv_len(holders); i++) {
+		const json_object *l = jv_at(holders, i);
+		uint64_t pid;
+		bool shared = false;
+
+		(void)bool_of(l, "shared", &shared);
+		line = fmt(c, "%s%s %s (pid %s%s)", line, i == 0 ? ", held by" : ",", clean(c, str_of(l, "who"), 64),
+			   u64_of(l, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?", shared ? ", shared" : "");
+	}
+	if (*first)
+		kv(c, "Hypervisors", NULL, "%s", line);
+	else
+		kv_more(c, line);
+	*first = false;
+	if (reason && *reason)
+		kv_more(c, fmt(c, "  %s", clean(c, reason, c->o->full ? 0 : STATUS_CMDLINE_MAX)));
+}
+
+/*
+ * The profiles' hypervisors that are here (a module loaded) or hold the
+ * lock; with --full every profile, so that the modes can be checked before
+ * anything is installed.
+ */
+static void print_hypervisors(struct ctx *c, const json_object *doc)
+{
+	const json_object *hvs = jv_get(doc, "hypervisors"), *errs = jv_get(doc, "profile_errors");
+	bool first = true;
+	size_t n_known;
+
+	if (!jv_is_array(hvs))
+		return;
+	n_known = jv_len(hvs);
+	for (size_t i = 0; i < n_known; i++) {
+		const json_object *h = jv_at(hvs, i);
+		bool loaded = false;
+
+		if (c->o->full || (bool_of(h, "loaded", &loaded) && loaded) || jv_len(jv_get(h, "holders")) > 0)
+			hypervisor_lines(c, h, &first);
+	}
+	if (first)
+		kv(c, "Hypervisors", NULL, "none loaded (%zu profile%s)", n_known, n_known == 1 ? "" : "s");
+	/* Always shown: a profile that is not used is a mistake to fix. */
+	for (size_t i = 0; i < jv_len(errs); i++) {
+		const json_object *e = jv_at(errs, i);
+
+		kv_more(c, fmt(c, "profile %s not used: %s", clean(c, str_of(e, "name"), 32),
+			       clean(c, str_of(e, "message"), c->o->full ? 0 : STATUS_CMDLINE_MAX)));
+	}
+}
+
 /* The decided timer's figures: rate, TSC, maximum delay and threshold; pin control and erratum. */
 static void print_timer_figures(struct ctx *c, const json_object *t, bool has_min, uint64_t min)
 {
@@ -732,6 +797,7 @@ int status_print(FILE *f, const json_object *doc, const struct status_print_opti
 	print_kvm(&c, doc);
 	print_vms(&c, doc);
 	print_locks(&c, doc);
+	print_hypervisors(&c, doc);
 	print_hardware(&c, doc);
 	if (o->full && str_of(doc, "version"))
 		kv(&c, "Version", NULL, "virtd %s", clean(&c, str_of(doc, "version"), 32));

@@ -15,10 +15,12 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-bus.h>
 
 #include "bus-manager.h"
+#include "hv-detect.h"
 #include "log.h"
 #include "manager-probe.h"
 #include "manager.h"
@@ -31,10 +33,21 @@
  */
 #define LOCK_SETTLE_USEC (30ULL * 1000 * 1000)
 
+/*
+ * The bus went away (dbus-daemon or dbus-broker restarted): virtd keeps its
+ * policy, its pinned VM and the lock holders (their FIFOs are not on the
+ * bus) and connects again, first after this long, doubling up to the most.
+ */
+#define RECONNECT_FIRST_USEC (250ULL * 1000)
+#define RECONNECT_MAX_USEC (8ULL * 1000 * 1000)
+
 struct bus_manager {
 	struct manager *m;
 	sd_bus *bus;
 	manager_probe *probe;		/* the running probe, or NULL */
+	sd_event_source *reconnect;	/* armed while the bus is gone */
+	uint64_t reconnect_usec;
+	unsigned n_reconnects;
 };
 
 const char *bus_error_name(enum virtd_error e)
@@ -96,6 +109,9 @@ static int status_document(struct manager *m, char **ret)
 	const struct lock_holders holders = lock_registry_holders(m->locks);
 	size_t n = lock_registry_n_held(m->locks);
 	_cleanup_free_ struct lock_info *list = calloc(n ? n : 1, sizeof(*list));
+	_cleanup_free_ bool *shared = calloc(n ? n : 1, sizeof(*shared));
+	size_t n_hv = m->profiles ? m->profiles->n : 0;
+	_cleanup_free_ struct hv_detected *hvs = calloc(n_hv ? n_hv : 1, sizeof(*hvs));
 	struct status_input in = {
 		.version = PACKAGE_VERSION,
 		.config_path = m->config_path,
@@ -110,14 +126,23 @@ static int status_document(struct manager *m, char **ret)
 		.locks = &holders,
 		.lock_list = list,
 		.n_lock_list = n,
+		.lock_shared = shared,
 		.timer = m->observed ? &m->timer : NULL,
+		.profiles = m->profiles,
+		.hvs = hvs,
 	};
 
-	if (!list)
+	if (!list || !hvs || !shared)
 		return -ENOMEM;
+	/* Read now, not at the last reconcile: loading vboxdrv wakes no reconcile. */
+	if (m->profiles)
+		hv_detect("", m->profiles, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL,
+			  hvs);
 	manager_refresh_vms(m);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		list[i] = *lock_registry_held(m->locks, i);
+		shared[i] = lock_registry_held_shared(m->locks, i);
+	}
 	return status_json(&in, ret);
 }
 
@@ -174,11 +199,38 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* A lock in shared mode: granted at once, KVM left as it is; the reconcile records the holder. */
+static int grant_shared(struct manager *m, sd_bus_message *msg, struct lock_info *info, const struct hv_profile *prof,
+			const struct hv_mode_choice *ch)
+{
+	_cleanup_close_ int fd = -1;
+	struct timespec ts;
+	char what[200];
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	info->since_usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	r = lock_registry_grant_mode(m->locks, info, true, &fd);
+	if (r < 0)
+		return sd_bus_reply_method_errorf(msg, bus_error_name(VIRTD_ERROR_CANNOT_HOLD),
+						  "virtd could not create the lock: %s", strerror(-r));
+	log_info("Foreign lock %" PRIu32 " granted to %s (pid %d) in shared mode, KVM kept: profile %s, %s", info->id,
+		 info->who, (int)info->pid, prof->name, ch->reason);
+	r = sd_bus_reply_method_return(msg, "h", fd);
+	if (r < 0)
+		log_warning_errno(r, "Failed to hand lock %" PRIu32 " to %s (pid %d); its FIFO hangs up and it is dropped: %m",
+				  info->id, info->who, (int)info->pid);
+	snprintf(what, sizeof(what), "shared foreign lock granted to %s (pid %d)", info->who, (int)info->pid);
+	manager_reconcile(m, what);
+	return 1;
+}
+
 static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	bus_manager *b = userdata;
 	struct manager *m = b->m;
+	const struct hv_profile *prof;
 	struct lock_request *req;
 	struct lock_info info = {};
 	const char *who, *why;
@@ -220,6 +272,24 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	} else
 		what[0] = '\0';
 	log_info("Foreign lock requested by %s (pid %d)%s%s%s", who, (int)pid, what, why[0] ? ": " : "", why);
+
+	/* A hypervisor that runs inside KVM's VMX root (its profile's mode) needs KVM kept, not gone. */
+	prof = m->profiles ? profiles_match_who(m->profiles, who) : NULL;
+	if (prof) {
+		char reason[400];
+		struct hv_mode_choice ch;
+
+		hv_mode_of(prof, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL, &ch);
+		switch (policy_lock_grant(&m->cfg, prof->name, ch.mode, reason, sizeof(reason))) {
+		case LOCK_GRANT_REFUSED:
+			log_info("Foreign lock for %s (pid %d) refused: %s", who, (int)pid, reason);
+			return sd_bus_error_setf(error, bus_error_name(VIRTD_ERROR_CANNOT_HOLD), "%s", reason);
+		case LOCK_GRANT_SHARED:
+			return grant_shared(m, msg, &info, prof, &ch);
+		case LOCK_GRANT_EXCLUSIVE:
+			break;
+		}
+	}
 
 	if (!(flags & LOCK_FLAG_WAIT)) {
 		char vms[400];
@@ -322,6 +392,8 @@ static void on_manager_changed(void *userdata, const struct manager_published *o
 	size_t n = 0;
 	int r;
 
+	if (!b->bus)
+		return;		/* off the bus: whoever connects later reads the properties anew */
 	manager_publish(b->m, &now);
 	if (old->policy != now.policy)
 		names[n++] = "Policy";
@@ -353,6 +425,83 @@ static void on_manager_reconciled(void *userdata)
 	manager_probe_check(b->probe);
 }
 
+static int bus_connect(bus_manager *b);
+
+static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	bus_manager *b = userdata;
+	int r;
+
+	(void)usec;
+	r = bus_connect(b);
+	if (r >= 0) {
+		b->reconnect = sd_event_source_disable_unref(b->reconnect);
+		b->n_reconnects++;
+		log_info("Back on the system bus as %s (reconnect %u)", BUS_NAME, b->n_reconnects);
+		return 0;
+	}
+	b->reconnect_usec = b->reconnect_usec * 2 > RECONNECT_MAX_USEC ? RECONNECT_MAX_USEC : b->reconnect_usec * 2;
+	log_debug("Still no system bus, trying again in %" PRIu64 " ms", b->reconnect_usec / 1000);
+	r = sd_event_source_set_time_relative(s, b->reconnect_usec);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_error_errno(r, "Failed to arm the bus reconnect timer, virtd stays off the bus: %m");
+	return 0;
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	bus_manager *b = userdata;
+	int r;
+
+	(void)msg;
+	(void)error;
+	log_warning("Lost the system bus (dbus-daemon stopped or restarted); the policy and lock holders stay, "
+		    "connecting again");
+	/*
+	 * Waiting lock requests cannot be answered: their callers' connections
+	 * are gone too.  A running probe finishes; its answer is lost.
+	 */
+	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd lost the system bus; ask again");
+	b->bus = sd_bus_flush_close_unref(b->bus);
+	b->reconnect_usec = RECONNECT_FIRST_USEC;
+	r = sd_event_add_time_relative(b->m->event, &b->reconnect, CLOCK_MONOTONIC, b->reconnect_usec, 0,
+				       on_reconnect_timer, b);
+	if (r < 0)
+		log_error_errno(r, "Failed to arm the bus reconnect timer, virtd stays off the bus: %m");
+	return 0;
+}
+
+/* Connects, publishes the object and takes the name (last: it says "ready to answer"). */
+static int bus_connect(bus_manager *b)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return log_error_errno(r, "Failed to connect to the system bus: %m");
+	r = sd_bus_add_object_vtable(bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, b);
+	if (r < 0)
+		return log_error_errno(r, "Failed to publish %s on the bus: %m", BUS_PATH);
+	r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+				"org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the bus connection: %m");
+	r = sd_bus_attach_event(bus, b->m->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+	r = sd_bus_request_name(bus, BUS_NAME, 0);
+	if (r == -EEXIST)
+		return log_error_errno(r, "Failed to take the bus name %s: another virtd is running", BUS_NAME);
+	if (r < 0)
+		return log_error_errno(r, "Failed to take the bus name %s: %m (is conf/org.virtd1.conf installed in "
+				       "/usr/share/dbus-1/system.d/?)", BUS_NAME);
+	b->bus = TAKE_PTR(bus);
+	return 0;
+}
+
 int bus_manager_new(struct manager *m, bus_manager **ret)
 {
 	_cleanup_(bus_manager_freep) bus_manager *b = NULL;
@@ -362,28 +511,15 @@ int bus_manager_new(struct manager *m, bus_manager **ret)
 	if (!b)
 		return log_error_errno(-ENOMEM, "Failed to set up the bus: %m");
 	b->m = m;
-	r = sd_bus_open_system(&b->bus);
-	if (r < 0)
-		return log_error_errno(r, "Failed to connect to the system bus: %m");
-	r = sd_bus_add_object_vtable(b->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, b);
-	if (r < 0)
-		return log_error_errno(r, "Failed to publish %s on the bus: %m", BUS_PATH);
-	r = sd_bus_attach_event(b->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-	if (r < 0)
-		return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 	r = manager_add_observer(m, &(const struct manager_observer) {
 					 .changed = on_manager_changed,
 					 .reconciled = on_manager_reconciled,
 				 }, b);
 	if (r < 0)
 		return log_error_errno(r, "Failed to observe the manager: %m");
-	/* Last: the name says "ready to answer", so the object must exist first. */
-	r = sd_bus_request_name(b->bus, BUS_NAME, 0);
-	if (r == -EEXIST)
-		return log_error_errno(r, "Failed to take the bus name %s: another virtd is running", BUS_NAME);
+	r = bus_connect(b);
 	if (r < 0)
-		return log_error_errno(r, "Failed to take the bus name %s: %m (is conf/org.virtd1.conf installed in "
-				       "/usr/share/dbus-1/system.d/?)", BUS_NAME);
+		return r;
 	*ret = TAKE_PTR(b);
 	return 0;
 }
@@ -393,6 +529,7 @@ bus_manager *bus_manager_free(bus_manager *b)
 	if (!b)
 		return NULL;
 	manager_remove_observer(b->m, b);
+	b->reconnect = sd_event_source_disable_unref(b->reconnect);
 	/* While the bus is still there: waiting callers are told that virtd stops. */
 	manager_probe_free(b->probe);
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");

@@ -31,6 +31,12 @@ static const char *const timer_mode_names[_TIMER_MODE_MAX] = {
 	[TIMER_MODE_OFF] = "off",
 };
 
+static const char *const hv_mode_names[_HV_MODE_MAX] = {
+	[HV_MODE_AUTO] = "auto",
+	[HV_MODE_SHARED] = "shared",
+	[HV_MODE_EXCLUSIVE] = "exclusive",
+};
+
 const char *virt_policy_to_string(enum virt_policy p)
 {
 	return (unsigned)p < _VIRT_POLICY_MAX ? policy_names[p] : NULL;
@@ -60,6 +66,24 @@ const char *timer_mode_to_string(enum timer_mode m)
 int timer_mode_from_string(const char *s)
 {
 	return lookup(timer_mode_names, ELEMENTSOF(timer_mode_names), s);
+}
+
+const char *hv_mode_to_string(enum hv_mode m)
+{
+	return (unsigned)m < _HV_MODE_MAX ? hv_mode_names[m] : NULL;
+}
+
+int hv_mode_from_string(const char *s)
+{
+	return lookup(hv_mode_names, ELEMENTSOF(hv_mode_names), s);
+}
+
+enum hv_mode config_hv_mode(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_hv_modes; i++)
+		if (strcasecmp(c->hv_modes[i].name, name) == 0)
+			return c->hv_modes[i].mode;
+	return HV_MODE_AUTO;
 }
 
 void config_init_defaults(struct config *c)
@@ -178,59 +202,76 @@ struct parse_state {
 	size_t first_entry;		/* this parse's first entry in diags */
 };
 
-_printf_(4, 5)
-static void diag(struct parse_state *st, enum config_severity sev, unsigned line, const char *fmt, ...)
+/* Stores TEXT as an entry of D, in line order from FIRST on; counts and caps as struct config_diag says. */
+static int diag_store(struct config_diag *d, size_t first, enum config_severity sev, const char *file, unsigned line,
+		      const char *text)
 {
-	struct config_diag *d = st->diags;
 	struct config_diag_entry *e, new;
-	char text[512];
 	size_t pos;
-	va_list ap;
 	int n;
 
-	if (sev == CONFIG_ERROR)
-		st->n_errors++;
-	if (!d)
-		return;
 	if (sev == CONFIG_ERROR)
 		d->n_errors++;
 	else
 		d->n_warnings++;
 	if (d->n_entries >= CONFIG_DIAG_MAX) {
 		d->n_suppressed++;
-		return;
+		return 0;
 	}
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-
 	new = (struct config_diag_entry) { .severity = sev, .line = line };
-	new.file = strdup(st->filename);
+	new.file = strdup(file);
 	if (line > 0)
-		n = asprintf(&new.message, "%s:%u: %s", st->filename, line, text);
+		n = asprintf(&new.message, "%s:%u: %s", file, line, text);
 	else
-		n = asprintf(&new.message, "%s: %s", st->filename, text);
+		n = asprintf(&new.message, "%s: %s", file, text);
 	if (n < 0)
 		new.message = NULL;
 	e = new.file && new.message ? realloc(d->entries, (d->n_entries + 1) * sizeof(*e)) : NULL;
 	if (!e) {
 		free(new.file);
 		free(new.message);
-		goto oom;
+		return -ENOMEM;
 	}
 	d->entries = e;
 	/* In line order: an unknown section is only reported at its first key,
 	 * after what the lines between the header and that key got. */
 	pos = d->n_entries;
-	while (pos > st->first_entry && d->entries[pos - 1].line > line)
+	while (pos > first && d->entries[pos - 1].line > line)
 		pos--;
 	memmove(&d->entries[pos + 1], &d->entries[pos], (d->n_entries - pos) * sizeof(*e));
 	d->entries[pos] = new;
 	d->n_entries++;
-	return;
-oom:
-	if (st->error == 0)
+	return 0;
+}
+
+int config_diag_add(struct config_diag *d, enum config_severity sev, const char *file, unsigned line, const char *fmt,
+		    ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (!d)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return diag_store(d, d->n_entries, sev, file, line, text);
+}
+
+_printf_(4, 5)
+static void diag(struct parse_state *st, enum config_severity sev, unsigned line, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (sev == CONFIG_ERROR)
+		st->n_errors++;
+	if (!st->diags)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (diag_store(st->diags, st->first_entry, sev, st->filename, line, text) < 0 && st->error == 0)
 		st->error = -ENOMEM;
 }
 
@@ -370,6 +411,60 @@ static void known_keys(const char *section, char *buf, size_t size)
 			o += (size_t)snprintf(buf + o, size - o, "%s%s=", o ? ", " : "", key_defs[i].name);
 }
 
+/* A profile's name as a key: what a file name may be (profiles.c takes NAME.conf). */
+static bool hv_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_HV_NAME_MAX)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
+/* [Hypervisor] Mode.NAME=auto|shared|exclusive; NAME a profile, checked against the profiles when they are read. */
+static void hypervisor_key(struct parse_state *st, const char *name, const char *value, const char *qn, const char *qv)
+{
+	static const char accepted[] = "auto, shared, exclusive";
+	unsigned line = st->line;
+	const char *prof;
+	size_t i;
+	int r;
+
+	if (strncasecmp(name, "Mode.", 5) != 0) {
+		diag(st, CONFIG_WARNING, line, "unknown key '%s' in [Hypervisor], ignoring it (known keys: Mode.NAME=, "
+		     "NAME a hypervisor profile such as virtualbox)", qn);
+		return;
+	}
+	prof = name + 5;
+	if (!hv_name_valid(prof)) {
+		diag(st, CONFIG_ERROR, line, "invalid profile name in '%s' in [Hypervisor]: expected Mode.NAME=, NAME of "
+		     "1 to %d letters, digits, '-' or '_'", qn, CONFIG_HV_NAME_MAX);
+		return;
+	}
+	r = hv_mode_from_string(value);
+	if (r < 0) {
+		diag(st, CONFIG_ERROR, line, "invalid value '%s' for %s= in [Hypervisor]; accepted values: %s", qv, qn,
+		     accepted);
+		return;
+	}
+	for (i = 0; i < st->cfg.n_hv_modes; i++)
+		if (strcasecmp(st->cfg.hv_modes[i].name, prof) == 0)
+			break;
+	if (i < st->cfg.n_hv_modes) {
+		diag(st, CONFIG_WARNING, line, "%s= in [Hypervisor] is set again, the last value wins", qn);
+	} else if (i >= CONFIG_HV_MODES_MAX) {
+		diag(st, CONFIG_ERROR, line, "too many Mode.NAME= keys in [Hypervisor] (at most %d)", CONFIG_HV_MODES_MAX);
+		return;
+	} else {
+		snprintf(st->cfg.hv_modes[i].name, sizeof(st->cfg.hv_modes[i].name), "%s", prof);
+		st->cfg.n_hv_modes++;
+	}
+	st->cfg.hv_modes[i].mode = (enum hv_mode)r;
+}
+
 static int handler(void *userdata, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = userdata;
@@ -394,13 +489,18 @@ static int handler(void *userdata, const char *section, const char *name, const 
 		return 1;
 	}
 
+	if (name_matches(section, "Hypervisor")) {
+		hypervisor_key(st, name, value, qn, qv);
+		return 1;
+	}
+
 	if (!section_known(section)) {
 		/* Once per header, not once per key under it. */
 		if (st->warned_section_line != st->section_line || st->section_line == 0) {
 			st->warned_section_line = st->section_line;
 			diag(st, CONFIG_WARNING, st->section_line ?: line,
 			     "unknown section [%s], ignoring its keys (known sections: [Virtualization], [PreemptionTimer], "
-			     "[Metrics])",
+			     "[Metrics], [Hypervisor])",
 			     qs);
 		}
 		return 1;

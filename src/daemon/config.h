@@ -26,6 +26,17 @@ enum timer_mode {
 	_TIMER_MODE_MAX,
 };
 
+/* A hypervisor's lock mode ([Hypervisor] Mode.NAME=, profiles.h). */
+enum hv_mode {
+	HV_MODE_AUTO,		/* as the profile's rules say */
+	HV_MODE_SHARED,		/* it runs inside KVM's VMX root: KVM stays */
+	HV_MODE_EXCLUSIVE,	/* it turns VMX/SVM on itself: KVM must let go of every CPU */
+	_HV_MODE_MAX,
+};
+
+#define CONFIG_HV_MODES_MAX 16
+#define CONFIG_HV_NAME_MAX 31
+
 /*
  * Plain values only, no pointers: a parsed configuration is installed with a
  * struct copy, so the live one is never seen half-updated.
@@ -36,7 +47,16 @@ struct config {
 	uint64_t timer_min_max_delay_ns;
 	/* [Metrics] File=: an absolute path, "" when metrics are off (the default). */
 	char metrics_file[CONFIG_METRICS_FILE_MAX];
+	/* [Hypervisor] Mode.NAME=: forced modes, by profile name. */
+	struct {
+		char name[CONFIG_HV_NAME_MAX + 1];
+		enum hv_mode mode;
+	} hv_modes[CONFIG_HV_MODES_MAX];
+	size_t n_hv_modes;
 };
+
+/* The mode forced for profile NAME, HV_MODE_AUTO when none is. */
+enum hv_mode config_hv_mode(const struct config *c, const char *name);
 
 /*
  * first-vm is KVM's own on-demand behaviour on every kernel before 6.12 and
@@ -82,6 +102,9 @@ struct config_diag {
 #define CONFIG_DIAG_INIT ((struct config_diag) {})
 
 void config_diag_done(struct config_diag *d);
+/* Appends "FILE:LINE: text" (LINE 0: "FILE: text"); -ENOMEM.  For the other ini files (profiles.h). */
+int config_diag_add(struct config_diag *d, enum config_severity sev, const char *file, unsigned line, const char *fmt,
+		    ...) __attribute__((format(printf, 5, 6)));
 
 void config_init_defaults(struct config *c);
 
@@ -106,6 +129,8 @@ const char *virt_policy_to_string(enum virt_policy p);
 int virt_policy_from_string(const char *s);	/* enum value or -EINVAL */
 const char *timer_mode_to_string(enum timer_mode m);
 int timer_mode_from_string(const char *s);
+const char *hv_mode_to_string(enum hv_mode m);
+int hv_mode_from_string(const char *s);
 
 /*
  * "10s", "500ms", "250us", "2min", "10" (seconds); whitespace allowed between

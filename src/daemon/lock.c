@@ -23,6 +23,7 @@
 
 struct held {
 	struct lock_info info;
+	bool shared;			/* granted in shared mode: KVM stays (not kept across a restart) */
 	int fd;				/* the FIFO's read end */
 	sd_event_source *source;
 	lock_registry *registry;
@@ -252,6 +253,11 @@ static int write_meta(const lock_registry *r, const struct lock_info *info)
 
 int lock_registry_grant(lock_registry *r, struct lock_info *info, int *ret_fd)
 {
+	return lock_registry_grant_mode(r, info, false, ret_fd);
+}
+
+int lock_registry_grant_mode(lock_registry *r, struct lock_info *info, bool shared, int *ret_fd)
+{
 	_cleanup_close_ int rfd = -1, wfd = -1;
 	char fifo[PATH_MAX];
 	int k;
@@ -290,6 +296,7 @@ int lock_registry_grant(lock_registry *r, struct lock_info *info, int *ret_fd)
 		return k;
 	}
 	rfd = -1;	/* the registry's now */
+	r->held[r->n_held - 1]->shared = shared;
 	*ret_fd = wfd;
 	wfd = -1;
 	return 0;
@@ -424,9 +431,23 @@ int lock_registry_adopt(lock_registry *r)
 
 struct lock_holders lock_registry_holders(const lock_registry *r)
 {
+	struct lock_holders h = {};
+
 	if (!r)
-		return (struct lock_holders) {};
-	return (struct lock_holders) { .n_held = (unsigned)r->n_held, .n_waiting = (unsigned)r->n_requests };
+		return h;
+	h.n_waiting = (unsigned)r->n_requests;
+	for (size_t i = 0; i < r->n_held; i++) {
+		if (r->held[i]->shared)
+			h.n_shared++;
+		else
+			h.n_held++;
+	}
+	return h;
+}
+
+bool lock_registry_held_shared(const lock_registry *r, size_t i)
+{
+	return r && i < r->n_held && r->held[i]->shared;
 }
 
 size_t lock_registry_n_held(const lock_registry *r)

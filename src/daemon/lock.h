@@ -60,14 +60,25 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(lock_registry *, lock_registry_free);
  */
 int lock_registry_adopt(lock_registry *r);
 
+/* The policy's view: holders in exclusive mode (n_held), in shared mode (n_shared), waiting requests. */
 struct lock_holders lock_registry_holders(const lock_registry *r);
+/* Every holder, either mode. */
 size_t lock_registry_n_held(const lock_registry *r);
+/* Whether the I-th holder has the lock in shared mode. */
+bool lock_registry_held_shared(const lock_registry *r, size_t i);
 const struct lock_info *lock_registry_held(const lock_registry *r, size_t i);
 size_t lock_registry_n_waiting(const lock_registry *r);
 struct lock_request *lock_registry_request(const lock_registry *r, size_t i);
 
 /* A lock for INFO (id assigned here), not tied to a bus call: the write end in *ret_fd (O_CLOEXEC). */
 int lock_registry_grant(lock_registry *r, struct lock_info *info, int *ret_fd);
+/*
+ * The same, SHARED: for a hypervisor that runs inside KVM's VMX root
+ * (profiles.h): the holder is recorded, but it does not suspend the policy
+ * (lock_holders.n_shared, not n_held).  A restarted virtd adopts it as an
+ * exclusive holder (the mode is not in the metadata).
+ */
+int lock_registry_grant_mode(lock_registry *r, struct lock_info *info, bool shared, int *ret_fd);
 
 /*
  * Queues a waiting request for MSG (referenced), with its deadline armed;

@@ -244,7 +244,17 @@ static int connect_hw(struct manager *m, bool load)
 
 	if (m->hw)
 		return 0;
-	r = hw_client_new(&m->hw);
+	/*
+	 * Looking the family up loads the module: the kernel asks modprobe for
+	 * its alias when the family is missing.  Where virtd is not to load it
+	 * (--no-load-virthw, or after start-up: removed by an administrator,
+	 * it stays removed until it is loaded again), only a module that is
+	 * there is asked.
+	 */
+	if ((!load || !m->load_virthw) && module_sysfs_state("", "virthw") < 0)
+		r = -ENOPKG;
+	else
+		r = hw_client_new(&m->hw);
 	if (r == -ENOPKG && load && m->load_virthw) {
 		/* Per-CPU truth comes from the module; load it as modprobe would. */
 		r = kvm_backend_load_module(m->backend, "virthw", NULL, err, sizeof(err));
@@ -284,7 +294,8 @@ static int connect_hw(struct manager *m, bool load)
 static void on_lock_released(const struct lock_info *l, void *userdata)
 {
 	struct manager *m = userdata;
-	size_t left = lock_registry_n_held(m->locks);
+	/* Exclusive holders: shared ones keep nothing blocked. */
+	size_t left = lock_registry_holders(m->locks).n_held;
 	char why[160];
 
 	snprintf(why, sizeof(why), "foreign lock released by %s (pid %d)", l->who, (int)l->pid);
@@ -373,6 +384,8 @@ int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct m
 	m->state = STATE_STARTING;
 	m->applied_policy = "";
 	config_init_defaults(&m->cfg);
+	m->profile_dirs[0] = VIRTD_PROFILES_DIR;
+	m->profile_dirs[1] = PROFILES_ETC_DIR;
 	m->config_path = strdup(config_path);
 	if (!m->config_path)
 		return -ENOMEM;
@@ -413,6 +426,7 @@ struct manager *manager_free(struct manager *m)
 	free(m->cpus_model);
 	sd_event_unref(m->event);
 	free(m->config_path);
+	free(m->profiles);
 	free(m);
 	return NULL;
 }
@@ -423,7 +437,24 @@ int manager_load_config(struct manager *m, bool initial, char **ret_errors)
 	struct config c = m->cfg;
 	int r;
 
+	_cleanup_free_ struct hv_profiles *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return -ENOMEM;
 	r = config_load(m->config_path, &c, &diags);
+	if (r >= 0)
+		r = profiles_load(m->profile_dirs, ELEMENTSOF(m->profile_dirs), ps, &diags);
+	/* A forced mode for a profile that does not exist is a typo, not a setting. */
+	for (size_t i = 0; r >= 0 && i < c.n_hv_modes; i++) {
+		size_t k;
+
+		for (k = 0; k < ps->n && strcasecmp(ps->p[k].name, c.hv_modes[i].name) != 0; k++)
+			;
+		if (k == ps->n)
+			config_diag_add(&diags, CONFIG_WARNING, m->config_path, 0, "Mode.%s= in [Hypervisor]: there is no "
+					"profile %s (in %s or %s), ignoring it", c.hv_modes[i].name, c.hv_modes[i].name,
+					m->profile_dirs[0], m->profile_dirs[1]);
+	}
 	for (size_t i = 0; i < diags.n_entries; i++) {
 		if (diags.entries[i].severity == CONFIG_WARNING)
 			log_warning("%s", diags.entries[i].message);
@@ -473,6 +504,8 @@ int manager_load_config(struct manager *m, bool initial, char **ret_errors)
 			 "mode %s, %" PRIu64 " ns", timer_mode_to_string(m->cfg.timer_mode), m->cfg.timer_min_max_delay_ns,
 			 timer_mode_to_string(c.timer_mode), c.timer_min_max_delay_ns);
 	m->cfg = c;
+	free(m->profiles);
+	m->profiles = TAKE_PTR(ps);
 	/* Pushed on every start and reload, so virthw never runs on stale settings. */
 	m->settings_pushed = false;
 	return 0;
@@ -1115,7 +1148,7 @@ static unsigned process_lock_requests(struct manager *m)
 					  "cannot check that VMX/SVM is off on every CPU: %s",
 					  m->kobs.hw_error[0] ? m->kobs.hw_error : "no per-CPU state from virthw");
 		} else if (m->acts.lock_grantable && !m->actions_failed[0] &&
-			   (lock_registry_n_held(m->locks) > 0 || off)) {
+			   (lock_registry_holders(m->locks).n_held > 0 || off)) {
 			/* KVM is unloaded and blocked, and virthw read every CPU off (or a holder already has them). */
 			if (lock_request_grant(req, &granted) < 0)
 				log_warning("Foreign lock for %s (pid %d) refused: virtd could not create it", info.who,

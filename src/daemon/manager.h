@@ -20,6 +20,7 @@
 #include "model.h"
 #include "observe.h"
 #include "policy.h"
+#include "profiles.h"
 
 /* What the front end publishes of the manager (the bus properties), as it was before a change. */
 struct manager_published {
@@ -71,6 +72,10 @@ struct manager {
 
 	char *config_path;
 	struct config cfg;
+	/* The hypervisor profiles, read with the configuration (manager_load_config()). */
+	struct hv_profiles *profiles;
+	/* Where they are read from, in order: the package's, then the administrator's. */
+	const char *profile_dirs[2];
 
 	sd_event_source *reconcile_source;	/* deferred: many events, one reconcile */
 	sd_event_source *retry_source;		/* one-shot, armed only while a transition settles */

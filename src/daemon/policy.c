@@ -30,6 +30,21 @@ const char *action_kind_to_string(enum action_kind k)
 	return (unsigned)k < _ACTION_KIND_MAX ? names[k] : NULL;
 }
 
+enum lock_grant policy_lock_grant(const struct config *cfg, const char *name, enum hv_mode mode, char *reason,
+				  size_t size)
+{
+	if (size > 0)
+		reason[0] = '\0';
+	if (!name || mode != HV_MODE_SHARED)
+		return LOCK_GRANT_EXCLUSIVE;
+	if (cfg->policy == VIRT_POLICY_NEVER) {
+		snprintf(reason, size, "%s runs inside KVM (shared mode), and policy never keeps KVM unloaded: set "
+			 "Policy=first-vm or boot, or Mode.%s=exclusive in [Hypervisor] of virtd.conf", name, name);
+		return LOCK_GRANT_REFUSED;
+	}
+	return LOCK_GRANT_SHARED;
+}
+
 const char *policy_verdict_to_string(enum policy_verdict v)
 {
 	switch (v) {

@@ -71,7 +71,8 @@ struct observed {
 };
 
 struct lock_holders {
-	unsigned n_held;		/* granted foreign-hypervisor locks */
+	unsigned n_held;		/* granted foreign-hypervisor locks (exclusive mode: KVM out) */
+	unsigned n_shared;		/* granted in shared mode: the hypervisor runs inside KVM, nothing suspended */
 	unsigned n_waiting;		/* requests waiting for KVM to get out of the way */
 };
 
@@ -149,6 +150,21 @@ struct policy_check {
 /* Verification after a transition: 0 when every online CPU matches, else -EIO (details in *out). */
 int policy_verify(const struct config *cfg, const struct observed *obs, const struct lock_holders *locks,
 		  struct policy_check *out);
+
+/* How a lock request is answered, from the mode of the requester's hypervisor profile (profiles.h). */
+enum lock_grant {
+	LOCK_GRANT_EXCLUSIVE,	/* as always: KVM out of the way first, then the lock */
+	LOCK_GRANT_SHARED,	/* at once, KVM left as the policy has it */
+	LOCK_GRANT_REFUSED,	/* a shared-mode hypervisor needs KVM, which policy never keeps out */
+};
+
+/*
+ * The answer for a requester whose profile NAME (NULL: none) is in MODE
+ * (HV_MODE_SHARED or HV_MODE_EXCLUSIVE) under CFG; for a refusal the
+ * message, naming what to change, in REASON.
+ */
+enum lock_grant policy_lock_grant(const struct config *cfg, const char *name, enum hv_mode mode, char *reason,
+				  size_t size);
 
 const char *action_kind_to_string(enum action_kind k);
 const char *policy_verdict_to_string(enum policy_verdict v);

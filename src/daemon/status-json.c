@@ -112,10 +112,78 @@ static void add_locks(json_object *doc, const struct status_input *in)
 		jv_set(o, "pid", jv_i64(l->pid));
 		jv_set(o, "uid", jv_u64(l->uid));
 		jv_set(o, "since_usec", jv_u64(l->since_usec));
+		jv_set(o, "shared", jv_bool(in->lock_shared && in->lock_shared[i]));
 		jv_append(a, o);
 	}
 	jv_set(doc, "locks", a);
 	jv_set(doc, "lock_waiting", jv_u64(in->locks ? in->locks->n_waiting : 0));
+}
+
+/* The profiles' hypervisors; a lock is a profile's holder when its who names that profile (profiles_match_who()). */
+static json_object *hypervisors_json(const struct status_input *in)
+{
+	json_object *a = jv_array();
+
+	for (size_t i = 0; in->profiles && i < in->profiles->n; i++) {
+		const struct hv_detected *d = &in->hvs[i];
+		const struct hv_profile *p = d->profile;
+		json_object *o = jv_object(), *mods = jv_array(), *devs = jv_array(), *holders = jv_array();
+
+		jv_set(o, "name", jv_text(p->name));
+		jv_set(o, "description", jv_text(p->description[0] ? p->description : NULL));
+		jv_set(o, "loaded", jv_bool(d->loaded));
+		jv_set(o, "version", jv_text(d->version[0] ? d->version : NULL));
+		for (size_t j = 0; j < p->modules.n; j++) {
+			json_object *m = jv_object();
+
+			jv_set(m, "name", jv_text(p->modules.items[j]));
+			jv_set(m, "loaded", jv_bool(d->module_loaded[j]));
+			jv_append(mods, m);
+		}
+		jv_set(o, "modules", mods);
+		for (size_t j = 0; j < p->devices.n; j++) {
+			json_object *m = jv_object();
+
+			jv_set(m, "path", jv_text(p->devices.items[j]));
+			jv_set(m, "present", jv_bool(d->device_present[j]));
+			jv_append(devs, m);
+		}
+		jv_set(o, "devices", devs);
+		jv_set(o, "mode", jv_text(hv_mode_to_string(d->mode.mode)));
+		jv_set(o, "mode_reason", jv_text(d->mode.reason));
+		jv_set(o, "mode_forced", jv_bool(in->cfg && config_hv_mode(in->cfg, p->name) != HV_MODE_AUTO));
+		for (size_t j = 0; j < in->n_lock_list; j++) {
+			const struct lock_info *l = &in->lock_list[j];
+			json_object *h;
+
+			if (profiles_match_who(in->profiles, l->who) != p)
+				continue;
+			h = jv_object();
+			jv_set(h, "id", jv_u64(l->id));
+			jv_set(h, "who", jv_text(l->who));
+			jv_set(h, "pid", jv_i64(l->pid));
+			jv_set(h, "shared", jv_bool(in->lock_shared && in->lock_shared[j]));
+			jv_append(holders, h);
+		}
+		jv_set(o, "holders", holders);
+		jv_append(a, o);
+	}
+	return a;
+}
+
+/* The profile files that are not used, each with its first error. */
+static json_object *profile_errors_json(const struct status_input *in)
+{
+	json_object *a = jv_array();
+
+	for (size_t i = 0; in->profiles && i < in->profiles->n_errors; i++) {
+		json_object *o = jv_object();
+
+		jv_set(o, "name", jv_text(in->profiles->errors[i].name));
+		jv_set(o, "message", jv_text(in->profiles->errors[i].message));
+		jv_append(a, o);
+	}
+	return a;
 }
 
 static json_object *verify_json(const struct policy_check *v)
@@ -166,6 +234,8 @@ int status_json(const struct status_input *in, char **ret)
 	jv_set(doc, "actions_failed", jv_text(in->actions_failed));
 	jv_set(doc, "timer", timer_json(in->timer, in->cfg));
 	add_locks(doc, in);
+	jv_set(doc, "hypervisors", hypervisors_json(in));
+	jv_set(doc, "profile_errors", profile_errors_json(in));
 	return jv_to_text(doc, ret);
 }
 

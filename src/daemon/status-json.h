@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "hv-detect.h"
 #include "lock-meta.h"
 #include "model.h"
 #include "observe.h"
@@ -23,9 +24,12 @@ struct status_input {
 	const struct lock_holders *locks;	/* may be NULL */
 	const struct lock_info *lock_list;	/* the holders, n_lock_list of them */
 	size_t n_lock_list;
+	const bool *lock_shared;		/* per holder: granted in shared mode; NULL: none is */
 	const struct policy_check *verify;	/* NULL when not verified */
 	const char *actions_failed;		/* NULL or the last failed action's message */
 	const struct timer_status *timer;	/* NULL: "timer": null */
+	const struct hv_profiles *profiles;	/* NULL: "hypervisors": [] */
+	const struct hv_detected *hvs;		/* with profiles: hvs[i] of profiles->p[i] */
 };
 
 /* The whole document, malloc'd, in *ret; 0 or -ENOMEM. */

@@ -42,6 +42,7 @@ done
 # name: source files under src/ | pkg-config modules | program include dir
 declare -A srcs=(
 	[config]="src/daemon/config.c src/shared/quote.c|inih|src/daemon"
+	[profile]="src/daemon/profiles.c src/daemon/config.c src/shared/quote.c|inih|src/daemon"
 	[dropin]="src/daemon/dropin.c||src/daemon"
 	[hw-parse]="src/shared/hw-parse.c src/shared/hw-json.c src/shared/json-util.c|libnl-3.0 libnl-genl-3.0 json-c|"
 	[kvm-uevent]="src/daemon/kvm-events.c src/shared/log.c|libsystemd|src/daemon"

@@ -530,6 +530,63 @@ out:
 	rmdir(dir);
 }
 
+/* [Hypervisor] Mode.NAME=: forced lock modes by profile name. */
+static void test_hypervisor(void)
+{
+	struct config_diag d = CONFIG_DIAG_INIT;
+	struct config c = sentinel;
+	int r;
+
+	r = config_parse_string("[Hypervisor]\nMode.virtualbox=shared\nmode.VMware = Exclusive\nMode.other=auto\n", "t.conf",
+				&c, &d);
+	CHECK(r == 0 && d.n_entries == 0 && c.n_hv_modes == 3, "three Mode.NAME= keys parse (%d, %zu)", r, c.n_hv_modes);
+	CHECK(config_hv_mode(&c, "virtualbox") == HV_MODE_SHARED && config_hv_mode(&c, "vmware") == HV_MODE_EXCLUSIVE &&
+	      config_hv_mode(&c, "other") == HV_MODE_AUTO && config_hv_mode(&c, "unset") == HV_MODE_AUTO,
+	      "the modes by name, case-insensitive; an unset name is auto");
+	dump(&d);
+	config_diag_done(&d);
+
+	c = sentinel;
+	r = config_parse_string("[Hypervisor]\nMode.virtualbox=shared\nMode.virtualbox=exclusive\n", "t.conf", &c, &d);
+	CHECK(r == 0 && c.n_hv_modes == 1 && config_hv_mode(&c, "virtualbox") == HV_MODE_EXCLUSIVE &&
+	      diag_has(&d, CONFIG_WARNING, "t.conf:3: Mode.virtualbox= in [Hypervisor] is set again"),
+	      "set twice: one entry, the last wins, a warning with the line");
+	config_diag_done(&d);
+
+	c = sentinel;
+	r = config_parse_string("[Hypervisor]\nMode.virtualbox=sometimes\n", "t.conf", &c, &d);
+	CHECK(r == -EINVAL && memcmp(&c, &sentinel, sizeof(c)) == 0 &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:2: invalid value 'sometimes' for Mode.virtualbox= in [Hypervisor]; "
+		       "accepted values: auto, shared, exclusive"), "a bad mode: file:line and the accepted values");
+	config_diag_done(&d);
+
+	r = config_parse_string("[Hypervisor]\nMode.=shared\nMode.a/b=shared\nMode.v=\n", "t.conf", &c, &d);
+	CHECK(r == -EINVAL && d.n_errors == 3 && diag_has(&d, CONFIG_ERROR, "t.conf:2: invalid profile name") &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:3: invalid profile name") &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:4: invalid value '' for Mode.v="),
+	      "an empty or bad profile name, an empty value: three errors with their lines");
+	dump(&d);
+	config_diag_done(&d);
+
+	r = config_parse_string("[Hypervisor]\nPolicy=boot\n", "t.conf", &c, &d);
+	CHECK(r == 0 && diag_has(&d, CONFIG_WARNING, "t.conf:2: unknown key 'Policy' in [Hypervisor]"),
+	      "another key in [Hypervisor]: a warning");
+	config_diag_done(&d);
+
+	/* Sixteen names fit, a seventeenth is refused. */
+	{
+		char text[2048];
+		size_t o = (size_t)snprintf(text, sizeof(text), "[Hypervisor]\n");
+
+		for (int i = 0; i <= CONFIG_HV_MODES_MAX; i++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o, "Mode.p%d=shared\n", i);
+		r = config_parse_string(text, "t.conf", &c, &d);
+		CHECK(r == -EINVAL && diag_has(&d, CONFIG_ERROR, "t.conf:18: too many Mode.NAME= keys"),
+		      "more than %d names: refused at the line that is one too many", CONFIG_HV_MODES_MAX);
+		config_diag_done(&d);
+	}
+}
+
 int main(void)
 {
 	test_goods();
@@ -539,5 +596,6 @@ int main(void)
 	test_misc();
 	test_metrics();
 	test_load();
+	test_hypervisor();
 	return tests_finish();
 }

@@ -162,11 +162,32 @@ static void test_status_svm(void)
 		.actions_failed = NULL, .timer = &t,
 	};
 
+	static struct hv_profiles ps;
+	const char *dirs[] = { PROFILES_SRC_DIR };
+	struct hv_detected hvs[PROFILES_MAX] = {};
+
 	config_init_defaults(&cfg);
 	cfg.policy = VIRT_POLICY_BOOT;
+	/* The shipped profiles, as on an AMD host running 6.12 with vboxdrv loaded, VMware's mode forced. */
+	CHECK(profiles_load(dirs, 1, &ps, NULL) == 0 && ps.n == 3, "the shipped profiles load");
+	cfg.n_hv_modes = 1;
+	snprintf(cfg.hv_modes[0].name, sizeof(cfg.hv_modes[0].name), "vmware");
+	cfg.hv_modes[0].mode = HV_MODE_SHARED;
+	for (size_t i = 0; i < ps.n; i++) {
+		hvs[i].profile = &ps.p[i];
+		profile_choose_mode(&ps.p[i], PROFILE_VENDOR_AMD, true, 6, 12, config_hv_mode(&cfg, ps.p[i].name),
+				    &hvs[i].mode);
+		if (strcmp(ps.p[i].name, "virtualbox") == 0) {
+			hvs[i].loaded = hvs[i].module_loaded[0] = hvs[i].device_present[0] = true;
+			snprintf(hvs[i].version, sizeof(hvs[i].version), "7.2.22_Debian r175245");
+		}
+	}
+	in.profiles = &ps;
+	in.hvs = hvs;
 	timer_status_fill(&cfg, &k, NULL, &t);
 	timer_status_module(&t, NULL, "virthw module is not loaded");
 	golden("status-svm.json", status(&in));
+	in.profiles = NULL;
 
 	/* Nothing held, verified clean, no vendor module known. */
 	k.vendor_module = NULL;

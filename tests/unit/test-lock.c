@@ -319,6 +319,46 @@ static void test_registry(void)
 	(void)!system(p);
 }
 
+/* Shared mode: recorded and released like any holder, counted apart for the policy. */
+static void test_shared(void)
+{
+	char tmpl[] = "/tmp/test-lock-shared.XXXXXX", p[512];
+	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
+	lock_registry *r = NULL;
+	struct lock_info a = { .who = "vmware", .why = "", .pid = 100 };
+	struct lock_info s = { .who = "virtualbox", .why = "VBoxHeadless", .pid = 200 };
+	struct lock_holders h;
+	int fa = -1, fs = -1;
+
+	if (!mkdtemp(tmpl)) {
+		CHECK(false, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	CHECK(sd_event_new(&e) >= 0, "shared: event loop");
+	CHECK(lock_registry_new(e, tmpl, &callbacks, NULL, &r) == 0, "shared: registry");
+	CHECK(lock_registry_grant(r, &a, &fa) == 0, "shared: an exclusive lock");
+	CHECK(lock_registry_grant_mode(r, &s, true, &fs) == 0 && fs >= 0 && s.id == a.id + 1, "shared: a shared lock");
+	h = lock_registry_holders(r);
+	CHECK(h.n_held == 1 && h.n_shared == 1 && lock_registry_n_held(r) == 2, "shared: one of each (%u, %u)", h.n_held,
+	      h.n_shared);
+	CHECK(!lock_registry_held_shared(r, 0) && lock_registry_held_shared(r, 1) && !lock_registry_held_shared(r, 2),
+	      "shared: per holder");
+	CHECK(exists(tmpl, s.id, ".lock") && exists(tmpl, s.id, ".fifo"), "shared: its files as any lock's");
+	n_released = 0;
+	close(fs);
+	(void)run_until_released(e, 1);
+	h = lock_registry_holders(r);
+	CHECK(n_released == 1 && last_released.id == s.id && h.n_shared == 0 && h.n_held == 1,
+	      "shared: released on close, the exclusive holder stays");
+	close(fa);
+	(void)run_until_released(e, 2);
+	CHECK(lock_registry_n_held(r) == 0, "shared: none left");
+	n_released = 0;
+	r = lock_registry_free(r);
+	snprintf(p, sizeof(p), "rm -rf '%s'", tmpl);
+	(void)!system(p);
+}
+
 static void test_status(void)
 {
 	const struct observed_cpu cpus[] = {
@@ -350,7 +390,7 @@ static void test_status(void)
 	in.cpus = model;
 	CHECK(status_json(&in, &j) == 0, "locked status JSON built");
 	CHECK(j && strstr(j, ",\"locks\":[{\"id\":3,\"who\":\"virtualbox\",\"why\":\"VBoxHeadless --startvm \\\"win11\\\"\","
-				"\"pid\":1234,\"uid\":0,\"since_usec\":1700000000000000}],\"lock_waiting\":2}"),
+				"\"pid\":1234,\"uid\":0,\"since_usec\":1700000000000000,\"shared\":false}],\"lock_waiting\":2,"),
 	      "locks and lock_waiting in the JSON");
 	CHECK(j && strstr(j, "\"state\":\"locked\""), "state locked");
 	CHECK(j && strstr(j, "{\"cpu\":0,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,\"virt_on\":true,"
@@ -368,6 +408,7 @@ static void test_status(void)
 int main(void)
 {
 	test_who_why();
+	test_shared();
 	test_sanitize();
 	test_meta();
 	test_ids_and_time();

@@ -719,6 +719,60 @@ static void test_preemption_timer(const struct config *base)
 	      "timer: never: blocked, with preemption_timer=N for the next load");
 }
 
+/* Shared mode: a holder whose hypervisor runs inside KVM suspends nothing; never refuses it. */
+static void test_shared(const struct config *base)
+{
+	static const struct {
+		enum virt_policy policy;
+		const char *name;
+		enum hv_mode mode;
+		enum lock_grant want;
+	} table[] = {
+		{ BOOT, "virtualbox", HV_MODE_SHARED, LOCK_GRANT_SHARED },
+		{ FVM, "virtualbox", HV_MODE_SHARED, LOCK_GRANT_SHARED },
+		{ NEVER, "virtualbox", HV_MODE_SHARED, LOCK_GRANT_REFUSED },
+		{ BOOT, "virtualbox", HV_MODE_EXCLUSIVE, LOCK_GRANT_EXCLUSIVE },
+		{ NEVER, "vmware", HV_MODE_EXCLUSIVE, LOCK_GRANT_EXCLUSIVE },
+		{ BOOT, NULL, HV_MODE_SHARED, LOCK_GRANT_EXCLUSIVE },
+	};
+	struct config cfg = *base;
+	struct observed_cpu cpus[NCPU];
+	bool foreign[NCPU];
+	struct observed obs;
+	struct actions none, shared, held;
+	struct lock_holders h_shared = { .n_shared = 1 }, h_held = { .n_held = 1 };
+	const struct row r = { "s", BOOT, K612, L, L, 1, "e1", 0, .pinned = true };
+	char reason[400];
+
+	for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+		enum lock_grant g;
+
+		cfg.policy = table[i].policy;
+		memset(reason, 'x', sizeof(reason));
+		g = policy_lock_grant(&cfg, table[i].name, table[i].mode, reason, sizeof(reason));
+		CHECK(g == table[i].want && (g == LOCK_GRANT_REFUSED) == (reason[0] != '\0'),
+		      "lock grant: %s, %s in %s mode: %d (%s)", virt_policy_to_string(table[i].policy),
+		      table[i].name ?: "no profile", hv_mode_to_string(table[i].mode), g, reason);
+	}
+	cfg.policy = NEVER;
+	(void)policy_lock_grant(&cfg, "virtualbox", HV_MODE_SHARED, reason, sizeof(reason));
+	CHECK(strstr(reason, "virtualbox runs inside KVM (shared mode), and policy never keeps KVM unloaded") &&
+	      strstr(reason, "Mode.virtualbox=exclusive in [Hypervisor] of virtd.conf"),
+	      "never: the refusal says why and what to change (%s)", reason);
+
+	/* Under boot, steady: a shared holder changes nothing, an exclusive one unloads KVM. */
+	cfg.policy = BOOT;
+	build(&r, &obs, cpus, foreign);
+	CHECK(policy_decide(&cfg, &obs, NULL, &none) == 0 && policy_decide(&cfg, &obs, &h_shared, &shared) == 0 &&
+	      policy_decide(&cfg, &obs, &h_held, &held) == 0, "shared: decisions made");
+	CHECK(shared.n == none.n && shared.verdict == none.verdict && !shared.lock_grantable && none.n == 0,
+	      "shared: a shared holder leaves boot's steady state alone (%zu actions)", shared.n);
+	CHECK(held.n > 0, "shared: an exclusive holder does not (%zu actions)", held.n);
+	for (size_t i = 0; i < obs.n_cpus; i++)
+		CHECK(policy_cpu_expect(&cfg, &obs, &h_shared, &obs.cpus[i]) == policy_cpu_expect(&cfg, &obs, NULL, &obs.cpus[i]),
+		      "shared: cpu %zu expected as without a holder", i);
+}
+
 int main(void)
 {
 	struct config base;
@@ -730,6 +784,7 @@ int main(void)
 	test_pids(&base);
 	test_exhaustive(&base);
 	test_preemption_timer(&base);
+	test_shared(&base);
 
 	CHECK(strcmp(action_kind_to_string(ACTION_CREATE_PINNED_VM), "create-pinned-vm") == 0, "action names");
 	CHECK(action_kind_to_string(_ACTION_KIND_MAX) == NULL, "no name past the last action");

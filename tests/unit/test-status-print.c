@@ -18,7 +18,7 @@
  * (a host where policy boot holds on 2 AMD CPUs), OMIT leaves the key out. */
 struct doc {
 	const char *policy, *applied, *state, *reason, *config, *kvm, *vm_count, *vms, *pinned, *cpus,
-		*verify, *caps, *failed, *locks, *lock_waiting, *timer;
+		*verify, *caps, *failed, *locks, *lock_waiting, *timer, *hypervisors, *profile_errors;
 };
 
 #define CPU_ON(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
@@ -54,6 +54,8 @@ static char *build(const struct doc *d)
 		.locks = OMIT,
 		.lock_waiting = OMIT,
 		.timer = OMIT,
+		.hypervisors = OMIT,
+		.profile_errors = OMIT,
 	};
 	const struct {
 		const char *key, *v, *def;
@@ -74,6 +76,8 @@ static char *build(const struct doc *d)
 		{ "locks", d->locks, defaults.locks },
 		{ "lock_waiting", d->lock_waiting, defaults.lock_waiting },
 		{ "timer", d->timer, defaults.timer },
+		{ "hypervisors", d->hypervisors, defaults.hypervisors },
+		{ "profile_errors", d->profile_errors, defaults.profile_errors },
 	};
 	char *buf = NULL;
 	size_t size = 0;
@@ -557,6 +561,67 @@ static void test_locks(void)
 	}
 }
 
+#define HV_VBOX(loaded, holders) "{\"name\":\"virtualbox\",\"description\":\"Oracle VirtualBox\",\"loaded\":" loaded "," \
+	"\"version\":\"7.2.22_Debian r175245\",\"modules\":[{\"name\":\"vboxdrv\",\"loaded\":" loaded "}," \
+	"{\"name\":\"vboxnetflt\",\"loaded\":false}],\"devices\":[],\"mode\":\"shared\",\"mode_reason\":" \
+	"\"vboxdrv runs inside KVM's VMX root on Intel from 6.16 (SUPDrv-linux.c supdrvOSEnableHwvirt())\"," \
+	"\"mode_forced\":false,\"holders\":" holders "}"
+#define HV_VMWARE "{\"name\":\"vmware\",\"description\":null,\"loaded\":false,\"version\":null,\"modules\":[]," \
+	"\"devices\":[],\"mode\":\"exclusive\",\"mode_reason\":\"why\",\"mode_forced\":true,\"holders\":[]}"
+
+/* The Hypervisors: lines: loaded or holding profiles (all with --full), the reason, broken files. */
+static void test_hypervisors(void)
+{
+	static const struct {
+		const char *name;
+		struct doc d;
+		bool full;
+		const char *want[3];
+		const char *not_want[2];
+	} cases[] = {
+		{ "loaded, held in shared mode",
+		  { .hypervisors = "[" HV_VBOX("true", "[{\"id\":2,\"who\":\"VBoxHeadless\",\"pid\":77,\"shared\":true}]") ","
+				   HV_VMWARE "]", .profile_errors = "[]" },
+		  false,
+		  { "Hypervisors: virtualbox 7.2.22_Debian r175245: loaded (vboxdrv), mode shared, held by VBoxHeadless "
+		    "(pid 77, shared)\n",
+		    "               vboxdrv runs inside KVM's VMX root on Intel from 6.16 (SUPDr...\n" },
+		  { "vmware", "not used" } },
+		{ "--full: every profile, the whole reason, forced",
+		  { .hypervisors = "[" HV_VBOX("false", "[]") "," HV_VMWARE "]" },
+		  true,
+		  { "Hypervisors: virtualbox 7.2.22_Debian r175245: not loaded, mode shared\n",
+		    "(SUPDrv-linux.c supdrvOSEnableHwvirt())\n", "             vmware: not loaded, mode exclusive (forced)\n" },
+		  { "held by", NULL } },
+		{ "none loaded, one file not used",
+		  { .hypervisors = "[" HV_VBOX("false", "[]") "," HV_VMWARE "]",
+		    .profile_errors = "[{\"name\":\"beta\",\"message\":\"/etc/virtd/profiles/beta.conf:4: invalid Rule=\"}]" },
+		  false,
+		  { "Hypervisors: none loaded (2 profiles)\n",
+		    "             profile beta not used: /etc/virtd/profiles/beta.conf:4: invalid Rule=\n" },
+		  { "virtualbox", NULL } },
+		{ "an old virtd without the members: no line", {}, false, { NULL }, { "Hypervisors", NULL } },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *text = build(&cases[i].d), *out = NULL;
+		int rc = -1;
+
+		out = text ? render(text, cases[i].full, false, &rc) : NULL;
+		CHECK(out && rc >= 0, "hypervisors, %s: renders (%d)", cases[i].name, rc);
+		if (!out)
+			continue;
+		for (size_t k = 0; k < ELEMENTSOF(cases[i].want) && cases[i].want[k]; k++)
+			CHECK(strstr(out, cases[i].want[k]) != NULL, "hypervisors, %s: has \"%s\"", cases[i].name,
+			      cases[i].want[k]);
+		for (size_t k = 0; k < ELEMENTSOF(cases[i].not_want) && cases[i].not_want[k]; k++)
+			CHECK(strstr(out, cases[i].not_want[k]) == NULL, "hypervisors, %s: lacks \"%s\"", cases[i].name,
+			      cases[i].not_want[k]);
+		if (tests_failed)
+			printf("%s", out);
+	}
+}
+
 static void test_malformed(void)
 {
 	static const struct {
@@ -649,6 +714,7 @@ static void test_fuzz(void)
 
 int main(void)
 {
+	test_hypervisors();
 	test_exact();
 	test_timer();
 	test_probe_table();

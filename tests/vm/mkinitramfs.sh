@@ -19,7 +19,7 @@
 #   --gzip         compress the archive (default: uncompressed, which boots
 #                  faster under TCG than a gzip the kernel has to inflate)
 # BUILDDIR (default: the repository root) is where src/virtctl and
-# tests/vm/progs/{kvm-vm,virthw-badreq,virthw-probe} are taken from.  An archive newer than
+# tests/vm/progs/{kvm-vm,virthw-badreq,virthw-probe,virthw-attack} are taken from.  An archive newer than
 # all of its inputs (and built with the same options) is kept as it is.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -112,7 +112,7 @@ real_binary() {
 	echo "$f"
 }
 binaries=()
-project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq tests/vm/progs/virthw-probe)
+project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq tests/vm/progs/virthw-probe tests/vm/progs/virthw-attack)
 [ "$daemon" = 1 ] && project_bins+=(src/virtd src/virtd-kmod tests/vm/progs/benchtool tests/vm/progs/bus-bench tests/vm/progs/foreign-hv tests/vm/progs/unpriv-check)
 # virtd runs its module helper by the path configure baked in (make install's).
 kmod_helper=

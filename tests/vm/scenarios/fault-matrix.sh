@@ -63,7 +63,7 @@ done
 # On reload: Reload fails naming the file, the running configuration and the
 # state it holds stay, virtd keeps serving.
 virtd_conf first-vm
-virtd_start start || return 1
+virtd_start start --log-level=debug || return 1
 virtd_wait_state holds holds || return 1
 cp "$VIRTD_CONF" "$FM/good.conf"
 for _k in garbage binary huge loop; do
@@ -167,9 +167,16 @@ if check virthw-rmmod virthw_unload; then
 		grep -q 'No per-CPU state' "$FM/status-nohw.out"; then
 		pass virthw-gone-shown "verify.checked 0; virtctl status: $(grep -m1 'Verify' "$FM/status-nohw.out" | tr -s ' ')"
 	else
-		fail virthw-gone-shown "verify.checked '$(st verify.checked)': $(grep -E 'Verify|per-CPU' "$FM/status-nohw.out" | tr '\n' ';')"
+		fail virthw-gone-shown "verify.checked '$(st verify.checked)': $(grep -E 'Verify|per-CPU' "$FM/status-nohw.out" | tr '\n' ';') log: $(virtd_log_tail 12)"
 	fi
 	check virthw-gone-alive test -d "/proc/$VIRTD_PID"
+	# Looking the family up would load it again (its alias): an
+	# administrator's rmmod stays done until someone loads it.
+	if mod_loaded virthw; then
+		fail virthw-stays-removed "virthw is loaded again: $(virtd_log_tail 6)"
+	else
+		pass virthw-stays-removed
+	fi
 	_t0=$(now_ms)
 	check virthw-reinsert virthw_load
 	if wait_for 30 st_is verify.ok true; then
@@ -212,4 +219,36 @@ else
 	fail run-room-lock-works "$(head -n 3 "$FM/lock-after.out" | tr '\n' ';')"
 fi
 wait_status run-room-boot-back state holds 60
+
+# --- dbus-daemon restarted ------------------------------------------------------
+# virtd stays (same process, its policy, its VM count), is back on the new
+# bus by itself, and a KVM VM that ran across it is still there and counted.
+if check dbus-vm-start vm_start; then
+	wait_status dbus-vm-counted vm_count 1 30
+	_pid=$(pidof dbus-daemon)
+	kill -TERM $_pid
+	wait_for 10 proc_gone "${_pid%% *}"
+	_t0=$(now_ms)
+	if bus_up && wait_for 30 virtd_state_is holds; then
+		pass dbus-back "virtd on the new bus after $(($(now_ms) - _t0)) ms (bus up included)"
+	else
+		fail dbus-back "state '$(virtd_state)'; log: $(virtd_log_tail 6)"
+	fi
+	check dbus-same-virtd test -d "/proc/$VIRTD_PID"
+	check dbus-vm-alive test -d "/proc/$VM_PID"
+	expect_status dbus-status policy=boot applied_policy=boot state=holds vm_count=1 verify.ok=true
+	if grep -q 'Back on the system bus' "$VIRTD_LOG"; then
+		pass dbus-logged "$(grep -m1 'Lost the system bus' "$VIRTD_LOG" | cut -c1-120)"
+	else
+		fail dbus-logged "$(virtd_log_tail 4)"
+	fi
+	check dbus-vm-stop vm_stop
+	wait_status dbus-vm-gone vm_count 0 30
+	if virtctl lock --who=fault -- true >"$FM/lock-dbus.out" 2>&1; then
+		pass dbus-lock-works
+	else
+		fail dbus-lock-works "$(head -n 3 "$FM/lock-dbus.out" | tr '\n' ';')"
+	fi
+	wait_status dbus-boot-back state holds 60
+fi
 check stop virtd_stop

@@ -1,0 +1,178 @@
+# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared, whose lock is granted at once with KVM kept (never refuses it); a broken profile file is named in the log and status while the rest works.
+
+PROFILES=/etc/virtd/profiles
+FHV_PROFILE=$PROFILES/fhv-test.conf
+BROKEN_PROFILE=$PROFILES/broken-test.conf
+FHV_REASON="foreign-hv turns SVM on itself ($SCENARIO's profile)"
+
+lock_setup || return 1
+mkdir -p "$PROFILES"
+# The stand-in's profile, as an administrator would write one.
+cat >"$FHV_PROFILE" <<EOF
+# written by the guest tests ($SCENARIO)
+[Profile]
+Description=the project's stand-in hypervisor
+Modules=foreignhv
+VersionModule=foreignhv
+Devices=/dev/foreignhv
+Processes=foreign-hv
+Who=fhv-test fhv-other
+
+[Mode]
+Rule = any any exclusive $FHV_REASON
+EOF
+reload_ok() {	# reload_ok CHECK: virtctl reload succeeds
+	if virtctl reload >"$LIB_TMP/reload.out" 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "virtctl reload exited $?: $(head -n 3 "$LIB_TMP/reload.out" | tr '\n' ';'); virtd: $(virtd_log_tail 3)"
+	fi
+}
+# hv_index NAME: the index of profile NAME in the last status()'s "hypervisors"
+# (kept in HV_I: lib.sh's helpers use the _x names).
+hv_index() {
+	awk -F'\t' -v n="\"$1\"" '$1 ~ /^hypervisors\.[0-9]+\.name$/ && $2 == n { split($1, a, "."); print a[2]; exit }' \
+		"$LIB_TMP/status.flat"
+}
+# ctl_status: the human (short) view into $LIB_TMP/ctl.out.
+ctl_status() { virtctl status >"$LIB_TMP/ctl.out" 2>&1; }
+ctl_has() {	# ctl_has CHECK TEXT: the human view has a line with TEXT
+	if grep -qF -- "$2" "$LIB_TMP/ctl.out"; then
+		pass "$1" "$(grep -F -- "$2" "$LIB_TMP/ctl.out" | head -n 1 | sed 's/^ *//')"
+	else
+		fail "$1" "no '$2' in: $(tr '\n' ';' <"$LIB_TMP/ctl.out" | cut -c1-400)"
+	fi
+}
+
+reload_ok reload-profile
+status
+HV_I=$(hv_index fhv-test)
+if [ -z "$HV_I" ]; then
+	fail profile-listed "no hypervisor fhv-test in status: $(grep '^hypervisors\.[0-9]*\.name' "$LIB_TMP/status.flat" | tr '\n' ';'); virtd: $(virtd_log_tail 3)"
+	return 1
+fi
+pass profile-listed "hypervisors.$HV_I"
+_ver=null
+[ -r /sys/module/foreignhv/version ] && _ver=$(cat /sys/module/foreignhv/version)
+expect_status loaded "hypervisors.$HV_I.loaded=true" "hypervisors.$HV_I.modules.0.name=foreignhv" \
+	"hypervisors.$HV_I.modules.0.loaded=true" "hypervisors.$HV_I.devices.0.path=/dev/foreignhv" \
+	"hypervisors.$HV_I.devices.0.present=true" "hypervisors.$HV_I.mode=exclusive" "hypervisors.$HV_I.mode_forced=false" \
+	"hypervisors.$HV_I.mode_reason=$FHV_REASON" "hypervisors.$HV_I.version=$_ver"
+_title=fhv-test
+[ "$_ver" = null ] || _title="fhv-test $_ver"
+expect no-holder "" "$(st "hypervisors.$HV_I.holders.0.who")" "holders before the lock"
+expect no-profile-errors "" "$(st profile_errors.0.name)" "profile_errors"
+
+# Held through a name of its Who=: the holder, in JSON and the human view.
+lock_fhv_taken fhv-other || return 1
+status
+expect holder-who fhv-other "$(st "hypervisors.$HV_I.holders.0.who")" "the profile's holder"
+expect holder-pid "$(st locks.0.pid)" "$(st "hypervisors.$HV_I.holders.0.pid")" "the holder's pid is the lock's"
+expect holder-lock-pid "$LOCK_PID" "$(st "hypervisors.$HV_I.holders.0.pid")" "the holder is virtctl"
+ctl_status
+ctl_has human-held "$_title: loaded (foreignhv), mode exclusive, held by fhv-other (pid $LOCK_PID)"
+# The reason whole with --full (the short view cuts it).
+virtctl status --full >"$LIB_TMP/ctl.out" 2>&1
+ctl_has human-reason "$FHV_REASON"
+kill -TERM "$FHV_PID" 2>/dev/null
+fhv_reap "$LOCK_PID"
+if wait_for 30 nr_locks_is 0; then
+	pass released "exit $FHV_RC"
+else
+	fail released "$(nr_locks) holders after virtctl lock ended ($FHV_RC): $(virtd_log_tail 3)"
+fi
+status
+expect holder-gone "" "$(st "hypervisors.$HV_I.holders.0.who")" "holders after the lock"
+
+# Forced in virtd.conf: shared, and the reason says where from.
+virtd_conf boot "[Hypervisor]" "Mode.fhv-test=shared"
+reload_ok reload-forced
+status
+HV_I=$(hv_index fhv-test)
+expect forced-mode shared "$(st "hypervisors.$HV_I.mode")" "mode with Mode.fhv-test=shared"
+expect forced-flag true "$(st "hypervisors.$HV_I.mode_forced")" "mode_forced"
+case "$(st "hypervisors.$HV_I.mode_reason")" in
+*Mode.fhv-test=*virtd.conf*) pass forced-reason "$(st "hypervisors.$HV_I.mode_reason")" ;;
+*) fail forced-reason "reason '$(st "hypervisors.$HV_I.mode_reason")' names neither Mode.fhv-test= nor virtd.conf" ;;
+esac
+ctl_status
+ctl_has human-forced "$_title: loaded (foreignhv), mode shared (forced)"
+
+# Shared mode: granted at once, KVM kept (the policy holds, /dev/kvm there,
+# a KVM VM runs meanwhile), the holder recorded as shared.
+_t0=$(now_ms)
+lock_start "$LIB_TMP/shared.out" --who=fhv-test -- cat
+if lock_wait_taken "$LIB_TMP/shared.out" 30; then
+	pass shared-taken "$(($(now_ms) - _t0)) ms"
+	status
+	expect shared-state "holds boot true" "$(st state) $(st applied_policy) $(st kvm.dev_kvm)" "state, policy, /dev/kvm"
+	expect shared-lock true "$(st locks.0.shared)" "locks.0.shared"
+	expect shared-holder "fhv-test true" "$(st "hypervisors.$HV_I.holders.0.who") $(st "hypervisors.$HV_I.holders.0.shared")" \
+		"the profile's holder"
+	check shared-vendor-loaded test -e "/sys/module/$KVM_VENDOR_MOD"
+	if check shared-vm vm_start; then
+		expect_virt shared-vm-on on
+		check shared-vm-stop vm_stop
+	fi
+	ctl_status
+	ctl_has human-shared "held by fhv-test (pid $LOCK_PID, shared)"
+	check shared-logged grep -q "granted to fhv-test (pid $LOCK_PID) in shared mode, KVM kept: profile fhv-test" "$VIRTD_LOG"
+	kill -TERM "$LOCK_PID" 2>/dev/null
+	fhv_reap "$LOCK_PID"
+	if wait_for 30 nr_locks_is 0; then
+		pass shared-released "exit $FHV_RC"
+	else
+		fail shared-released "$(nr_locks) holders after virtctl lock ended ($FHV_RC): $(virtd_log_tail 3)"
+	fi
+	expect shared-after "holds boot" "$(st state) $(st applied_policy)" "state and policy after the shared lock"
+else
+	fail shared-taken "not taken in 30 s: $(tr '\n' ';' <"$LIB_TMP/shared.out"); virtd: $(virtd_log_tail 3)"
+fi
+
+# Under never a shared-mode hypervisor cannot have KVM: refused, saying what to change.
+virtd_conf never "[Hypervisor]" "Mode.fhv-test=shared"
+reload_ok reload-never
+if wait_for 60 st_is applied_policy never; then
+	virtctl lock --who=fhv-test -- true >"$LIB_TMP/never.out" 2>&1
+	_rc=$?
+	if [ "$_rc" -ne 0 ] && grep -q "fhv-test runs inside KVM (shared mode), and policy never keeps KVM unloaded" "$LIB_TMP/never.out" &&
+		grep -q "Mode.fhv-test=exclusive" "$LIB_TMP/never.out"; then
+		pass never-refused "exit $_rc: $(head -n 1 "$LIB_TMP/never.out")"
+	else
+		fail never-refused "exit $_rc: $(tr '\n' ';' <"$LIB_TMP/never.out")"
+	fi
+	expect never-no-holder 0 "$(nr_locks)" "holders after the refusal"
+else
+	fail never-applied "policy never not applied: $(st reason)"
+fi
+virtd_conf boot "[Hypervisor]" "Mode.fhv-test=shared"
+reload_ok reload-boot-again
+wait_for 60 st_is applied_policy boot
+virtd_wait_state boot-again holds
+
+# A broken profile: the reload still succeeds, the file and line are in the
+# log and in status, and the good profile keeps its settings.
+printf '[Profile]\nModules=nothing\n[Mode]\nRule = amd any sometimes why\n' >"$BROKEN_PROFILE"
+reload_ok reload-broken
+status
+HV_I=$(hv_index fhv-test)
+expect broken-name broken-test "$(st profile_errors.0.name)" "profile_errors"
+_m=$(st profile_errors.0.message)
+case "$_m" in
+"$BROKEN_PROFILE:4: invalid Rule= 'amd any sometimes why' in [Mode] (bad mode)"*) pass broken-message "$_m" ;;
+*) fail broken-message "'$_m' is not $BROKEN_PROFILE:4's bad mode" ;;
+esac
+if grep -qF "$BROKEN_PROFILE:4: invalid Rule=" "$VIRTD_LOG"; then
+	pass broken-logged "$(grep -F "$BROKEN_PROFILE:4:" "$VIRTD_LOG" | head -n 1 | cut -c1-160)"
+else
+	fail broken-logged "no '$BROKEN_PROFILE:4: invalid Rule=' in virtd's log: $(virtd_log_tail 3)"
+fi
+expect broken-not-listed "" "$(hv_index broken-test)" "the broken profile among the hypervisors"
+expect broken-rest "true shared" "$(st "hypervisors.$HV_I.loaded") $(st "hypervisors.$HV_I.mode")" "fhv-test next to the broken file"
+expect broken-state holds "$(st state)" "virtd's state"
+ctl_status
+ctl_has human-broken "profile broken-test not used: $BROKEN_PROFILE:4:"
+
+rm -f "$BROKEN_PROFILE" "$FHV_PROFILE"
+check stop virtd_stop
+check unload foreignhv_unload
