@@ -140,6 +140,12 @@ if [ "$daemon" = 1 ]; then
 	for b in "${host_bins[@]}"; do
 		[ -x "$b" ] || die "$b is missing: apt-get install systemd udev dbus kmod (scripts/install-deps.sh)"
 	done
+	# The shipped hypervisor profiles, where this build's virtd looks
+	# ($(pkgdatadir)/profiles: the prefix configure was given).
+	prefix=$(sed -n 's/^S\["prefix"\]="\(.*\)"$/\1/p' "$builddir/config.status" 2>/dev/null)
+	for f in "$REPO_ROOT"/conf/profiles/*.conf; do
+		[ -f "$f" ] && data+=("$f ${prefix:-/usr/local}/share/virtd/profiles/${f##*/}")
+	done
 	data+=("/usr/share/dbus-1/system.conf /usr/share/dbus-1/system.conf"
 		"/usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf /usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf"
 		"/usr/lib/udev/rules.d/50-udev-default.rules /usr/lib/udev/rules.d/50-udev-default.rules"
