@@ -48,6 +48,10 @@ struct bus_manager {
 	sd_event_source *reconnect;	/* armed while the bus is gone */
 	uint64_t reconnect_usec;
 	unsigned n_reconnects;
+	/* GetStatus calls waiting for the one read that answers them all. */
+	sd_bus_message **status_calls;
+	size_t n_status_calls, status_calls_cap;
+	sd_event_source *status_flush;
 };
 
 const char *bus_error_name(enum virtd_error e)
@@ -146,18 +150,69 @@ static int status_document(struct manager *m, char **ret)
 	return status_json(&in, ret);
 }
 
-static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static void status_calls_drop(bus_manager *b)
+{
+	for (size_t i = 0; i < b->n_status_calls; i++)
+		sd_bus_message_unref(b->status_calls[i]);
+	b->n_status_calls = 0;
+}
+
+/*
+ * Runs once the bus has no message left to dispatch (idle priority): one
+ * read of the CPUs and one document answer every GetStatus that came in
+ * meanwhile.  Each answer still reflects a read made after its call
+ * arrived; under load the calls share it instead of queueing for a read
+ * each (one virthw dump is most of a call's cost).
+ */
+static int on_status_flush(sd_event_source *s, void *userdata)
 {
 	_cleanup_free_ char *json = NULL;
 	bus_manager *b = userdata;
 	int r;
 
-	(void)error;
+	(void)s;
+	b->status_flush = sd_event_source_disable_unref(b->status_flush);
+	if (b->n_status_calls == 0)
+		return 0;
 	manager_refresh_cpus(b->m);
 	r = status_document(b->m, &json);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, "s", json);
+	for (size_t i = 0; i < b->n_status_calls; i++) {
+		int k = r < 0 ? sd_bus_reply_method_errno(b->status_calls[i], r, NULL)
+			      : sd_bus_reply_method_return(b->status_calls[i], "s", json);
+		if (k < 0)
+			log_debug("Failed to answer GetStatus: %s", strerror(-k));
+	}
+	status_calls_drop(b);
+	return 0;
+}
+
+static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	bus_manager *b = userdata;
+	int r;
+
+	(void)error;
+	if (b->n_status_calls == b->status_calls_cap) {
+		size_t cap = b->status_calls_cap ? b->status_calls_cap * 2 : 16;
+		sd_bus_message **calls = reallocarray(b->status_calls, cap, sizeof(*calls));
+
+		if (!calls)
+			return -ENOMEM;
+		b->status_calls = calls;
+		b->status_calls_cap = cap;
+	}
+	if (!b->status_flush) {
+		r = sd_event_add_defer(b->m->event, &b->status_flush, on_status_flush, b);
+		if (r < 0)
+			return r;
+		r = sd_event_source_set_priority(b->status_flush, SD_EVENT_PRIORITY_IDLE);
+		if (r < 0) {
+			b->status_flush = sd_event_source_disable_unref(b->status_flush);
+			return r;
+		}
+	}
+	b->status_calls[b->n_status_calls++] = sd_bus_message_ref(msg);
+	return 1;	/* answered by on_status_flush() */
 }
 
 /* The bus policy already keeps others out; this holds even where it is missing or too lax. */
@@ -464,6 +519,7 @@ static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	 * are gone too.  A running probe finishes; its answer is lost.
 	 */
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd lost the system bus; ask again");
+	status_calls_drop(b);
 	b->bus = sd_bus_flush_close_unref(b->bus);
 	b->reconnect_usec = RECONNECT_FIRST_USEC;
 	r = sd_event_add_time_relative(b->m->event, &b->reconnect, CLOCK_MONOTONIC, b->reconnect_usec, 0,
@@ -530,6 +586,9 @@ bus_manager *bus_manager_free(bus_manager *b)
 		return NULL;
 	manager_remove_observer(b->m, b);
 	b->reconnect = sd_event_source_disable_unref(b->reconnect);
+	b->status_flush = sd_event_source_disable_unref(b->status_flush);
+	status_calls_drop(b);
+	free(b->status_calls);
 	/* While the bus is still there: waiting callers are told that virtd stops. */
 	manager_probe_free(b->probe);
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");

@@ -113,7 +113,7 @@ real_binary() {
 }
 binaries=()
 project_bins=(src/virtctl tests/vm/progs/kvm-vm tests/vm/progs/virthw-badreq tests/vm/progs/virthw-probe tests/vm/progs/virthw-attack)
-[ "$daemon" = 1 ] && project_bins+=(src/virtd src/virtd-kmod tests/vm/progs/benchtool tests/vm/progs/bus-bench tests/vm/progs/foreign-hv)
+[ "$daemon" = 1 ] && project_bins+=(src/virtd src/virtd-kmod tests/vm/progs/benchtool tests/vm/progs/bus-bench tests/vm/progs/foreign-hv tests/vm/progs/unpriv-check)
 # virtd runs its module helper by the path configure baked in (make install's).
 kmod_helper=
 if [ "$daemon" = 1 ]; then
@@ -139,6 +139,12 @@ if [ "$daemon" = 1 ]; then
 		/usr/lib/systemd/systemd-shutdown)
 	for b in "${host_bins[@]}"; do
 		[ -x "$b" ] || die "$b is missing: apt-get install systemd udev dbus kmod (scripts/install-deps.sh)"
+	done
+	# The shipped hypervisor profiles, where this build's virtd looks
+	# ($(pkgdatadir)/profiles: the prefix configure was given).
+	prefix=$(sed -n 's/^S\["prefix"\]="\(.*\)"$/\1/p' "$builddir/config.status" 2>/dev/null)
+	for f in "$REPO_ROOT"/conf/profiles/*.conf; do
+		[ -f "$f" ] && data+=("$f ${prefix:-/usr/local}/share/virtd/profiles/${f##*/}")
 	done
 	data+=("/usr/share/dbus-1/system.conf /usr/share/dbus-1/system.conf"
 		"/usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf /usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf"
@@ -330,10 +336,12 @@ install -m 0755 "$VM_DIR/guest/init" "$stage/init"
 install -m 0644 "$VM_DIR/guest/lib.sh" "$stage/tests/lib.sh"
 install -m 0644 "${scenarios[@]}" "$stage/tests/scenarios/"
 printf 'root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:102::/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$stage/etc/passwd"
+# A local user with a real uid and a group of its own (scenarios/unprivileged).
+echo 'tester:x:1000:1000:unprivileged tests:/nonexistent:/bin/sh' >>"$stage/etc/passwd"
 # The groups Debian's udev rules and units name, so that udevd applies them.
 printf '%s\n' root:x:0: tty:x:5: disk:x:6: kmem:x:15: dialout:x:20: cdrom:x:24: audio:x:29: \
 	video:x:44: messagebus:x:102: input:x:105: sgx:x:106: kvm:x:107: render:x:108: \
-	systemd-journal:x:999: nogroup:x:65534: >"$stage/etc/group"
+	systemd-journal:x:999: nogroup:x:65534: tester:x:1000: >"$stage/etc/group"
 {
 	echo "kver=$kver"
 	echo "vendor=$vendor"

@@ -18,10 +18,10 @@ set -euo pipefail
 
 # All scenarios in one boot per kernel: a boot costs ~10 s, a scenario a few.
 SCENARIOS=vm-lifecycle,virt-at-load,hotplug,load-unload,badreq,probe-svm,netlink-attack
-DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-reload,daemon-status,daemon-crash,daemon-timer,daemon-probe,daemon-metrics,daemon-hypervisors,fault-matrix
+DAEMON_SCENARIOS=daemon-env,daemon-boot,daemon-first-vm,daemon-never,daemon-reload,daemon-status,daemon-crash,daemon-timer,daemon-probe,daemon-metrics,daemon-hypervisors,fault-matrix,daemon-load
 SYSTEMD_SCENARIOS=systemd-admin,systemd-metrics
 # The foreign-hypervisor lock (daemon image, with foreignhv.ko and foreign-hv).
-LOCK_SCENARIOS=lock-foreignhv,lock-grant,lock-refuse,lock-release,lock-restart,lock-orphan,fault-kill
+LOCK_SCENARIOS=lock-foreignhv,lock-grant,lock-refuse,lock-release,lock-restart,lock-orphan,fault-kill,unprivileged
 # The smoke boot (daemon image): the read side with a VM, each policy, the lock.
 SMOKE_SCENARIOS=vm-lifecycle,daemon-boot,daemon-first-vm,daemon-never,lock-grant
 

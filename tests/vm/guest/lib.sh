@@ -774,6 +774,12 @@ nr_locks() {
 	grep -c '^locks\.[0-9]*\.who	' "$LIB_TMP/status.flat"
 }
 nr_locks_is() { [ "$(nr_locks)" = "$1" ]; }
+# hv_index NAME: the index of profile NAME in the last status()'s
+# "hypervisors" (empty when it is not there).
+hv_index() {
+	awk -F'\t' -v n="\"$1\"" '$1 ~ /^hypervisors\.[0-9]+\.name$/ && $2 == n { split($1, a, "."); print a[2]; exit }' \
+		"$LIB_TMP/status.flat"
+}
 # cpu_owners: the distinct per-CPU "owner" values of the last status().
 cpu_owners() {
 	awk -F'\t' '$1 ~ /^cpus\.[0-9]+\.owner$/ { v = $2; gsub(/"/, "", v); print v }' "$LIB_TMP/status.flat" | sort -u | tr '\n' ' ' | sed 's/ $//'

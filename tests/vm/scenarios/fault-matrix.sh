@@ -39,10 +39,10 @@ fm_file() { if [ "$1" = loop ]; then echo "$FM/loop-a.conf"; else echo "$FM/$1.c
 for _k in garbage binary huge loop; do
 	_f=$(fm_file "$_k")
 	_t0=$(now_ms)
-	VIRTD_RUNS=$((VIRTD_RUNS + 1))
-	VIRTD_LOG=$LIB_TMP/virtd.$VIRTD_RUNS.log
-	VIRTD_CONFIG=$_f virtd >"$VIRTD_LOG" 2>&1 &
-	VIRTD_PID=$!
+	_conf=$VIRTD_CONF
+	VIRTD_CONF=$_f
+	virtd_spawn
+	VIRTD_CONF=$_conf
 	if wait_for 30 proc_gone "$VIRTD_PID"; then
 		wait "$VIRTD_PID"
 		_rc=$?

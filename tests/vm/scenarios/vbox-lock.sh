@@ -199,6 +199,30 @@ virtd_conf boot
 virtd_start virtd-start || return 1
 virtd_wait_state virtd-holds holds || return 1
 expect_virt boot-on on
+# The shipped VirtualBox profile sees the real driver: loaded, its version,
+# exclusive on AMD (vboxdrv sets EFER.SVME itself).
+status
+VB=$(hv_index virtualbox)
+if [ -z "$VB" ]; then
+	fail profile-virtualbox "no hypervisor virtualbox in status: $(grep '^hypervisors\.[0-9]*\.name' "$LIB_TMP/status.flat" | tr '\n' ';')"
+else
+	expect_status profile-virtualbox "hypervisors.$VB.loaded=true" "hypervisors.$VB.mode=exclusive" \
+		"hypervisors.$VB.devices.0.path=/dev/vboxdrv" "hypervisors.$VB.devices.0.present=true"
+	case "$(st "hypervisors.$VB.version")" in
+	7.2.22*) pass profile-virtualbox-version "$(st "hypervisors.$VB.version")" ;;
+	*) fail profile-virtualbox-version "version '$(st "hypervisors.$VB.version")', the module says '$_v'" ;;
+	esac
+	case "$(st "hypervisors.$VB.mode_reason")" in
+	*SVM*) pass profile-virtualbox-reason "$(st "hypervisors.$VB.mode_reason" | cut -c1-120)" ;;
+	*) fail profile-virtualbox-reason "reason '$(st "hypervisors.$VB.mode_reason")' does not name SVM" ;;
+	esac
+	virtctl status >"$LIB_TMP/ctl-vbox.out" 2>&1
+	if grep -qi 'virtualbox' "$LIB_TMP/ctl-vbox.out"; then
+		pass profile-virtualbox-text "$(grep -i -m1 'virtualbox' "$LIB_TMP/ctl-vbox.out" | tr -s ' ' | cut -c1-140)"
+	else
+		fail profile-virtualbox-text "virtctl status names no VirtualBox: $(tr '\n' ';' <"$LIB_TMP/ctl-vbox.out" | cut -c1-300)"
+	fi
+fi
 headless_alone boot-refused
 
 vbox_idle
@@ -219,6 +243,7 @@ if marker_wait lock-marker root "$_t0"; then
 	check lock-no-kvm-vm-message grep -q '^kvm-vm: cannot open /dev/kvm: No such file or directory' "$LIB_TMP/vm-try.out"
 	check lock-vendor-unloaded test ! -e "/sys/module/$KVM_VENDOR_MOD"
 	expect_status lock-status state=locked locks.0.who=virtualbox
+	[ -n "$VB" ] && expect lock-profile-holder virtualbox "$(st "hypervisors.$VB.holders.0.who")" "the VirtualBox profile's holder"
 	expect lock-owner lock "$(cpu_owners)" "per-CPU owners in virtctl status"
 	note "CPUs with EFER.SVME while the VM runs: $(svme_count)"
 	expect lock-vm-running running "$(vm_state root)" "VBoxManage showvminfo"
