@@ -1,4 +1,4 @@
-# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared, whose lock is granted at once with KVM kept (never refuses it); a broken profile file is named in the log and status while the rest works.
+# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared, whose lock is granted at once with KVM kept (never refuses it); a broken profile file is named in the log and status while the rest works; a shared-mode profile's own KVM VM (a renamed kvm-vm holding the profile's device node open) is listed under it with its name, is no KVM VM to first-vm or vm_count, and makes an exclusive lock refuse or wait naming it.
 
 PROFILES=/etc/virtd/profiles
 FHV_PROFILE=$PROFILES/fhv-test.conf
