@@ -28,12 +28,6 @@ reload_ok() {	# reload_ok CHECK: virtctl reload succeeds
 		fail "$1" "virtctl reload exited $?: $(head -n 3 "$LIB_TMP/reload.out" | tr '\n' ';'); virtd: $(virtd_log_tail 3)"
 	fi
 }
-# hv_index NAME: the index of profile NAME in the last status()'s "hypervisors"
-# (kept in HV_I: lib.sh's helpers use the _x names).
-hv_index() {
-	awk -F'\t' -v n="\"$1\"" '$1 ~ /^hypervisors\.[0-9]+\.name$/ && $2 == n { split($1, a, "."); print a[2]; exit }' \
-		"$LIB_TMP/status.flat"
-}
 # ctl_status: the human (short) view into $LIB_TMP/ctl.out.
 ctl_status() { virtctl status >"$LIB_TMP/ctl.out" 2>&1; }
 ctl_has() {	# ctl_has CHECK TEXT: the human view has a line with TEXT
