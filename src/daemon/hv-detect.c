@@ -50,12 +50,9 @@ void hv_detect(const char *root, const struct hv_profiles *ps, const struct conf
 	       const char *release, struct hv_detected *out)
 {
 	struct utsname u;
-	unsigned major = 0, minor = 0;
-	bool known;
 
 	if (!release && uname(&u) == 0)
 		release = u.release;
-	known = kernel_release_parse(release, &major, &minor) == 0;
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct hv_profile *p = &ps->p[i];
 		struct hv_detected *d = &out[i];
@@ -73,7 +70,7 @@ void hv_detect(const char *root, const struct hv_profiles *ps, const struct conf
 			d->device_present[j] = stat(path, &st) == 0;
 		}
 		read_version(root, p->version_module, d->version, sizeof(d->version));
-		profile_choose_mode(p, vendor, known, major, minor, config_hv_mode(cfg, p->name), &d->mode);
+		hv_mode_of(p, cfg, vendor, release, &d->mode);
 	}
 }
 
