@@ -82,7 +82,8 @@ export_tree() {	# export_tree DIR
 # directory is the release's: /lib/systemd/system on 12, /usr/lib/ on 13).
 VIRTD_FILES=(
 	./etc/virtd.conf ./usr/sbin/virtd ./usr/bin/virtctl ./usr/libexec/virtd/virtd-kmod
-	'./(usr/)?lib/systemd/system/virtd.service' ./usr/share/dbus-1/system.d/org.virtd1.conf
+	'./(usr/)?lib/systemd/system/virtd.service' ./usr/lib/systemd/system/virtd-kmod.socket
+	./usr/lib/systemd/system/virtd-kmod@.service ./usr/share/dbus-1/system.d/org.virtd1.conf
 	./usr/share/bash-completion/completions/virtctl
 	./usr/share/man/man8/virtd.8.gz ./usr/share/man/man8/virtctl.8.gz
 	./usr/share/man/man5/virtd.conf.5.gz ./usr/share/man/man5/virtd-profiles.5.gz ./usr/share/man/man4/virthw.4.gz

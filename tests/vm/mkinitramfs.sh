@@ -168,7 +168,9 @@ if [ "$daemon" = 1 ]; then
 	# The project's files, where `make install` and the packaging put them.
 	for pair in "conf/virtd.conf /etc/virtd.conf" \
 		"conf/org.virtd1.conf /usr/share/dbus-1/system.d/org.virtd1.conf" \
-		"systemd/virtd.service /usr/lib/systemd/system/virtd.service"; do
+		"systemd/virtd.service /usr/lib/systemd/system/virtd.service" \
+		"systemd/virtd-kmod.socket /usr/lib/systemd/system/virtd-kmod.socket" \
+		"systemd/virtd-kmod@.service /usr/lib/systemd/system/virtd-kmod@.service"; do
 		src=$REPO_ROOT/${pair%% *}
 		if [ -f "$src" ]; then
 			data+=("$src ${pair#* }")
@@ -321,6 +323,9 @@ if [ "$daemon" = 1 ]; then
 		mkdir -p "$stage$(dirname "${pair#* }")"
 		cp "${pair%% *}" "$stage${pair#* }"
 	done
+	# The helper unit names the packaged path; the image has the build's.
+	sed -i "s|^ExecStart=/usr/libexec/virtd/virtd-kmod |ExecStart=$kmod_helper |" \
+		"$stage/usr/lib/systemd/system/virtd-kmod@.service"
 	mkdir -p "$stage"/etc/{modprobe.d,dbus-1/system.d} "$stage"/var/{lib/dbus,log,tmp} \
 		"$stage/usr/lib/modprobe.d" "$stage/usr/lib/systemd/system/sysinit.target.wants"
 	# A fixed machine ID: systemd and dbus-daemon want one, and a generated
