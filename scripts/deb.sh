@@ -126,7 +126,8 @@ check_virtd_scripts() {	# check_virtd_scripts DEB
 	local prerm postinst bad=0
 	prerm=$(dpkg-deb --ctrl-tarfile "$1" | tar -xO ./prerm)
 	postinst=$(dpkg-deb --ctrl-tarfile "$1" | tar -xO ./postinst)
-	grep -q "deb-systemd-invoke stop 'virtd.service'" <<<"$prerm" || { echo "prerm never stops virtd"; bad=1; }
+	# (Debian 13's debhelper names the socket unit in the same line.)
+	grep -qE "deb-systemd-invoke stop ('[^']*' )*'virtd.service'" <<<"$prerm" || { echo "prerm never stops virtd"; bad=1; }
 	# shellcheck disable=SC2016 # the script's own words
 	grep -B3 'deb-systemd-invoke stop' <<<"$prerm" | grep -q '"$1" = remove' ||
 		{ echo "prerm stops virtd on upgrade too"; bad=1; }
