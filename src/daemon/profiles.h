@@ -58,6 +58,10 @@ struct hv_profile {
 	struct profile_list modules;		/* any of them loaded: the hypervisor is loaded */
 	char version_module[PROFILE_ITEM_MAX + 1];	/* /sys/module/NAME/version; "" none */
 	struct profile_list devices;
+	/* The nodes whose open takes the lock (hand-off, handoff.h): HandOffDevices=, all of Devices= without it. */
+	struct profile_list handoff_devices;
+	bool handoff_devices_set;
+	unsigned handoff_line;
 	struct profile_list processes;		/* comm names of its processes */
 	struct profile_list who;		/* lock --who= names that are this hypervisor's ("*": any unmatched) */
 	struct profile_rule rules[PROFILE_RULES_MAX];
