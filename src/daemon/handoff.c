@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* handoff.c: the transparent hand-off: FAN_OPEN_PERM on the profiles' device nodes, the lock taken for the opener. */
+/* handoff.c: the transparent hand-off: FAN_OPEN_EXEC_PERM on the profiles' VM programs, the lock taken for the process. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -23,24 +23,24 @@
 #include "log.h"
 #include "manager.h"
 
-#define HANDOFF_NODES_MAX (PROFILES_MAX * PROFILE_LIST_MAX)
-#define HANDOFF_PENDING_MAX 64		/* opens waiting for one profile's lock; beyond: denied at once */
+#define HANDOFF_PROGS_MAX (PROFILES_MAX * PROFILE_LIST_MAX)
+#define HANDOFF_PENDING_MAX 64		/* executions waiting for one profile's lock; beyond: denied at once */
 #define HANDOFF_PROCS_MAX 64		/* processes let through under one profile's lock */
 
-struct node {
+struct program {
 	char path[PROFILE_ITEM_MAX + 1];
 	char profile[PROFILE_NAME_MAX + 1];
-	dev_t dev;			/* the marked inode; replaced nodes are new inodes */
+	dev_t dev;			/* the marked inode; a replaced program is a new inode */
 	ino_t ino;
 	bool marked;
 };
 
-/* An open waiting in the kernel for our answer. */
+/* An execve() waiting in the kernel for our answer. */
 struct pending {
 	int fd;				/* the event's file: its answer names it */
 	pid_t pid;
 	char comm[HANDOFF_COMM_MAX];
-	char node[PROFILE_ITEM_MAX + 1];
+	char prog[PROFILE_ITEM_MAX + 1];
 };
 
 struct proc {
@@ -51,7 +51,7 @@ struct proc {
 
 struct session;
 
-/* One profile's hand-off: its lock (requested or held), the opens waiting for it, the processes holding it. */
+/* One profile's hand-off: its lock (requested or held), the executions waiting for it, the processes under it. */
 struct session {
 	char profile[PROFILE_NAME_MAX + 1];
 	struct lock_request *req;	/* waiting for the lock */
@@ -72,26 +72,11 @@ struct handoff {
 	sd_event_source *ino_source;
 	const char *state;
 	char reason[256];
-	struct node nodes[HANDOFF_NODES_MAX];
-	size_t n_nodes;
+	struct program progs[HANDOFF_PROGS_MAX];
+	size_t n_progs;
 	struct session sessions[PROFILES_MAX];
 	size_t n_sessions;
 };
-
-static void read_comm(pid_t pid, char *buf, size_t size)
-{
-	char p[64];
-	FILE *f;
-
-	snprintf(buf, size, "?");
-	snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
-	f = fopen(p, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)size, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
 
 static void respond(handoff *h, int fd, bool allow)
 {
@@ -99,7 +84,7 @@ static void respond(handoff *h, int fd, bool allow)
 
 	if (fd < 0)
 		return;
-	/* The opener blocks until this is written: it must be, even if the group is going away. */
+	/* The process blocks in execve() until this is written: it must be, even if the group is going away. */
 	if (h->fan_fd >= 0 && write(h->fan_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
 		log_warning_errno(-errno, "Failed to answer a hand-off permission event: %m");
 	close(fd);
@@ -202,7 +187,7 @@ static bool proc_add(struct session *s, pid_t pid, const char *comm)
 	return true;
 }
 
-/* The lock is S's now (FD >= 0) or refused (TEXT): every waiting open is answered. */
+/* The lock is S's now (FD >= 0) or refused (TEXT): every waiting execution is answered. */
 static void session_answer(struct session *s, int fd, uint32_t id, const char *text)
 {
 	handoff *h = s->h;
@@ -216,11 +201,11 @@ static void session_answer(struct session *s, int fd, uint32_t id, const char *t
 
 		if (fd >= 0) {
 			(void)proc_add(s, p->pid, p->comm);
-			log_info("Hand-off: open of %s by %s (pid %d) allowed under %s's lock %" PRIu32, p->node, p->comm,
-				 (int)p->pid, s->profile, id);
+			log_info("Hand-off: %s (pid %d) runs %s, allowed under %s's lock %" PRIu32, p->comm, (int)p->pid,
+				 p->prog, s->profile, id);
 		} else
-			log_warning("Hand-off: open of %s by %s (pid %d) denied, %s's lock cannot be had: %s", p->node,
-				    p->comm, (int)p->pid, s->profile, text);
+			log_warning("Hand-off: %s (pid %d) runs %s, denied: %s's lock cannot be had: %s", p->comm,
+				    (int)p->pid, p->prog, s->profile, text);
 		respond(h, p->fd, fd >= 0);
 	}
 	s->n_pending = 0;
@@ -236,7 +221,7 @@ static void on_lock_answer(const struct lock_info *info, int fd, enum virtd_erro
 	session_answer(s, fd, info->id, text ? text : "refused");
 }
 
-static void lock_info_for(const struct session *s, pid_t pid, const char *comm, const char *node,
+static void lock_info_for(const struct session *s, pid_t pid, const char *comm, const char *prog,
 			  struct lock_info *info)
 {
 	char p[64];
@@ -244,59 +229,73 @@ static void lock_info_for(const struct session *s, pid_t pid, const char *comm, 
 
 	*info = (struct lock_info) { .pid = pid };
 	snprintf(info->who, sizeof(info->who), "%s", s->profile);
-	snprintf(info->why, sizeof(info->why), "hand-off: %s (pid %d) opened %s", comm, (int)pid, node);
+	snprintf(info->why, sizeof(info->why), "hand-off: %s (pid %d) runs %s", comm, (int)pid, prog);
 	snprintf(p, sizeof(p), "/proc/%d", (int)pid);
 	if (stat(p, &st) == 0)
 		info->uid = st.st_uid;
 }
 
-/* An open of NODE (profile PROFILE) by PID: answered now, or queued until the lock is decided. */
-static void on_open(handoff *h, int fd, pid_t pid, const struct node *node)
+/* PID executes PROG: answered now, or queued until the lock is decided. */
+static void on_exec(handoff *h, int fd, pid_t pid, const struct program *prog)
 {
 	struct manager *m = h->m;
-	const struct hv_profile *prof = find_profile(h, node->profile);
+	const struct hv_profile *prof = find_profile(h, prog->profile);
 	struct hv_mode_choice ch;
 	struct lock_info info;
 	struct session *s;
+	const char *base;
 	char comm[HANDOFF_COMM_MAX], reason[400], what[200];
 	int r;
 
-	/* virtd's own opens (none are meant to happen) must never wait for virtd. */
+	/* virtd's own (none are meant to happen) must never wait for virtd. */
 	if (pid == getpid() || !prof) {
 		respond(h, fd, true);
 		return;
 	}
-	read_comm(pid, comm, sizeof(comm));
+	/* What the process is about to become, as ps will show it (comm is the caller's until execve() returns). */
+	base = strrchr(prog->path, '/');
+	snprintf(comm, sizeof(comm), "%s", base ? base + 1 : prog->path);
 	s = find_session(h, prof->name, true);
 	if (!s) {
-		log_warning("Hand-off: open of %s by %s (pid %d) allowed without a lock: too many hand-off sessions",
-			    node->path, comm, (int)pid);
+		log_warning("Hand-off: %s (pid %d) runs %s, allowed without a lock: too many hand-off sessions",
+			    comm, (int)pid, prog->path);
 		respond(h, fd, true);
 		return;
 	}
 	if (s->lock_fd >= 0) {
 		/* The hypervisor's lock is ours for it already: one more of its processes. */
 		(void)proc_add(s, pid, comm);
-		log_info("Hand-off: open of %s by %s (pid %d) allowed under %s's lock %" PRIu32, node->path, comm,
-			 (int)pid, s->profile, s->lock_id);
+		log_info("Hand-off: %s (pid %d) runs %s, allowed under %s's lock %" PRIu32, comm, (int)pid,
+			 prog->path, s->profile, s->lock_id);
 		respond(h, fd, true);
 		return;
 	}
+	/* Someone took the hypervisor's lock already (virtctl lock --who=…, whose child this may be): that one covers it. */
+	for (size_t i = 0; i < lock_registry_n_held(m->locks); i++) {
+		const struct lock_info *l = lock_registry_held(m->locks, i);
+
+		if (profiles_match_who(m->profiles, l->who) == prof) {
+			log_info("Hand-off: %s (pid %d) runs %s, allowed: %s's lock is held by %s (pid %d)", comm,
+				 (int)pid, prog->path, prof->name, l->who, (int)l->pid);
+			respond(h, fd, true);
+			return;
+		}
+	}
 	if (s->n_pending >= HANDOFF_PENDING_MAX) {
-		log_warning("Hand-off: open of %s by %s (pid %d) denied: %d opens wait for %s's lock already", node->path,
-			    comm, (int)pid, HANDOFF_PENDING_MAX, s->profile);
+		log_warning("Hand-off: %s (pid %d) runs %s, denied: %d wait for %s's lock already", comm,
+			    (int)pid, prog->path, HANDOFF_PENDING_MAX, s->profile);
 		respond(h, fd, false);
 		return;
 	}
 	s->pending[s->n_pending++] = (struct pending) { .fd = fd, .pid = pid };
 	snprintf(s->pending[s->n_pending - 1].comm, HANDOFF_COMM_MAX, "%s", comm);
-	snprintf(s->pending[s->n_pending - 1].node, sizeof(s->pending[0].node), "%s", node->path);
+	snprintf(s->pending[s->n_pending - 1].prog, sizeof(s->pending[0].prog), "%s", prog->path);
 	if (s->req)
 		return;		/* answered with the request already made */
 
 	hv_mode_of(prof, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL, &ch);
-	lock_info_for(s, pid, comm, node->path, &info);
-	log_info("Hand-off: %s (pid %d) opens %s: taking %s's lock in %s mode for it (%s)", comm, (int)pid, node->path,
+	lock_info_for(s, pid, comm, prog->path, &info);
+	log_info("Hand-off: %s (pid %d) runs %s: taking %s's lock in %s mode for it (%s)", comm, (int)pid, prog->path,
 		 prof->name, hv_mode_to_string(ch.mode), ch.reason);
 	switch (policy_lock_grant(&m->cfg, prof->name, ch.mode, reason, sizeof(reason))) {
 	case LOCK_GRANT_REFUSED:
@@ -338,15 +337,15 @@ static void on_open(handoff *h, int fd, pid_t pid, const struct node *node)
 	manager_reconcile(m, what);
 }
 
-static const struct node *node_of_fd(handoff *h, int fd)
+static const struct program *program_of_fd(handoff *h, int fd)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return NULL;
-	for (size_t i = 0; i < h->n_nodes; i++)
-		if (h->nodes[i].marked && h->nodes[i].dev == st.st_dev && h->nodes[i].ino == st.st_ino)
-			return &h->nodes[i];
+	for (size_t i = 0; i < h->n_progs; i++)
+		if (h->progs[i].marked && h->progs[i].dev == st.st_dev && h->progs[i].ino == st.st_ino)
+			return &h->progs[i];
 	return NULL;
 }
 
@@ -366,33 +365,33 @@ static int on_fanotify(sd_event_source *src, int fd, uint32_t revents, void *use
 		if (n <= 0)
 			break;
 		for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
-			const struct node *node;
+			const struct program *prog;
 
 			if (ev->vers != FANOTIFY_METADATA_VERSION) {
-				log_error("Hand-off: fanotify metadata version %u, expected %u; allowing the open", ev->vers,
+				log_error("Hand-off: fanotify metadata version %u, expected %u; allowing it", ev->vers,
 					  FANOTIFY_METADATA_VERSION);
 				respond(h, ev->fd, true);
 				continue;
 			}
 			if (ev->fd < 0)
 				continue;	/* an overflow: nothing to answer */
-			if (!(ev->mask & FAN_OPEN_PERM)) {
+			if (!(ev->mask & FAN_OPEN_EXEC_PERM)) {
 				close(ev->fd);
 				continue;
 			}
-			node = node_of_fd(h, ev->fd);
-			if (!node) {
+			prog = program_of_fd(h, ev->fd);
+			if (!prog) {
 				/* Marked before a reload that dropped it: nothing to hand off. */
 				respond(h, ev->fd, true);
 				continue;
 			}
-			on_open(h, ev->fd, ev->pid, node);
+			on_exec(h, ev->fd, ev->pid, prog);
 		}
 	}
 	return 0;
 }
 
-static void mark_node(handoff *h, struct node *n, bool quiet)
+static void mark_program(handoff *h, struct program *n, bool quiet)
 {
 	struct stat st;
 
@@ -402,7 +401,7 @@ static void mark_node(handoff *h, struct node *n, bool quiet)
 			log_warning_errno(-errno, "Hand-off: cannot look at %s (profile %s): %m", n->path, n->profile);
 		return;
 	}
-	if (fanotify_mark(h->fan_fd, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, n->path) < 0) {
+	if (fanotify_mark(h->fan_fd, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, AT_FDCWD, n->path) < 0) {
 		log_warning_errno(-errno, "Hand-off: cannot watch %s (profile %s) with fanotify: %m%s", n->path,
 				  n->profile, errno == EINVAL ? " (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)" : "");
 		return;
@@ -433,30 +432,30 @@ static int on_inotify(sd_event_source *src, int fd, uint32_t revents, void *user
 			p += sizeof(*ev) + ev->len;
 			if (ev->len == 0)
 				continue;
-			/* A node that appears, or is replaced (a new inode): mark it. */
-			for (size_t i = 0; i < h->n_nodes; i++) {
-				const char *base = strrchr(h->nodes[i].path, '/');
+			/* A program that appears, or is replaced (an upgrade renames a new inode into place): mark it. */
+			for (size_t i = 0; i < h->n_progs; i++) {
+				const char *base = strrchr(h->progs[i].path, '/');
 
 				if (base && strcmp(base + 1, ev->name) == 0)
-					mark_node(h, &h->nodes[i], false);
+					mark_program(h, &h->progs[i], false);
 			}
 		}
 	}
 	return 0;
 }
 
-/* The nodes of every profile, and an inotify watch on each of their directories. */
-static void collect_nodes(handoff *h)
+/* The programs of every profile (HandOffPrograms=). */
+static void collect_programs(handoff *h)
 {
 	const struct hv_profiles *ps = h->m->profiles;
 
-	h->n_nodes = 0;
+	h->n_progs = 0;
 	for (size_t i = 0; ps && i < ps->n; i++)
-		for (size_t k = 0; k < ps->p[i].handoff_devices.n && h->n_nodes < HANDOFF_NODES_MAX; k++) {
-			struct node *n = &h->nodes[h->n_nodes++];
+		for (size_t k = 0; k < ps->p[i].handoff_programs.n && h->n_progs < HANDOFF_PROGS_MAX; k++) {
+			struct program *n = &h->progs[h->n_progs++];
 
-			*n = (struct node) {};
-			snprintf(n->path, sizeof(n->path), "%s", ps->p[i].handoff_devices.items[k]);
+			*n = (struct program) {};
+			snprintf(n->path, sizeof(n->path), "%s", ps->p[i].handoff_programs.items[k]);
 			snprintf(n->profile, sizeof(n->profile), "%s", ps->p[i].name);
 		}
 }
@@ -467,22 +466,22 @@ static void watch_dirs(handoff *h)
 
 	h->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (h->ino_fd < 0) {
-		log_warning_errno(-errno, "Hand-off: cannot watch /dev for new nodes (inotify), only the nodes there now "
+		log_warning_errno(-errno, "Hand-off: cannot watch for new programs (inotify), only those there now "
 				  "are watched: %m");
 		return;
 	}
-	for (size_t i = 0; i < h->n_nodes; i++) {
+	for (size_t i = 0; i < h->n_progs; i++) {
 		char dir[PROFILE_ITEM_MAX + 1];
 		char *slash;
 
-		snprintf(dir, sizeof(dir), "%s", h->nodes[i].path);
+		snprintf(dir, sizeof(dir), "%s", h->progs[i].path);
 		slash = strrchr(dir, '/');
 		if (!slash || slash == dir)
 			continue;
 		*slash = '\0';
 		/* Adding a directory twice just returns its watch. */
 		if (inotify_add_watch(h->ino_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0 && errno != ENOENT)
-			log_warning_errno(-errno, "Hand-off: cannot watch %s for %s: %m", dir, h->nodes[i].path);
+			log_warning_errno(-errno, "Hand-off: cannot watch %s for %s: %m", dir, h->progs[i].path);
 	}
 	r = sd_event_add_io(h->m->event, &h->ino_source, h->ino_fd, EPOLLIN, on_inotify, h);
 	if (r < 0) {
@@ -494,14 +493,14 @@ static void watch_dirs(handoff *h)
 	(void)sd_event_source_set_description(h->ino_source, "handoff-inotify");
 }
 
-/* Every waiting open denied: called before the group goes (its close would allow them). */
+/* Every waiting execution denied: called before the group goes (its close would allow them). */
 static void deny_waiting(handoff *h, const char *why)
 {
 	for (size_t i = 0; i < h->n_sessions; i++) {
 		struct session *s = &h->sessions[i];
 
 		if (s->req)
-			/* Its answer (on_lock_answer()) denies the waiting opens. */
+			/* Its answer (on_lock_answer()) denies the waiting executions. */
 			lock_request_fail(s->req, VIRTD_ERROR_CANNOT_HOLD, "%s", why);
 		else if (s->n_pending > 0)
 			session_answer(s, -1, 0, why);
@@ -519,8 +518,8 @@ static void stop(handoff *h, const char *why)
 	if (h->fan_fd >= 0)
 		close(h->fan_fd);
 	h->fan_fd = -1;
-	for (size_t i = 0; i < h->n_nodes; i++)
-		h->nodes[i].marked = false;
+	for (size_t i = 0; i < h->n_progs; i++)
+		h->progs[i].marked = false;
 }
 
 int handoff_new(struct manager *m, handoff **ret)
@@ -542,7 +541,7 @@ handoff *handoff_free(handoff *h)
 	if (!h)
 		return NULL;
 	/*
-	 * Denied, not allowed: an open still waiting means KVM has not let go,
+	 * Denied, not allowed: an execution still waiting means KVM has not let go,
 	 * so the hypervisor would fail anyway, and allowing would let it run
 	 * with no lock recorded.  (A virtd that dies without this gets the
 	 * kernel's default, allow, when the group's descriptor closes.)
@@ -569,12 +568,12 @@ void handoff_configure(handoff *h)
 		if (h->fan_fd >= 0)
 			log_info("Hand-off: turned off (HandOff=no); locks it holds stay until their processes exit");
 		stop(h, "hand-off was turned off (HandOff=no)");
-		collect_nodes(h);
+		collect_programs(h);
 		h->state = "off";
 		h->reason[0] = '\0';
 		return;
 	}
-	/* Marks and directory watches follow the profiles: start over, keeping waiting opens and held locks. */
+	/* Marks and directory watches follow the profiles: start over, keeping waiting executions and held locks. */
 	h->ino_source = sd_event_source_disable_unref(h->ino_source);
 	if (h->ino_fd >= 0)
 		close(h->ino_fd);
@@ -588,9 +587,9 @@ void handoff_configure(handoff *h)
 				 r == -EPERM ? " (needs CAP_SYS_ADMIN)" :
 				 r == -EINVAL ? " (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)" :
 				 r == -ENOSYS ? " (kernel without fanotify)" : "");
-			log_warning("Hand-off unavailable, a hypervisor's open of its device no longer takes the lock: %s; "
+			log_warning("Hand-off unavailable, starting a hypervisor's VM program no longer takes the lock: %s; "
 				    "`virtctl lock` still works", h->reason);
-			collect_nodes(h);
+			collect_programs(h);
 			return;
 		}
 		r = sd_event_add_io(h->m->event, &h->fan_source, h->fan_fd, EPOLLIN, on_fanotify, h);
@@ -600,7 +599,7 @@ void handoff_configure(handoff *h)
 			h->state = "unavailable";
 			snprintf(h->reason, sizeof(h->reason), "cannot watch the fanotify descriptor: %s", strerror(-r));
 			log_warning("Hand-off unavailable: %s; `virtctl lock` still works", h->reason);
-			collect_nodes(h);
+			collect_programs(h);
 			return;
 		}
 		(void)sd_event_source_set_description(h->fan_source, "handoff-fanotify");
@@ -608,14 +607,14 @@ void handoff_configure(handoff *h)
 		log_warning_errno(-errno, "Hand-off: cannot drop the old marks: %m");
 	h->state = "active";
 	h->reason[0] = '\0';
-	collect_nodes(h);
+	collect_programs(h);
 	watch_dirs(h);
-	for (size_t i = 0; i < h->n_nodes; i++)
-		mark_node(h, &h->nodes[i], false);
-	/* The first failure to mark names the cause (EINVAL: no permission events in this kernel). */
-	for (size_t i = 0; i < h->n_nodes; i++)
-		if (!h->nodes[i].marked && access(h->nodes[i].path, F_OK) == 0) {
-			snprintf(h->reason, sizeof(h->reason), "cannot mark %s with fanotify", h->nodes[i].path);
+	for (size_t i = 0; i < h->n_progs; i++)
+		mark_program(h, &h->progs[i], false);
+	/* The first failure to mark names the cause in status (EINVAL: no permission events in this kernel). */
+	for (size_t i = 0; i < h->n_progs; i++)
+		if (!h->progs[i].marked && access(h->progs[i].path, F_OK) == 0) {
+			snprintf(h->reason, sizeof(h->reason), "cannot mark %s with fanotify", h->progs[i].path);
 			break;
 		}
 }
@@ -627,13 +626,13 @@ const char *handoff_state(const handoff *h, const char **ret_reason)
 	return h ? h->state : "off";
 }
 
-bool handoff_node(const handoff *h, size_t i, const char **ret_path, const char **ret_profile, bool *ret_marked)
+bool handoff_program(const handoff *h, size_t i, const char **ret_path, const char **ret_profile, bool *ret_marked)
 {
-	if (!h || i >= h->n_nodes)
+	if (!h || i >= h->n_progs)
 		return false;
-	*ret_path = h->nodes[i].path;
-	*ret_profile = h->nodes[i].profile;
-	*ret_marked = h->nodes[i].marked;
+	*ret_path = h->progs[i].path;
+	*ret_profile = h->progs[i].profile;
+	*ret_marked = h->progs[i].marked;
 	return true;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* handoff.h: the transparent hand-off: a profile's device node opened takes the foreign lock for the opener (fanotify). */
+/* handoff.h: the transparent hand-off: a profile's VM program started takes the foreign lock for its process (fanotify). */
 #pragma once
 
 #include <stdbool.h>
@@ -11,37 +11,44 @@
 #include "profiles.h"
 
 /*
- * Every profile's HandOffDevices= node (all of Devices= without the key)
- * carries a FAN_OPEN_PERM mark, so that open(2) of it waits in the kernel
- * until virtd answers.  virtd takes the lock on the opener's behalf first —
- * the profile's mode, through the same request path as AcquireForeign() but
- * with no bus call — and allows the open once it is granted, or denies it
- * (EPERM for the opener, the reason in the journal) when it cannot be had
- * within HandOffTimeout=.  The lock is held by virtd itself (the FIFO's write
- * end) for as long as one of the processes it let through lives (a pidfd
- * each); when the last has exited the write end closes and the lock goes as
- * any other holder's would.
+ * Every profile's HandOffPrograms= file carries a FAN_OPEN_EXEC_PERM mark,
+ * so that execve(2) of it waits in the kernel until virtd answers.  virtd
+ * takes the lock on the process's behalf first — the profile's mode, through
+ * the same request path as AcquireForeign() but with no bus call — and
+ * allows the execution once it is granted, or denies it (EPERM for the
+ * caller, the reason in the journal) when it cannot be had within
+ * HandOffTimeout=.  The lock is held by virtd itself (the FIFO's write end)
+ * for as long as one of the processes it let through lives (a pidfd each);
+ * when the last has exited the write end closes and the lock goes as any
+ * other holder's would.
+ *
+ * Why programs and not the device nodes (Devices=): fanotify reports events
+ * on regular files and directories only (fanotify_group_event_mask(): "only
+ * relevant for files and dirs"), so a mark on /dev/vboxdrv is accepted and
+ * never fires, and FAN_REPORT_FID, which would lift that, is refused with
+ * permission events.
  */
 typedef struct handoff handoff;
 struct manager;
 
 int handoff_new(struct manager *m, handoff **ret);
-/* Refuses what still waits (the openers get EPERM) and drops the fanotify group; the locks go with virtd. */
+/* Refuses what still waits (EPERM for those processes) and drops the fanotify group; the locks go with virtd. */
 handoff *handoff_free(handoff *h);
 DEFINE_TRIVIAL_CLEANUP_FUNC(handoff *, handoff_free);
 
 /*
  * After every (re)load of the configuration and the profiles: HandOff=no
- * closes the fanotify group (waiting opens denied), yes (re)creates it and
- * marks the nodes that exist now; the others are marked when they appear.
+ * closes the fanotify group (waiting executions denied), yes (re)creates it
+ * and marks the programs that exist now; the others are marked when they
+ * appear in their directory.
  * A lock already held by a hand-off stays until its processes exit.
  */
 void handoff_configure(handoff *h);
 
 /* For status: "active", "off" (HandOff=no) or "unavailable" (REASON says why). */
 const char *handoff_state(const handoff *h, const char **ret_reason);
-/* The I-th node hand-off watches: its path, profile, and whether it carries a mark now. */
-bool handoff_node(const handoff *h, size_t i, const char **ret_path, const char **ret_profile, bool *ret_marked);
+/* The I-th program hand-off watches: its path, profile, and whether it carries a mark now. */
+bool handoff_program(const handoff *h, size_t i, const char **ret_path, const char **ret_profile, bool *ret_marked);
 
 /* Whether lock ID was taken by a hand-off; if so its processes (up to N in PIDS, COMMS) and how many there are. */
 #define HANDOFF_COMM_MAX 16

@@ -42,7 +42,7 @@ struct pstate {
 };
 
 static const char *const profile_keys[] = { "Description", "Modules", "VersionModule", "Devices", "Processes", "Who",
-						    "HandOffDevices" };
+						    "HandOffPrograms" };
 
 _printf_(4, 5)
 static void pdiag(struct pstate *st, enum config_severity sev, unsigned line, const char *fmt, ...)
@@ -199,10 +199,14 @@ static int phandler(void *userdata, const char *section, const char *name, const
 						pdiag(st, CONFIG_ERROR, st->line,
 						      "invalid entry '%s' of Devices= in [Profile]: expected a path under /dev/", qs);
 					}
-		} else if (strcasecmp(name, "HandOffDevices") == 0) {
-			p->handoff_devices_set = true;
-			parse_list(st, "HandOffDevices", value, &p->handoff_devices);
-			p->handoff_line = st->line;
+		} else if (strcasecmp(name, "HandOffPrograms") == 0) {
+			if (parse_list(st, "HandOffPrograms", value, &p->handoff_programs))
+				for (size_t i = 0; i < p->handoff_programs.n; i++)
+					if (p->handoff_programs.items[i][0] != '/' || strstr(p->handoff_programs.items[i], "/..")) {
+						text_quote(p->handoff_programs.items[i], 60, qs, sizeof(qs));
+						pdiag(st, CONFIG_ERROR, st->line, "invalid entry '%s' of HandOffPrograms= in [Profile]: "
+						      "expected an absolute path", qs);
+					}
 		} else if (strcasecmp(name, "Processes") == 0) {
 			parse_list(st, "Processes", value, &p->processes);
 		} else if (strcasecmp(name, "Who") == 0) {
@@ -210,7 +214,7 @@ static int phandler(void *userdata, const char *section, const char *name, const
 			p->who_line = st->line;
 		} else {
 			pdiag(st, CONFIG_WARNING, st->line, "unknown key '%s' in [Profile], ignoring it (known keys: "
-			      "Description=, Modules=, VersionModule=, Devices=, HandOffDevices=, Processes=, Who=)", qn);
+			      "Description=, Modules=, VersionModule=, Devices=, Processes=, Who=, HandOffPrograms=)", qn);
 		}
 	} else if (strcasecmp(section, "Mode") == 0) {
 		if (strcasecmp(name, "Rule") == 0)
@@ -279,19 +283,6 @@ int profile_parse_string(const char *text, const char *name, const char *filenam
 	/* Without a way to tell it is there, a profile could never show as loaded nor match a lock. */
 	if (st.prof.modules.n == 0 && st.prof.devices.n == 0 && st.prof.who.n == 0)
 		pdiag(&st, CONFIG_ERROR, 0, "the profile names no Modules=, Devices= or Who= in [Profile]");
-	/* Hand-off watches only nodes the profile owns: another profile's node is that profile's to watch. */
-	for (size_t i = 0; i < st.prof.handoff_devices.n; i++) {
-		size_t k;
-
-		for (k = 0; k < st.prof.devices.n && strcmp(st.prof.devices.items[k], st.prof.handoff_devices.items[i]) != 0;
-		     k++)
-			;
-		if (k == st.prof.devices.n)
-			pdiag(&st, CONFIG_ERROR, st.prof.handoff_line, "HandOffDevices= names %s, which is not in Devices=",
-			      st.prof.handoff_devices.items[i]);
-	}
-	if (!st.prof.handoff_devices_set)
-		st.prof.handoff_devices = st.prof.devices;
 	if (st.prof.version_module[0] && st.prof.modules.n == 0)
 		pdiag(&st, CONFIG_WARNING, 0, "VersionModule= without Modules=");
 	if (st.error < 0)
