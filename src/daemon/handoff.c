@@ -22,6 +22,7 @@
 #include "hv-detect.h"
 #include "log.h"
 #include "manager.h"
+#include "status-json.h"
 
 #define HANDOFF_PROGS_MAX (PROFILES_MAX * PROFILE_LIST_MAX)
 #define HANDOFF_PENDING_MAX 64		/* executions waiting for one profile's lock; beyond: denied at once */
@@ -39,13 +40,13 @@ struct program {
 struct pending {
 	int fd;				/* the event's file: its answer names it */
 	pid_t pid;
-	char comm[HANDOFF_COMM_MAX];
+	char comm[STATUS_COMM_MAX];
 	char prog[PROFILE_ITEM_MAX + 1];
 };
 
 struct proc {
 	pid_t pid;
-	char comm[HANDOFF_COMM_MAX];
+	char comm[STATUS_COMM_MAX];
 	sd_event_source *source;	/* the pidfd: readable once the process has exited */
 };
 
@@ -244,7 +245,7 @@ static void on_exec(handoff *h, int fd, pid_t pid, const struct program *prog)
 	struct lock_info info;
 	struct session *s;
 	const char *base;
-	char comm[HANDOFF_COMM_MAX], reason[400], what[200];
+	char comm[STATUS_COMM_MAX], reason[400], what[200];
 	int r;
 
 	/* virtd's own (none are meant to happen) must never wait for virtd. */
@@ -288,7 +289,7 @@ static void on_exec(handoff *h, int fd, pid_t pid, const struct program *prog)
 		return;
 	}
 	s->pending[s->n_pending++] = (struct pending) { .fd = fd, .pid = pid };
-	snprintf(s->pending[s->n_pending - 1].comm, HANDOFF_COMM_MAX, "%s", comm);
+	snprintf(s->pending[s->n_pending - 1].comm, STATUS_COMM_MAX, "%s", comm);
 	snprintf(s->pending[s->n_pending - 1].prog, sizeof(s->pending[0].prog), "%s", prog->path);
 	if (s->req)
 		return;		/* answered with the request already made */
@@ -619,37 +620,31 @@ void handoff_configure(handoff *h)
 		}
 }
 
-const char *handoff_state(const handoff *h, const char **ret_reason)
+void handoff_status(const handoff *h, struct status_handoff *ret)
 {
-	if (ret_reason)
-		*ret_reason = h && h->reason[0] ? h->reason : NULL;
-	return h ? h->state : "off";
-}
+	*ret = (struct status_handoff) { .state = h ? h->state : "off" };
+	if (!h)
+		return;
+	snprintf(ret->reason, sizeof(ret->reason), "%s", h->reason);
+	for (size_t i = 0; i < h->n_progs && i < ELEMENTSOF(ret->programs); i++) {
+		struct status_handoff_program *p = &ret->programs[ret->n_programs++];
 
-bool handoff_program(const handoff *h, size_t i, const char **ret_path, const char **ret_profile, bool *ret_marked)
-{
-	if (!h || i >= h->n_progs)
-		return false;
-	*ret_path = h->progs[i].path;
-	*ret_profile = h->progs[i].profile;
-	*ret_marked = h->progs[i].marked;
-	return true;
-}
-
-bool handoff_lock_processes(const handoff *h, uint32_t id, pid_t *pids, char (*comms)[HANDOFF_COMM_MAX], size_t n,
-			    size_t *ret_n)
-{
-	for (size_t i = 0; h && id != 0 && i < h->n_sessions; i++) {
-		const struct session *s = &h->sessions[i];
-
-		if (s->lock_fd < 0 || s->lock_id != id)
-			continue;
-		for (size_t k = 0; k < s->n_procs && k < n; k++) {
-			pids[k] = s->procs[k].pid;
-			snprintf(comms[k], HANDOFF_COMM_MAX, "%s", s->procs[k].comm);
-		}
-		*ret_n = s->n_procs;
-		return true;
+		snprintf(p->path, sizeof(p->path), "%s", h->progs[i].path);
+		snprintf(p->profile, sizeof(p->profile), "%s", h->progs[i].profile);
+		p->watched = h->progs[i].marked;
 	}
-	return false;
+	for (size_t i = 0; i < h->n_sessions && ret->n_locks < ELEMENTSOF(ret->locks); i++) {
+		const struct session *s = &h->sessions[i];
+		struct status_handoff_lock *l;
+
+		if (s->lock_fd < 0)
+			continue;
+		l = &ret->locks[ret->n_locks++];
+		l->id = s->lock_id;
+		l->n_procs = s->n_procs;
+		for (size_t k = 0; k < s->n_procs && k < STATUS_HANDOFF_PROCS_MAX; k++) {
+			l->pids[k] = s->procs[k].pid;
+			snprintf(l->comms[k], sizeof(l->comms[k]), "%s", s->procs[k].comm);
+		}
+	}
 }

@@ -45,12 +45,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(handoff *, handoff_free);
  */
 void handoff_configure(handoff *h);
 
-/* For status: "active", "off" (HandOff=no) or "unavailable" (REASON says why). */
-const char *handoff_state(const handoff *h, const char **ret_reason);
-/* The I-th program hand-off watches: its path, profile, and whether it carries a mark now. */
-bool handoff_program(const handoff *h, size_t i, const char **ret_path, const char **ret_profile, bool *ret_marked);
-
-/* Whether lock ID was taken by a hand-off; if so its processes (up to N in PIDS, COMMS) and how many there are. */
-#define HANDOFF_COMM_MAX 16
-bool handoff_lock_processes(const handoff *h, uint32_t id, pid_t *pids, char (*comms)[HANDOFF_COMM_MAX], size_t n,
-			    size_t *ret_n);
+/* For status (status-json.h): the state, why it is not active, the programs, the locks taken and their processes. */
+struct status_handoff;
+void handoff_status(const handoff *h, struct status_handoff *ret);
