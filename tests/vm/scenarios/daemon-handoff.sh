@@ -60,6 +60,16 @@ if fhv_wait_on "$LIB_TMP/fhv.out" 30; then
 	expect holder "hoff-test $HO_PID" "$(st locks.0.who) $(st locks.0.pid)" "the lock's who and pid"
 	expect holder-why "hand-off: foreign-hv (pid $HO_PID) runs $HO_BIN" "$(st locks.0.why)" "the lock's why"
 	expect holder-state locked "$(st state)" "virtd's state"
+	HV_I=$(hv_index hoff-test)
+	expect status-handoff "active true true $HO_PID foreign-hv" "$(st handoff.state) $(st locks.0.handoff) \
+$(st "hypervisors.$HV_I.holders.0.handoff") $(st "hypervisors.$HV_I.holders.0.processes.0.pid") \
+$(st "hypervisors.$HV_I.holders.0.processes.0.comm")" "hand-off state, the lock and its process in status"
+	expect status-watched "$HO_BIN true" "$(st "hypervisors.$HV_I.handoff_programs.0.path") \
+$(st "hypervisors.$HV_I.handoff_programs.0.watched")" "the program, watched"
+	virtctl status >"$LIB_TMP/ctl.out" 2>&1
+	check human-holder grep -qF "held by hoff-test (pid $HO_PID, hand-off)" "$LIB_TMP/ctl.out"
+	check human-procs grep -qF "Hand-off for: foreign-hv (pid $HO_PID)" "$LIB_TMP/ctl.out"
+	check human-state grep -qF "Hand-off: active, 1 of 1 program watched" "$LIB_TMP/ctl.out"
 	check taken-logged grep -qF "Hand-off: foreign-hv (pid $HO_PID) runs $HO_BIN, allowed under hoff-test's lock" "$VIRTD_LOG"
 	# Another run while the hand-off holds: in at once (EBUSY: the first has SVM), no second lock.
 	_t1=$(now_ms)
@@ -127,6 +137,7 @@ _ms=$(($(now_ms) - _t0))
 expect off-busy 1 "$_rc" "foreign-hv with HandOff=no ($_ms ms): $(cat "$LIB_TMP/off.out")"
 check off-busy-message grep -q 'in use by another hypervisor (EBUSY)' "$LIB_TMP/off.out"
 expect off-no-lock 0 "$(nr_locks)" "holders with HandOff=no"
+expect off-state off "$(st handoff.state)" "hand-off state with HandOff=no"
 expect_virt off-still-on on
 
 rm -f "$HO_PROFILE" "$HO_BIN"
