@@ -585,7 +585,7 @@ void handoff_configure(handoff *h)
 			r = -errno;
 			h->state = "unavailable";
 			snprintf(h->reason, sizeof(h->reason), "fanotify_init: %s%s", strerror(-r),
-				 r == -EPERM ? " (needs CAP_SYS_ADMIN)" :
+				 r == -EPERM ? " (needs CAP_SYS_ADMIN, and fanotify_init/fanotify_mark allowed by a seccomp filter)" :
 				 r == -EINVAL ? " (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)" :
 				 r == -ENOSYS ? " (kernel without fanotify)" : "");
 			log_warning("Hand-off unavailable, starting a hypervisor's VM program no longer takes the lock: %s; "
