@@ -334,13 +334,14 @@ fi
 trace_nodes() {
 	while :; do
 		for _fd in /proc/[0-9]*/fd/*; do
+			# A chrooted process's descriptor reads as seen from here: /vbox/dev/... (the bind mount).
 			case "$(readlink "$_fd" 2>/dev/null)" in
-			/dev/vboxdrv | /dev/vboxdrvu) ;;
+			*/dev/vboxdrv | */dev/vboxdrvu) ;;
 			*) continue ;;
 			esac
 			_p=${_fd#/proc/}
 			_p=${_p%%/*}
-			echo "$(cat "/proc/$_p/comm" 2>/dev/null) $(readlink "$_fd") uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$_p/status" 2>/dev/null)"
+			echo "$(cat "/proc/$_p/comm" 2>/dev/null) $(readlink "$_fd" | sed 's|.*/dev/|/dev/|') uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$_p/status" 2>/dev/null)"
 		done
 		sleep 0.05
 	done
