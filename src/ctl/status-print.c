@@ -426,6 +426,7 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 	const json_object *mods = jv_get(h, "modules"), *holders = jv_get(h, "holders"), *vms = jv_get(h, "vms");
 	const char *version = str_of(h, "version"), *line, *loaded = "", *reason = str_of(h, "mode_reason");
 	bool b, forced = false;
+	size_t n_handoff = 0;
 
 	for (size_t i = 0; i < jv_len(mods); i++)
 		if (bool_of(jv_at(mods, i), "loaded", &b) && b)
@@ -438,11 +439,14 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 	for (size_t i = 0; i < jv_len(holders); i++) {
 		const json_object *l = jv_at(holders, i);
 		uint64_t pid;
-		bool shared = false;
+		bool shared = false, handoff = false;
 
 		(void)bool_of(l, "shared", &shared);
-		line = fmt(c, "%s%s %s (pid %s%s)", line, i == 0 ? ", held by" : ",", clean(c, str_of(l, "who"), 64),
-			   u64_of(l, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?", shared ? ", shared" : "");
+		(void)bool_of(l, "handoff", &handoff);
+		line = fmt(c, "%s%s %s (pid %s%s%s)", line, i == 0 ? ", held by" : ",", clean(c, str_of(l, "who"), 64),
+			   u64_of(l, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?", shared ? ", shared" : "",
+			   handoff ? ", hand-off" : "");
+		n_handoff += handoff;
 	}
 	if (*first)
 		kv(c, "Hypervisors", NULL, "%s", line);
@@ -451,6 +455,25 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 	*first = false;
 	if (reason && *reason)
 		kv_more(c, fmt(c, "  %s", clean(c, reason, c->o->full ? 0 : STATUS_CMDLINE_MAX)));
+	/* The processes a hand-off holds the lock for: the lock goes when the last has exited. */
+	for (size_t i = 0; n_handoff > 0 && i < jv_len(holders); i++) {
+		const json_object *l = jv_at(holders, i), *ps = jv_get(l, "processes");
+		uint64_t pid, n = 0;
+
+		if (!jv_is_array(ps))
+			continue;
+		line = "  Hand-off for:";
+		for (size_t k = 0; k < jv_len(ps); k++) {
+			const json_object *pr = jv_at(ps, k);
+			const char *comm = str_of(pr, "comm");
+
+			line = fmt(c, "%s%s %s (pid %s)", line, k ? "," : "", comm ? clean(c, comm, 16) : "?",
+				   u64_of(pr, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?");
+		}
+		if (u64_of(l, "n_processes", &n) && n > jv_len(ps))
+			line = fmt(c, "%s and %" PRIu64 " more", line, n - jv_len(ps));
+		kv_more(c, line);
+	}
 	/* Its own VMs inside KVM (shared mode): not KVM VMs, not in the VM count. */
 	if (jv_len(vms) > 0) {
 		line = "  VMs:";
@@ -463,6 +486,49 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 				   u64_of(v, "pid", &pid) ? fmt(c, "%" PRIu64, pid) : "?");
 		}
 		kv_more(c, line);
+	}
+}
+
+/* "Hand-off: active, 1 of 3 programs watched" (--full: which), "off (HandOff=no)" or "unavailable: why". */
+static void print_handoff(struct ctx *c, const json_object *doc)
+{
+	const json_object *ho = jv_get(doc, "handoff"), *hvs = jv_get(doc, "hypervisors");
+	const char *state = str_of(ho, "state"), *reason = str_of(ho, "reason");
+	size_t n = 0, n_watched = 0;
+
+	if (!state)
+		return;
+	for (size_t i = 0; i < jv_len(hvs); i++) {
+		const json_object *progs = jv_get(jv_at(hvs, i), "handoff_programs");
+
+		for (size_t k = 0; k < jv_len(progs); k++) {
+			bool w = false;
+
+			n++;
+			if (bool_of(jv_at(progs, k), "watched", &w) && w)
+				n_watched++;
+		}
+	}
+	if (strcmp(state, "off") == 0)
+		kv(c, "Hand-off", NULL, "off (HandOff=no in virtd.conf)");
+	else if (strcmp(state, "active") == 0)
+		kv(c, "Hand-off", NULL, "active, %zu of %zu program%s watched%s%s", n_watched, n, n == 1 ? "" : "s",
+		   reason ? ": " : "", reason ? clean(c, reason, STATUS_CMDLINE_MAX) : "");
+	else
+		kv(c, "Hand-off", NULL, "%s: %s; virtctl lock still works", clean(c, state, 16),
+		   reason ? clean(c, reason, STATUS_CMDLINE_MAX) : "no reason given");
+	if (!c->o->full)
+		return;
+	for (size_t i = 0; i < jv_len(hvs); i++) {
+		const json_object *progs = jv_get(jv_at(hvs, i), "handoff_programs");
+
+		for (size_t k = 0; k < jv_len(progs); k++) {
+			bool w = false;
+
+			(void)bool_of(jv_at(progs, k), "watched", &w);
+			kv_more(c, fmt(c, "  %s (%s): %s", clean(c, str_of(jv_at(progs, k), "path"), 0),
+				       clean(c, str_of(jv_at(hvs, i), "name"), 32), w ? "watched" : "not watched"));
+		}
 	}
 }
 
@@ -490,6 +556,7 @@ static void print_hypervisors(struct ctx *c, const json_object *doc)
 	}
 	if (first)
 		kv(c, "Hypervisors", NULL, "none loaded (%zu profile%s)", n_known, n_known == 1 ? "" : "s");
+	print_handoff(c, doc);
 	/* Always shown: a profile that is not used is a mistake to fix. */
 	for (size_t i = 0; i < jv_len(errs); i++) {
 		const json_object *e = jv_at(errs, i);

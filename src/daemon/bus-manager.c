@@ -116,6 +116,7 @@ static int status_document(struct manager *m, char **ret)
 	_cleanup_free_ bool *shared = calloc(n ? n : 1, sizeof(*shared));
 	size_t n_hv = m->profiles ? m->profiles->n : 0;
 	_cleanup_free_ struct hv_detected *hvs = calloc(n_hv ? n_hv : 1, sizeof(*hvs));
+	_cleanup_free_ struct status_handoff *ho = calloc(1, sizeof(*ho));
 	struct status_input in = {
 		.version = PACKAGE_VERSION,
 		.config_path = m->config_path,
@@ -134,10 +135,12 @@ static int status_document(struct manager *m, char **ret)
 		.timer = m->observed ? &m->timer : NULL,
 		.profiles = m->profiles,
 		.hvs = hvs,
+		.handoff = ho,
 	};
 
-	if (!list || !hvs || !shared)
+	if (!list || !hvs || !shared || !ho)
 		return -ENOMEM;
+	handoff_status(m->handoff, ho);
 	/* Read now, not at the last reconcile: loading vboxdrv wakes no reconcile. */
 	if (m->profiles)
 		hv_detect("", m->profiles, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL,

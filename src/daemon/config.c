@@ -92,6 +92,8 @@ void config_init_defaults(struct config *c)
 		.policy = CONFIG_DEFAULT_POLICY,
 		.timer_mode = CONFIG_DEFAULT_TIMER_MODE,
 		.timer_min_max_delay_ns = CONFIG_DEFAULT_MIN_MAX_DELAY_NS,
+		.handoff = true,
+		.handoff_timeout_ns = CONFIG_DEFAULT_HANDOFF_TIMEOUT_NS,
 	};
 }
 
@@ -424,6 +426,20 @@ static bool hv_name_valid(const char *s)
 	return true;
 }
 
+/* yes/no and their usual synonyms; 1, 0 or -EINVAL. */
+static int parse_boolean(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -EINVAL;
+}
+
 /* [Hypervisor] Mode.NAME=auto|shared|exclusive; NAME a profile, checked against the profiles when they are read. */
 static void hypervisor_key(struct parse_state *st, const char *name, const char *value, const char *qn, const char *qv)
 {
@@ -433,9 +449,35 @@ static void hypervisor_key(struct parse_state *st, const char *name, const char 
 	size_t i;
 	int r;
 
+	if (name_matches(name, "HandOff")) {
+		r = parse_boolean(value);
+		if (r < 0)
+			diag(st, CONFIG_ERROR, line, "invalid value '%s' for %s= in [Hypervisor]; accepted values: yes, no",
+			     qv, qn);
+		else
+			st->cfg.handoff = r;
+		return;
+	}
+	if (name_matches(name, "HandOffTimeout")) {
+		const char *why = "not a duration";
+		uint64_t ns;
+
+		r = parse_duration(value, &ns, &why);
+		if (r >= 0 && (ns < 1000000 || ns > CONFIG_HANDOFF_TIMEOUT_MAX_NS)) {
+			why = "out of range, from 1ms to 10min";
+			r = -ERANGE;
+		}
+		if (r < 0)
+			diag(st, CONFIG_ERROR, line, "invalid value '%s' for %s= in [Hypervisor]: %s; accepted values: a "
+			     "whole number with unit s, ms, us or min (no unit: seconds), from 1ms to 10min, e.g. 10s",
+			     qv, qn, why);
+		else
+			st->cfg.handoff_timeout_ns = ns;
+		return;
+	}
 	if (strncasecmp(name, "Mode.", 5) != 0) {
 		diag(st, CONFIG_WARNING, line, "unknown key '%s' in [Hypervisor], ignoring it (known keys: Mode.NAME=, "
-		     "NAME a hypervisor profile such as virtualbox)", qn);
+		     "NAME a hypervisor profile such as virtualbox, HandOff=, HandOffTimeout=)", qn);
 		return;
 	}
 	prof = name + 5;

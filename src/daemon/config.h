@@ -53,6 +53,10 @@ struct config {
 		enum hv_mode mode;
 	} hv_modes[CONFIG_HV_MODES_MAX];
 	size_t n_hv_modes;
+	/* [Hypervisor] HandOff=: take the lock for a process that opens a profile's device (handoff.h). */
+	bool handoff;
+	/* [Hypervisor] HandOffTimeout=: how long such an open may wait for KVM to let go before it is denied. */
+	uint64_t handoff_timeout_ns;
 };
 
 /* The mode forced for profile NAME, HV_MODE_AUTO when none is. */
@@ -72,6 +76,10 @@ enum hv_mode config_hv_mode(const struct config *c, const char *name);
 #define CONFIG_DEFAULT_MIN_MAX_DELAY_NS (10ULL * 1000 * 1000 * 1000)
 /* The longest MinMaxDelay= accepted: virthw's limit (VIRTHW_MIN_MAX_DELAY_MAX_NS). */
 #define CONFIG_MIN_MAX_DELAY_MAX_NS (3600ULL * 1000 * 1000 * 1000)
+/* The opener blocks in open(2) meanwhile: long enough to unload KVM on a loaded host, short enough to wait for. */
+#define CONFIG_DEFAULT_HANDOFF_TIMEOUT_NS (10ULL * 1000 * 1000 * 1000)
+/* The longest HandOffTimeout= accepted: a process stuck in open(2) for longer looks hung. */
+#define CONFIG_HANDOFF_TIMEOUT_MAX_NS (600ULL * 1000 * 1000 * 1000)
 
 enum config_severity {
 	CONFIG_WARNING,

@@ -497,9 +497,9 @@ static int on_caller_gone(sd_bus_track *t, void *userdata)
 	return 0;
 }
 
-int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error_name_fn error_name,
-			      const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
-			      struct lock_request **ret)
+static int add_request(lock_registry *r, sd_bus_message *msg, virtd_error_name_fn error_name, lock_answer_fn answer,
+		       void *answer_data, const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
+		       struct lock_request **ret)
 {
 	struct lock_request *req, **a;
 	uint64_t now = 0;
@@ -518,6 +518,8 @@ int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error
 		.timeout_usec = timeout_usec,
 		.msg = sd_bus_message_ref(msg),
 		.error_name = error_name,
+		.answer = answer,
+		.answer_data = answer_data,
 		.registry = r,
 	};
 	r->requests[r->n_requests++] = req;
@@ -529,16 +531,34 @@ int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error
 		if (k < 0)
 			goto fail;
 	}
-	k = sd_bus_track_new(sd_bus_message_get_bus(msg), &req->track, on_caller_gone, req);
-	if (k >= 0)
-		k = sd_bus_track_add_sender(req->track, msg);
-	if (k < 0)
-		goto fail;
+	if (msg) {
+		k = sd_bus_track_new(sd_bus_message_get_bus(msg), &req->track, on_caller_gone, req);
+		if (k >= 0)
+			k = sd_bus_track_add_sender(req->track, msg);
+		if (k < 0)
+			goto fail;
+	}
 	*ret = req;
 	return 0;
 fail:
 	request_free(req);
 	return k;
+}
+
+int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error_name_fn error_name,
+			      const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
+			      struct lock_request **ret)
+{
+	return add_request(r, msg, error_name, NULL, NULL, info, flags, timeout_usec, ret);
+}
+
+int lock_registry_add_request_internal(lock_registry *r, lock_answer_fn answer, void *userdata,
+				       const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
+				       struct lock_request **ret)
+{
+	if (!answer)
+		return -EINVAL;
+	return add_request(r, NULL, NULL, answer, userdata, info, flags, timeout_usec, ret);
 }
 
 int lock_request_grant(struct lock_request *req, struct lock_info *ret_info)
@@ -561,6 +581,19 @@ int lock_request_grant(struct lock_request *req, struct lock_info *ret_info)
 				  r->dir, strerror(-k));
 		return k;
 	}
+	if (!req->msg) {
+		lock_answer_fn answer = req->answer;
+		void *data = req->answer_data;
+		int wfd = fd;
+
+		/* Freed first: the callee may queue another request or reconcile. */
+		fd = -1;
+		request_free(req);
+		answer(&info, wfd, VIRTD_ERROR_NONE, NULL, data);
+		if (ret_info)
+			*ret_info = info;
+		return 0;
+	}
 	/* sd-bus sends a duplicate; ours closes when this returns. */
 	k = sd_bus_reply_method_return(req->msg, "h", fd);
 	if (k < 0)
@@ -582,6 +615,15 @@ void lock_request_fail(struct lock_request *req, enum virtd_error e, const char 
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	if (!req->msg) {
+		lock_answer_fn answer = req->answer;
+		void *data = req->answer_data;
+		struct lock_info info = req->info;
+
+		request_free(req);
+		answer(&info, -1, e, msg ? msg : "out of memory", data);
+		return;
+	}
 	k = sd_bus_reply_method_errorf(req->msg, req->error_name(e), "%s", msg ? msg : "out of memory");
 	if (k < 0)
 		log_debug("Failed to answer the lock request of %s (pid %d): %s", req->info.who, (int)req->info.pid,

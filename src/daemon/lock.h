@@ -24,13 +24,24 @@
  */
 typedef struct lock_registry lock_registry;
 
+/*
+ * How a request from inside virtd (no bus call: the hand-off, handoff.h)
+ * learns its outcome: granted (E VIRTD_ERROR_NONE, FD the write end, the
+ * callee's to keep or close) or refused (FD -1, TEXT why).  The request is
+ * freed right after.
+ */
+typedef void (*lock_answer_fn)(const struct lock_info *info, int fd, enum virtd_error e, const char *text,
+			       void *userdata);
+
 /* A caller waiting for KVM to get out of the way; answered later. */
 struct lock_request {
 	struct lock_info info;		/* id 0: not granted yet */
 	uint64_t flags;			/* LOCK_FLAG_* */
 	uint64_t timeout_usec;		/* as asked; 0 with LOCK_FLAG_WAIT: for ever */
 	uint64_t deadline;		/* CLOCK_MONOTONIC; UINT64_MAX: none */
-	sd_bus_message *msg;		/* the AcquireForeign() call */
+	sd_bus_message *msg;		/* the AcquireForeign() call; NULL: answered through ANSWER */
+	lock_answer_fn answer;
+	void *answer_data;
 	virtd_error_name_fn error_name;	/* how its errors are named on the bus */
 	sd_event_source *timer;
 	sd_bus_track *track;		/* notices the caller leaving the bus */
@@ -87,6 +98,10 @@ int lock_registry_grant_mode(lock_registry *r, struct lock_info *info, bool shar
 int lock_registry_add_request(lock_registry *r, sd_bus_message *msg, virtd_error_name_fn error_name,
 			      const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
 			      struct lock_request **ret);
+/* The same for a request from inside virtd: no bus call, ANSWER(…, USERDATA) is told the outcome. */
+int lock_registry_add_request_internal(lock_registry *r, lock_answer_fn answer, void *userdata,
+				       const struct lock_info *info, uint64_t flags, uint64_t timeout_usec,
+				       struct lock_request **ret);
 /* Refuses every waiting request with E and MESSAGE (virtd stops: before the bus goes). */
 void lock_registry_fail_waiting(lock_registry *r, enum virtd_error e, const char *message);
 /* Grants REQ and answers its call with the descriptor; REQ is freed either way.  0 or a negative errno. */

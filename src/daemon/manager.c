@@ -436,6 +436,7 @@ struct manager *manager_free(struct manager *m)
 	if (!m)
 		return NULL;
 	/* The front end has told its callers that virtd stops (bus_manager_free()), so nobody waits here. */
+	handoff_free(m->handoff);
 	lock_registry_free(m->locks);
 	sd_event_source_unref(m->reconcile_source);
 	sd_event_source_unref(m->retry_source);
@@ -542,7 +543,15 @@ int manager_start(struct manager *m)
 	r = lock_registry_adopt(m->locks);
 	if (r < 0)
 		log_warning_errno(r, "Locks from before this start cannot be adopted; KVM may come back under them: %m");
-	return kvm_events_new(m->event, on_kvm_event, m, &m->events);
+	r = kvm_events_new(m->event, on_kvm_event, m, &m->events);
+	if (r < 0)
+		return r;
+	/* Last: an open it intercepts takes the lock through the reconcile, which needs the rest. */
+	r = handoff_new(m, &m->handoff);
+	if (r < 0)
+		return r;
+	handoff_configure(m->handoff);
+	return 0;
 }
 
 int manager_add_observer(struct manager *m, const struct manager_observer *o, void *userdata)
@@ -597,6 +606,8 @@ int manager_reload(struct manager *m, char **ret_errors)
 	}
 	m->counters.reloads++;
 	m->retries = 0;
+	if (m->handoff)
+		handoff_configure(m->handoff);
 	manager_reconcile(m, "configuration reloaded");
 	/* The reconcile told what it changed; the policy itself changed before it. */
 	manager_publish(m, &old);

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "handoff.h"
 #include "hw-client.h"
 #include "kvm-backend.h"
 #include "kvm-events.h"
@@ -105,6 +106,8 @@ struct manager {
 
 	/* Foreign-hypervisor locks: holders and waiting requests (lock.h). */
 	lock_registry *locks;
+	/* Locks taken for processes that open a profile's device node (handoff.h); NULL until manager_start(). */
+	handoff *handoff;
 	unsigned last_n_held;		/* what ForeignLocks said last */
 	char unknown_cpus[96];		/* CPUs last reported as held by an unknown hypervisor */
 };

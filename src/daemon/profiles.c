@@ -38,10 +38,11 @@ struct pstate {
 	struct config_diag *diags;
 	size_t n_errors;
 	int error;
-	unsigned key_line[6];		/* where each [Profile] key was first set (profile_keys[]) */
+	unsigned key_line[7];		/* where each [Profile] key was first set (profile_keys[]) */
 };
 
-static const char *const profile_keys[] = { "Description", "Modules", "VersionModule", "Devices", "Processes", "Who" };
+static const char *const profile_keys[] = { "Description", "Modules", "VersionModule", "Devices", "Processes", "Who",
+						    "HandOffPrograms" };
 
 _printf_(4, 5)
 static void pdiag(struct pstate *st, enum config_severity sev, unsigned line, const char *fmt, ...)
@@ -198,6 +199,14 @@ static int phandler(void *userdata, const char *section, const char *name, const
 						pdiag(st, CONFIG_ERROR, st->line,
 						      "invalid entry '%s' of Devices= in [Profile]: expected a path under /dev/", qs);
 					}
+		} else if (strcasecmp(name, "HandOffPrograms") == 0) {
+			if (parse_list(st, "HandOffPrograms", value, &p->handoff_programs))
+				for (size_t i = 0; i < p->handoff_programs.n; i++)
+					if (p->handoff_programs.items[i][0] != '/' || strstr(p->handoff_programs.items[i], "/..")) {
+						text_quote(p->handoff_programs.items[i], 60, qs, sizeof(qs));
+						pdiag(st, CONFIG_ERROR, st->line, "invalid entry '%s' of HandOffPrograms= in [Profile]: "
+						      "expected an absolute path", qs);
+					}
 		} else if (strcasecmp(name, "Processes") == 0) {
 			parse_list(st, "Processes", value, &p->processes);
 		} else if (strcasecmp(name, "Who") == 0) {
@@ -205,7 +214,7 @@ static int phandler(void *userdata, const char *section, const char *name, const
 			p->who_line = st->line;
 		} else {
 			pdiag(st, CONFIG_WARNING, st->line, "unknown key '%s' in [Profile], ignoring it (known keys: "
-			      "Description=, Modules=, VersionModule=, Devices=, Processes=, Who=)", qn);
+			      "Description=, Modules=, VersionModule=, Devices=, Processes=, Who=, HandOffPrograms=)", qn);
 		}
 	} else if (strcasecmp(section, "Mode") == 0) {
 		if (strcasecmp(name, "Rule") == 0)

@@ -17,7 +17,7 @@
 #define PROFILES_ETC_DIR "/etc/virtd/profiles"
 
 #define PROFILE_NAME_MAX 31
-#define PROFILE_LIST_MAX 8		/* modules, devices, processes, lock names per profile */
+#define PROFILE_LIST_MAX 8		/* modules, devices, processes, lock names, programs per profile */
 #define PROFILE_ITEM_MAX 63
 #define PROFILE_RULES_MAX 8
 #define PROFILE_REASON_MAX 255
@@ -58,6 +58,8 @@ struct hv_profile {
 	struct profile_list modules;		/* any of them loaded: the hypervisor is loaded */
 	char version_module[PROFILE_ITEM_MAX + 1];	/* /sys/module/NAME/version; "" none */
 	struct profile_list devices;
+	/* The programs whose execution takes the lock for the process (hand-off, handoff.h): absolute paths. */
+	struct profile_list handoff_programs;
 	struct profile_list processes;		/* comm names of its processes */
 	struct profile_list who;		/* lock --who= names that are this hypervisor's ("*": any unmatched) */
 	struct profile_rule rules[PROFILE_RULES_MAX];

@@ -101,6 +101,14 @@ static json_object *cpus_json(const struct status_input *in)
 	return a;
 }
 
+static const struct status_handoff_lock *handoff_lock(const struct status_input *in, uint32_t id)
+{
+	for (size_t i = 0; in->handoff && i < in->handoff->n_locks; i++)
+		if (in->handoff->locks[i].id == id)
+			return &in->handoff->locks[i];
+	return NULL;
+}
+
 static void add_locks(json_object *doc, const struct status_input *in)
 {
 	json_object *a = jv_array();
@@ -116,10 +124,23 @@ static void add_locks(json_object *doc, const struct status_input *in)
 		jv_set(o, "uid", jv_u64(l->uid));
 		jv_set(o, "since_usec", jv_u64(l->since_usec));
 		jv_set(o, "shared", jv_bool(in->lock_shared && in->lock_shared[i]));
+		jv_set(o, "handoff", jv_bool(handoff_lock(in, l->id) != NULL));
 		jv_append(a, o);
 	}
 	jv_set(doc, "locks", a);
 	jv_set(doc, "lock_waiting", jv_u64(in->locks ? in->locks->n_waiting : 0));
+}
+
+static json_object *handoff_json(const struct status_input *in)
+{
+	json_object *o;
+
+	if (!in->handoff)
+		return NULL;
+	o = jv_object();
+	jv_set(o, "state", jv_text(in->handoff->state));
+	jv_set(o, "reason", jv_text(in->handoff->reason[0] ? in->handoff->reason : NULL));
+	return o;
 }
 
 /* The profiles' hypervisors; a lock is a profile's holder when its who names that profile (profiles_match_who()). */
@@ -131,7 +152,7 @@ static json_object *hypervisors_json(const struct status_input *in)
 		const struct hv_detected *d = &in->hvs[i];
 		const struct hv_profile *p = d->profile;
 		json_object *o = jv_object(), *mods = jv_array(), *devs = jv_array(), *holders = jv_array(),
-			    *vms = jv_array();
+			    *vms = jv_array(), *progs = jv_array();
 
 		jv_set(o, "name", jv_text(p->name));
 		jv_set(o, "description", jv_text(p->description[0] ? p->description : NULL));
@@ -153,11 +174,25 @@ static json_object *hypervisors_json(const struct status_input *in)
 			jv_append(devs, m);
 		}
 		jv_set(o, "devices", devs);
+		for (size_t j = 0; j < p->handoff_programs.n; j++) {
+			json_object *m = jv_object();
+			bool watched = false;
+
+			for (size_t k = 0; in->handoff && k < in->handoff->n_programs; k++)
+				if (strcmp(in->handoff->programs[k].profile, p->name) == 0 &&
+				    strcmp(in->handoff->programs[k].path, p->handoff_programs.items[j]) == 0)
+					watched = in->handoff->programs[k].watched;
+			jv_set(m, "path", jv_text(p->handoff_programs.items[j]));
+			jv_set(m, "watched", jv_bool(watched));
+			jv_append(progs, m);
+		}
+		jv_set(o, "handoff_programs", progs);
 		jv_set(o, "mode", jv_text(hv_mode_to_string(d->mode.mode)));
 		jv_set(o, "mode_reason", jv_text(d->mode.reason));
 		jv_set(o, "mode_forced", jv_bool(in->cfg && config_hv_mode(in->cfg, p->name) != HV_MODE_AUTO));
 		for (size_t j = 0; j < in->n_lock_list; j++) {
 			const struct lock_info *l = &in->lock_list[j];
+			const struct status_handoff_lock *hl;
 			json_object *h;
 
 			if (profiles_match_who(in->profiles, l->who) != p)
@@ -167,6 +202,21 @@ static json_object *hypervisors_json(const struct status_input *in)
 			jv_set(h, "who", jv_text(l->who));
 			jv_set(h, "pid", jv_i64(l->pid));
 			jv_set(h, "shared", jv_bool(in->lock_shared && in->lock_shared[j]));
+			hl = handoff_lock(in, l->id);
+			jv_set(h, "handoff", jv_bool(hl != NULL));
+			if (hl) {
+				json_object *ps = jv_array();
+
+				for (size_t k = 0; k < hl->n_procs && k < STATUS_HANDOFF_PROCS_MAX; k++) {
+					json_object *pr = jv_object();
+
+					jv_set(pr, "pid", jv_i64(hl->pids[k]));
+					jv_set(pr, "comm", jv_text(hl->comms[k]));
+					jv_append(ps, pr);
+				}
+				jv_set(h, "processes", ps);
+				jv_set(h, "n_processes", jv_u64(hl->n_procs));
+			}
 			jv_append(holders, h);
 		}
 		jv_set(o, "holders", holders);
@@ -251,6 +301,7 @@ int status_json(const struct status_input *in, char **ret)
 	jv_set(doc, "timer", timer_json(in->timer, in->cfg));
 	add_locks(doc, in);
 	jv_set(doc, "hypervisors", hypervisors_json(in));
+	jv_set(doc, "handoff", handoff_json(in));
 	jv_set(doc, "profile_errors", profile_errors_json(in));
 	return jv_to_text(doc, ret);
 }

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "hv-detect.h"
@@ -11,6 +13,30 @@
 #include "model.h"
 #include "observe.h"
 #include "policy.h"
+#include "profiles.h"
+
+/* The transparent hand-off (handoff.h), as status shows it: plain values, filled by handoff_status(). */
+#define STATUS_HANDOFF_PROCS_MAX 8
+#define STATUS_COMM_MAX 16
+struct status_handoff_lock {
+	uint32_t id;
+	size_t n_procs;					/* all of them; the first STATUS_HANDOFF_PROCS_MAX here */
+	pid_t pids[STATUS_HANDOFF_PROCS_MAX];
+	char comms[STATUS_HANDOFF_PROCS_MAX][STATUS_COMM_MAX];
+};
+struct status_handoff_program {
+	char path[PROFILE_ITEM_MAX + 1];
+	char profile[PROFILE_NAME_MAX + 1];
+	bool watched;					/* marked now (it exists and fanotify took the mark) */
+};
+struct status_handoff {
+	const char *state;				/* "active", "off", "unavailable" */
+	char reason[256];				/* "" none */
+	size_t n_programs;
+	struct status_handoff_program programs[PROFILES_MAX * PROFILE_LIST_MAX];
+	size_t n_locks;
+	struct status_handoff_lock locks[PROFILES_MAX];
+};
 
 struct status_input {
 	const char *version;
@@ -30,6 +56,7 @@ struct status_input {
 	const struct timer_status *timer;	/* NULL: "timer": null */
 	const struct hv_profiles *profiles;	/* NULL: "hypervisors": [] */
 	const struct hv_detected *hvs;		/* with profiles: hvs[i] of profiles->p[i] */
+	const struct status_handoff *handoff;	/* NULL: "handoff": null, no program watched, no holder by hand-off */
 };
 
 /* The whole document, malloc'd, in *ret; 0 or -ENOMEM. */

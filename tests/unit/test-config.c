@@ -587,8 +587,41 @@ static void test_hypervisor(void)
 	}
 }
 
+/* [Hypervisor] HandOff= and HandOffTimeout=: the transparent hand-off. */
+static void test_handoff(void)
+{
+	struct config_diag d = CONFIG_DIAG_INIT;
+	struct config c = sentinel;
+	int r;
+
+	config_init_defaults(&c);
+	CHECK(c.handoff && c.handoff_timeout_ns == 10ULL * 1000000000, "defaults: on, 10 s");
+	c = sentinel;
+	r = config_parse_string("[Hypervisor]\nHandOff=no\nhand-off-timeout = 1500ms\n", "t.conf", &c, &d);
+	CHECK(r == 0 && d.n_entries == 0 && !c.handoff && c.handoff_timeout_ns == 1500ULL * 1000000,
+	      "HandOff=no, the timeout in ms, spelled with dashes");
+	config_diag_done(&d);
+	r = config_parse_string("[Hypervisor]\nHandOff=on\nHandOffTimeout=10min\n", "t.conf", &c, &d);
+	CHECK(r == 0 && c.handoff && c.handoff_timeout_ns == 600ULL * 1000000000, "on, the longest timeout");
+	config_diag_done(&d);
+
+	c = sentinel;
+	r = config_parse_string("[Hypervisor]\nHandOff=maybe\nHandOffTimeout=0\nHandOffTimeout=11min\n"
+				"HandOffTimeout=999us\nHandOffTimeout=1.5s\n", "t.conf", &c, &d);
+	CHECK(r == -EINVAL && d.n_errors == 5 && memcmp(&c, &sentinel, sizeof(c)) == 0 &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:2: invalid value 'maybe' for HandOff= in [Hypervisor]; accepted values: yes, no") &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:3: invalid value '0' for HandOffTimeout= in [Hypervisor]: out of range") &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:4: invalid value '11min'") &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:5: invalid value '999us'") &&
+	      diag_has(&d, CONFIG_ERROR, "t.conf:6: invalid value '1.5s' for HandOffTimeout= in [Hypervisor]: fractions"),
+	      "a bad switch, timeouts out of range and a fraction: five errors with their lines");
+	dump(&d);
+	config_diag_done(&d);
+}
+
 int main(void)
 {
+	test_handoff();
 	test_goods();
 	test_bads();
 	test_durations();

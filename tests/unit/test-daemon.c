@@ -566,7 +566,7 @@ static void test_json(void)
 		  "{\"cpu\":2,\"online\":false,\"feature\":null,\"firmware_enabled\":null,\"virt_on\":null,"
 		  "\"expected\":\"skip\",\"owner\":null,\"ok\":true}],"
 		  "\"verify\":{\"ok\":true,\"checked\":2,\"mismatched\":0,\"message\":\"\"},"
-		  "\"caps\":null,\"actions_failed\":null,\"timer\":null,\"locks\":[],\"lock_waiting\":0,\"hypervisors\":[],\"profile_errors\":[]}",
+		  "\"caps\":null,\"actions_failed\":null,\"timer\":null,\"locks\":[],\"lock_waiting\":0,\"hypervisors\":[],\"handoff\":null,\"profile_errors\":[]}",
 		  "full status JSON");
 
 	in.kobs = NULL;

@@ -187,10 +187,21 @@ static void test_status_svm(void)
 	}
 	in.profiles = &ps;
 	in.hvs = hvs;
+	/* VirtualBox's lock taken by hand-off for its VM process; one of its programs is installed. */
+	static struct status_handoff ho = {
+		.state = "active",
+		.n_programs = 2,
+		.programs = { { "/usr/lib/virtualbox/VBoxHeadless", "virtualbox", true },
+			      { "/usr/lib/virtualbox/VirtualBoxVM", "virtualbox", false } },
+		.n_locks = 1,
+		.locks = { { .id = 1, .n_procs = 1, .pids = { 1234 }, .comms = { "VBoxHeadless" } } },
+	};
+	in.handoff = &ho;
 	timer_status_fill(&cfg, &k, NULL, &t);
 	timer_status_module(&t, NULL, "virthw module is not loaded");
 	golden("status-svm.json", status(&in));
 	in.profiles = NULL;
+	in.handoff = NULL;
 
 	/* Nothing held, verified clean, no vendor module known. */
 	k.vendor_module = NULL;

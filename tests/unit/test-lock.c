@@ -390,7 +390,7 @@ static void test_status(void)
 	in.cpus = model;
 	CHECK(status_json(&in, &j) == 0, "locked status JSON built");
 	CHECK(j && strstr(j, ",\"locks\":[{\"id\":3,\"who\":\"virtualbox\",\"why\":\"VBoxHeadless --startvm \\\"win11\\\"\","
-				"\"pid\":1234,\"uid\":0,\"since_usec\":1700000000000000,\"shared\":false}],\"lock_waiting\":2,"),
+				"\"pid\":1234,\"uid\":0,\"since_usec\":1700000000000000,\"shared\":false,\"handoff\":false}],\"lock_waiting\":2,"),
 	      "locks and lock_waiting in the JSON");
 	CHECK(j && strstr(j, "\"state\":\"locked\""), "state locked");
 	CHECK(j && strstr(j, "{\"cpu\":0,\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true,\"virt_on\":true,"

@@ -62,6 +62,10 @@ static const struct bad {
 	{ "device outside /dev", "[Profile]\nDevices=/dev/ok /etc/shadow\n",
 	  { "p.conf:2: invalid entry '/etc/shadow' of Devices= in [Profile]", "expected a path under /dev/" } },
 	{ "device escaping /dev", "[Profile]\nDevices=/dev/../etc/x\n", { "p.conf:2: invalid entry '/dev/../etc/x'" } },
+	{ "hand-off program not absolute", "[Profile]\nWho=a\nHandOffPrograms=/usr/bin/ok bin/vm\n",
+	  { "p.conf:3: invalid entry 'bin/vm' of HandOffPrograms= in [Profile]", "expected an absolute path" } },
+	{ "hand-off program escaping", "[Profile]\nWho=a\nHandOffPrograms=/usr/../x\n",
+	  { "p.conf:3: invalid entry '/usr/../x' of HandOffPrograms=" } },
 	{ "nothing to recognise it by", "[Profile]\nDescription=x\nProcesses=p\n",
 	  { "p.conf: the profile names no Modules=, Devices= or Who= in [Profile]" } },
 	{ "VersionModule= two words", HEAD "VersionModule=a b\n",
@@ -209,6 +213,12 @@ static void test_load(void)
 	/* The shipped profiles: clean, and each mode rule has its reason. */
 	r = profiles_load(shipped, 1, &ps, &d);
 	CHECK(r == 0 && d.n_entries == 0 && ps.n == 3 && ps.n_errors == 0, "the shipped profiles load cleanly (%zu)", ps.n);
+	for (size_t i = 0; i < ps.n; i++)
+		if (strcmp(ps.p[i].name, "virtualbox") == 0)
+			CHECK(ps.p[i].handoff_programs.n == 2 &&
+			      strcmp(ps.p[i].handoff_programs.items[0], "/usr/lib/virtualbox/VBoxHeadless") == 0 &&
+			      strcmp(ps.p[i].handoff_programs.items[1], "/usr/lib/virtualbox/VirtualBoxVM") == 0,
+			      "virtualbox's hand-off programs: its VM processes");
 	dump(&d);
 	config_diag_done(&d);
 	p = find(&ps, "virtualbox");

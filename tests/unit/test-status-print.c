@@ -18,7 +18,7 @@
  * (a host where policy boot holds on 2 AMD CPUs), OMIT leaves the key out. */
 struct doc {
 	const char *policy, *applied, *state, *reason, *config, *kvm, *vm_count, *vms, *pinned, *cpus,
-		*verify, *caps, *failed, *locks, *lock_waiting, *timer, *hypervisors, *profile_errors;
+		*verify, *caps, *failed, *locks, *lock_waiting, *timer, *hypervisors, *handoff, *profile_errors;
 };
 
 #define CPU_ON(n) "{\"cpu\":" #n ",\"online\":true,\"feature\":\"svm\",\"firmware_enabled\":true," \
@@ -55,6 +55,7 @@ static char *build(const struct doc *d)
 		.lock_waiting = OMIT,
 		.timer = OMIT,
 		.hypervisors = OMIT,
+		.handoff = OMIT,
 		.profile_errors = OMIT,
 	};
 	const struct {
@@ -77,6 +78,7 @@ static char *build(const struct doc *d)
 		{ "lock_waiting", d->lock_waiting, defaults.lock_waiting },
 		{ "timer", d->timer, defaults.timer },
 		{ "hypervisors", d->hypervisors, defaults.hypervisors },
+		{ "handoff", d->handoff, defaults.handoff },
 		{ "profile_errors", d->profile_errors, defaults.profile_errors },
 	};
 	char *buf = NULL;
@@ -600,6 +602,24 @@ static void test_hypervisors(void)
 		  { "Hypervisors: none loaded (2 profiles)\n",
 		    "             profile beta not used: /etc/virtd/profiles/beta.conf:4: invalid Rule=\n" },
 		  { "virtualbox", NULL } },
+		{ "held by hand-off for its VM process, one of two programs watched",
+		  { .hypervisors = "[{\"name\":\"virtualbox\",\"loaded\":true,\"mode\":\"exclusive\",\"holders\":"
+				   "[{\"id\":3,\"who\":\"virtualbox\",\"pid\":900,\"shared\":false,\"handoff\":true,"
+				   "\"processes\":[{\"pid\":900,\"comm\":\"VBoxHeadless\"}],\"n_processes\":3}],"
+				   "\"handoff_programs\":[{\"path\":\"/usr/lib/virtualbox/VBoxHeadless\",\"watched\":true},"
+				   "{\"path\":\"/usr/lib/virtualbox/VirtualBoxVM\",\"watched\":false}]}]",
+		    .handoff = "{\"state\":\"active\",\"reason\":null}" },
+		  true,
+		  { "held by virtualbox (pid 900, hand-off)\n", "  Hand-off for: VBoxHeadless (pid 900) and 2 more\n",
+		    "Hand-off: active, 1 of 2 programs watched\n" },
+		  { "shared", NULL } },
+		{ "hand-off unavailable: the reason, and that the lock still works",
+		  { .hypervisors = "[]", .handoff = "{\"state\":\"unavailable\",\"reason\":\"fanotify_init: Operation "
+						    "not permitted (needs CAP_SYS_ADMIN)\"}" },
+		  false,
+		  { "Hand-off: unavailable: fanotify_init: Operation not permitted (needs CAP_SYS_ADMIN); virtctl lock still "
+		    "works\n", NULL },
+		  { "watched", NULL } },
 		{ "its own VMs inside KVM: under it, not among KVM's",
 		  { .hypervisors = "[{\"name\":\"virtualbox\",\"loaded\":false,\"mode\":\"shared\",\"holders\":[],"
 				   "\"vms\":[{\"pid\":500,\"name\":\"tiny\"},{\"pid\":501,\"name\":\"big\"}]}]",
