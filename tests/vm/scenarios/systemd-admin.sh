@@ -29,13 +29,13 @@ else
 fi
 
 # sandbox_check: the running virtd (VIRTD_PID) has the unit's sandbox:
-# the bounding set of exactly the three capabilities the unit names
-# (CAP_DAC_READ_SEARCH 2, CAP_NET_ADMIN 12, CAP_SYS_PTRACE 19; no
-# CAP_SYS_MODULE: modules are virtd-kmod@.service's), no new privileges, a
-# seccomp filter, /proc hidepid.
+# the bounding set of exactly the four capabilities the unit names
+# (CAP_DAC_READ_SEARCH 2, CAP_NET_ADMIN 12, CAP_SYS_PTRACE 19, CAP_SYS_ADMIN
+# 21 for the hand-off's fanotify; no CAP_SYS_MODULE: modules are
+# virtd-kmod@.service's), no new privileges, a seccomp filter, /proc hidepid.
 sandbox_check() {
 	_s=/proc/$VIRTD_PID/status
-	expect sandbox-capbnd 0000000000081004 "$(sed -n 's/^CapBnd:[[:space:]]*//p' "$_s")" "virtd's CapBnd"
+	expect sandbox-capbnd 0000000000281004 "$(sed -n 's/^CapBnd:[[:space:]]*//p' "$_s")" "virtd's CapBnd"
 	expect sandbox-nnp 1 "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "$_s")" "virtd's NoNewPrivs"
 	expect sandbox-seccomp 2 "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$_s")" "virtd's Seccomp mode (2: filter)"
 	if awk '$5 == "/proc"' "/proc/$VIRTD_PID/mountinfo" | grep -q 'hidepid=invisible'; then
