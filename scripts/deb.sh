@@ -82,7 +82,8 @@ export_tree() {	# export_tree DIR
 # directory is the release's: /lib/systemd/system on 12, /usr/lib/ on 13).
 VIRTD_FILES=(
 	./etc/virtd.conf ./usr/sbin/virtd ./usr/bin/virtctl ./usr/libexec/virtd/virtd-kmod
-	'./(usr/)?lib/systemd/system/virtd.service' ./usr/share/dbus-1/system.d/org.virtd1.conf
+	'./(usr/)?lib/systemd/system/virtd.service' ./usr/lib/systemd/system/virtd-kmod.socket
+	./usr/lib/systemd/system/virtd-kmod@.service ./usr/share/dbus-1/system.d/org.virtd1.conf
 	./usr/share/polkit-1/actions/org.virtd1.policy ./usr/share/polkit-1/rules.d/60-virtd-vboxusers.rules
 	./usr/share/bash-completion/completions/virtctl
 	./usr/share/man/man8/virtd.8.gz ./usr/share/man/man8/virtctl.8.gz
@@ -126,7 +127,8 @@ check_virtd_scripts() {	# check_virtd_scripts DEB
 	local prerm postinst bad=0
 	prerm=$(dpkg-deb --ctrl-tarfile "$1" | tar -xO ./prerm)
 	postinst=$(dpkg-deb --ctrl-tarfile "$1" | tar -xO ./postinst)
-	grep -q "deb-systemd-invoke stop 'virtd.service'" <<<"$prerm" || { echo "prerm never stops virtd"; bad=1; }
+	# (Debian 13's debhelper names the socket unit in the same line.)
+	grep -qE "deb-systemd-invoke stop ('[^']*' )*'virtd.service'" <<<"$prerm" || { echo "prerm never stops virtd"; bad=1; }
 	# shellcheck disable=SC2016 # the script's own words
 	grep -B3 'deb-systemd-invoke stop' <<<"$prerm" | grep -q '"$1" = remove' ||
 		{ echo "prerm stops virtd on upgrade too"; bad=1; }

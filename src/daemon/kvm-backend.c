@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dropin.h"
@@ -32,13 +35,34 @@ struct module_cache_entry {
 	struct module_file file;
 };
 
+/*
+ * Under virtd.service (ProtectKernelModules=yes) /lib/modules cannot be
+ * seen, so modules.dep cannot key the cache: the helper's answers are then
+ * kept this long, and forgotten after every load and unload.
+ */
+#define MODULE_CACHE_TTL_USEC (60ULL * 1000000ULL)
+
+/* The longest virtd waits for the helper's socket to answer. */
+#define HELPER_SOCKET_TIMEOUT_MSEC 60000
+
 struct kvm_backend {
 	int pinned_fd;
-	/* What the helper said about module files, valid while modules.dep is the same file. */
+	/* What the helper said about module files, valid while modules.dep is
+	 * the same file (or, where it cannot be seen, for the TTL above). */
 	struct module_cache_entry cache[4];
 	size_t n_cache;
 	struct stat cache_key;
+	bool cache_by_age;
+	uint64_t cache_since;
 };
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
 
 int kvm_backend_new(kvm_backend **ret)
 {
@@ -86,21 +110,66 @@ const char *kvm_backend_helper_path(void)
 	return p && *p ? p : VIRTD_KMOD_HELPER;
 }
 
+const char *kvm_backend_helper_socket(void)
+{
+	const char *p = getenv("VIRTD_KMOD_SOCKET");
+
+	return p && *p ? p : NULL;
+}
+
+/* Reads to end of file into BUF; more than fits sets *TOO_LONG and is drained. */
+static int read_reply(int fd, int timeout_msec, char *buf, size_t size, size_t *ret_len, bool *too_long)
+{
+	size_t len = 0;
+
+	*too_long = false;
+	for (;;) {
+		char *dst = len < size ? buf + len : NULL;
+		char sink[256];
+		ssize_t n;
+
+		if (timeout_msec >= 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			int r = poll(&pfd, 1, timeout_msec);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0) {
+				errno = ETIMEDOUT;
+				return -ETIMEDOUT;
+			}
+		}
+		n = read(fd, dst ? dst : sink, dst ? size - len : sizeof(sink));
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* A helper that exits without reading the request resets the
+		 * connection: the same as ending its answer there. */
+		if (n < 0 && errno == ECONNRESET)
+			break;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		if (dst)
+			len += (size_t)n;
+		else
+			*too_long = true;
+	}
+	*ret_len = len;
+	return 0;
+}
+
 /*
- * Runs the helper once and waits for it: a transition is synchronous in
- * virtd anyway, as it was with libkmod in-process.  WHAT ("load kvm_amd")
- * starts the messages about the helper itself.
+ * The helper as a child, the request its arguments.  Returns its exit
+ * status (0-255), or a negative errno with ERR set.
  */
-static int run_helper(const char *const argv[], enum kmod_proto_op op, const char *what, struct kmod_reply *ret,
-		      char *err, size_t err_size)
+static int helper_spawn(const char *const argv[], const char *what, char *buf, size_t size, size_t *ret_len,
+			bool *too_long, char *err, size_t err_size)
 {
 	const char *path = kvm_backend_helper_path();
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dflt;
-	char buf[KMOD_PROTO_REPLY_MAX + 1];
-	size_t len = 0;
-	bool too_long = false;
 	int p[2], status, r;
 	pid_t pid;
 
@@ -129,37 +198,113 @@ static int run_helper(const char *const argv[], enum kmod_proto_op op, const cha
 		errno = r;
 		return fail(err, err_size, "Failed to %s: cannot run the module helper %s: %m (reinstall virtd)", what, path);
 	}
-	for (;;) {
-		char *dst = len < sizeof(buf) ? buf + len : NULL;
-		char sink[256];
-		ssize_t n = read(p[0], dst ? dst : sink, dst ? sizeof(buf) - len : sizeof(sink));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (dst)
-			len += (size_t)n;
-		else
-			too_long = true;
-	}
+	/* No timeout: a transition is synchronous, as with libkmod in-process. */
+	(void)read_reply(p[0], -1, buf, size, ret_len, too_long);
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			status = -1;
-			break;
+			errno = ECHILD;
+			return fail(err, err_size, "Failed to %s: lost the module helper %s: %m", what, path);
 		}
-	if (status != -1 && WIFSIGNALED(status)) {
+	if (WIFSIGNALED(status)) {
 		errno = EIO;
 		return fail(err, err_size, "Failed to %s: the module helper %s was killed by signal %d (%s)", what, path,
 			    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	}
-	/* "ok" with exit status 0, "error" with another: anything else is a broken helper. */
-	if (too_long || status == -1 || kmod_reply_parse(buf, len, op, ret) < 0 ||
-	    (ret->error == 0) != (WEXITSTATUS(status) == 0)) {
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The helper through its socket (virtd-kmod.socket): systemd starts one
+ * virtd-kmod@.service for the connection.  The request is its words, each
+ * ended by a NUL.  0, or a negative errno with ERR set.
+ */
+static int helper_socket(const char *sock, const char *const argv[], const char *what, char *buf, size_t size,
+			 size_t *ret_len, bool *too_long, char *err, size_t err_size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char req[KMOD_PROTO_REQUEST_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t len = 0, done = 0;
+	int r;
+
+	for (size_t i = 1; argv[i]; i++) {
+		size_t n = strlen(argv[i]) + 1;
+
+		if (len + n > sizeof(req)) {
+			errno = E2BIG;
+			return fail(err, err_size, "Failed to %s: request too long for the module helper", what);
+		}
+		memcpy(req + len, argv[i], n);
+		len += n;
+	}
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return fail(err, err_size, "Failed to %s: the module helper's socket path %s is too long", what, sock);
+	}
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(err, err_size, "Failed to %s: cannot create a socket: %m", what);
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return fail(err, err_size,
+			    "Failed to %s: cannot reach the module helper at %s: %m "
+			    "(start it: systemctl start virtd-kmod.socket)", what, sock);
+	while (done < len) {
+		ssize_t n = send(fd, req + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(err, err_size, "Failed to %s: cannot send the request to the module helper at %s: %m",
+				    what, sock);
+		done += (size_t)n;
+	}
+	(void)shutdown(fd, SHUT_WR);
+	r = read_reply(fd, HELPER_SOCKET_TIMEOUT_MSEC, buf, size, ret_len, too_long);
+	if (r == -ETIMEDOUT)
+		return fail(err, err_size,
+			    "Failed to %s: the module helper at %s did not answer in %d s "
+			    "(journalctl -u 'virtd-kmod@*')", what, sock, HELPER_SOCKET_TIMEOUT_MSEC / 1000);
+	if (r < 0)
+		return fail(err, err_size, "Failed to %s: cannot read the module helper's answer from %s: %m", what, sock);
+	return 0;
+}
+
+/*
+ * Runs the helper once and waits for it: a transition is synchronous in
+ * virtd anyway, as it was with libkmod in-process.  WHAT ("load kvm_amd")
+ * starts the messages about the helper itself.
+ */
+static int run_helper(const char *const argv[], enum kmod_proto_op op, const char *what, struct kmod_reply *ret,
+		      char *err, size_t err_size)
+{
+	const char *sock = kvm_backend_helper_socket();
+	const char *name = sock ? sock : kvm_backend_helper_path();
+	char buf[KMOD_PROTO_REPLY_MAX + 1];
+	size_t len = 0;
+	bool too_long = false;
+	int status;
+
+	if (sock) {
+		status = helper_socket(sock, argv, what, buf, sizeof(buf) - 1, &len, &too_long, err, err_size);
+		if (status < 0)
+			return status;
+	} else {
+		status = helper_spawn(argv, what, buf, sizeof(buf) - 1, &len, &too_long, err, err_size);
+		if (status < 0)
+			return status;
+	}
+	/* "ok" with exit status 0, "error" with another (a child's only: a
+	 * socket has no exit status); anything else is a broken helper. */
+	if (too_long || kmod_reply_parse(buf, len, op, ret) < 0 || (!sock && (ret->error == 0) != (status == 0))) {
 		errno = EPROTO;
+		if (sock)
+			return fail(err, err_size,
+				    "Failed to %s: the module helper at %s gave no valid answer (journalctl -u 'virtd-kmod@*')",
+				    what, name);
 		return fail(err, err_size, "Failed to %s: the module helper %s gave no valid answer (exit status %d)", what,
-			    path, status == -1 ? -1 : WEXITSTATUS(status));
+			    name, status);
 	}
 	if (ret->error) {
 		snprintf(err, err_size, "%s", ret->message);
@@ -174,61 +319,27 @@ int kvm_backend_load_module(kvm_backend *b, const char *name, const char *option
 	struct kmod_reply y;
 	char what[96];
 
-	(void)b;
+	if (b->cache_by_age)
+		b->n_cache = 0;
 	snprintf(what, sizeof(what), "load %s", name);
 	return run_helper(argv, KMOD_OP_LOAD, what, &y, err, err_size);
 }
 
-static void list_holders(const char *name, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	size_t o = 0;
-	DIR *d;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/module/%s/holders", name);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d)) && o < size)
-		if (de->d_name[0] != '.')
-			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", de->d_name);
-	closedir(d);
-}
-
-/*
- * An unload is one system call, with nothing to look up: done here rather
- * than in the helper, which saves an exec (and libkmod's start-up) on the
- * way to a foreign-hypervisor lock.  O_NONBLOCK: fail with EWOULDBLOCK/EBUSY
- * while in use, as modprobe -r does, instead of waiting for the last user.
- */
+/* An unload goes through the helper too: under systemd virtd itself cannot remove modules. */
 int kvm_backend_unload_module(kvm_backend *b, const char *name, char *err, size_t err_size)
 {
-	char refcnt[32] = "?", holders[128], path[PATH_MAX];
-	FILE *f;
+	const char *argv[] = { "virtd-kmod", "unload", name, NULL };
+	struct kmod_reply y;
+	char what[96];
 
-	(void)b;
 	if (!kmod_proto_name_valid(name)) {
 		errno = EINVAL;
 		return fail(err, err_size, "Failed to unload %s: not a module name", name);
 	}
-	if (syscall(SYS_delete_module, name, O_NONBLOCK) == 0 || errno == ENOENT)
-		return 0;	/* ENOENT: gone already */
-	if (errno != EBUSY && errno != EAGAIN)
-		return fail(err, err_size, "Failed to unload %s: %m", name);
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	f = fopen(path, "re");
-	if (f) {
-		if (!fgets(refcnt, sizeof(refcnt), f))
-			snprintf(refcnt, sizeof(refcnt), "?");
-		refcnt[strcspn(refcnt, "\n")] = '\0';
-		fclose(f);
-	}
-	list_holders(name, holders, sizeof(holders));
-	errno = EBUSY;
-	return fail(err, err_size, "Failed to unload %s: in use (use count %s%s%s)", name, refcnt,
-		    holders[0] ? ", used by " : "", holders);
+	if (b->cache_by_age)
+		b->n_cache = 0;
+	snprintf(what, sizeof(what), "unload %s", name);
+	return run_helper(argv, KMOD_OP_UNLOAD, what, &y, err, err_size);
 }
 
 /* modules.dep changes whenever modules are installed or removed (depmod): the cache's validity. */
@@ -246,14 +357,21 @@ int kvm_backend_module_file(void *userdata, const char *name, struct module_file
 	struct kmod_reply y;
 	struct utsname u;
 	struct stat st;
-	bool cacheable;
 	int r;
 
 	uname(&u);
 	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
-	cacheable = stat(path, &st) == 0;
-	if (!cacheable || !cache_key_same(&st, &b->cache_key))
-		b->n_cache = 0;
+	if (stat(path, &st) == 0) {
+		if (b->cache_by_age || !cache_key_same(&st, &b->cache_key))
+			b->n_cache = 0;
+		b->cache_by_age = false;
+	} else {
+		/* Hidden (ProtectKernelModules=yes) or absent: keep answers a while. */
+		if (!b->cache_by_age || now_usec() - b->cache_since > MODULE_CACHE_TTL_USEC)
+			b->n_cache = 0;
+		b->cache_by_age = true;
+		st = (struct stat) {};
+	}
 	for (size_t i = 0; i < b->n_cache; i++)
 		if (strcmp(b->cache[i].name, name) == 0) {
 			*ret = b->cache[i].file;
@@ -269,9 +387,11 @@ int kvm_backend_module_file(void *userdata, const char *name, struct module_file
 		.available = y.available,
 		.has_enable_virt_at_load = kmod_params_have(y.params, "enable_virt_at_load"),
 	};
-	if (cacheable && strlen(name) <= KMOD_PROTO_NAME_MAX) {
+	if (strlen(name) <= KMOD_PROTO_NAME_MAX) {
 		if (b->n_cache == ELEMENTSOF(b->cache))
 			b->n_cache = 0;
+		if (b->n_cache == 0)
+			b->cache_since = now_usec();
 		b->cache_key = st;
 		snprintf(b->cache[b->n_cache].name, sizeof(b->cache[b->n_cache].name), "%s", name);
 		b->cache[b->n_cache++].file = *ret;

@@ -20,6 +20,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(kvm_backend *, kvm_backend_free);
 const char *kvm_backend_helper_path(void);
 
 /*
+ * The helper's socket, $VIRTD_KMOD_SOCKET (virtd.service sets it to
+ * virtd-kmod.socket's), or NULL: then virtd runs the helper as its child.
+ */
+const char *kvm_backend_helper_socket(void);
+
+/*
  * What modprobe would find for NAME, asked of the helper; the answer is
  * kept while /lib/modules/RELEASE/modules.dep stays the same file, so an
  * observation runs no helper.  USERDATA is the kvm_backend (observe.h's

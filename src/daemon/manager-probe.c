@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "manager-probe.h"
+#include "observe.h"
 #include "manager.h"
 
 /*
@@ -193,6 +194,13 @@ static void probe_child(int fd, uint32_t cpu, uint32_t iterations)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* The family's look-up would have the kernel load a removed virthw
+	 * (its MODULE_ALIAS_GENL_FAMILY): ask only a module that is there. */
+	if (module_sysfs_state("", "virthw") < 0) {
+		send_error(fd, cpu == PROBE_CPU_ALL ? 0 : cpu, -ENODEV, NULL,
+			   "the virthw module is not loaded (modprobe virthw, or restart virtd)");
+		_exit(0);
+	}
 	r = hw_client_new(&c);
 	if (r < 0) {
 		send_error(fd, cpu == PROBE_CPU_ALL ? 0 : cpu, r, NULL, "cannot talk to the virthw module");

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* virtd-kmod.c: virtd's module helper: loads and looks up kernel modules with libkmod, one request per run (kmod-proto.h). */
+/* virtd-kmod.c: virtd's module helper: loads, unloads and looks up kernel modules with libkmod, one request per run (kmod-proto.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "kmod-proto.h"
 #include "macro.h"
@@ -76,6 +81,81 @@ static int do_load(struct kmod_ctx *ctx, const char *name, const char *options)
 			   hint ? ": " : "", hint ? hint : "");
 }
 
+static void list_holders(const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t o = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/module/%s/holders", name);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && o < size)
+		if (de->d_name[0] != '.')
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", de->d_name);
+	closedir(d);
+}
+
+/*
+ * One system call, nothing to look up: no libkmod.  O_NONBLOCK: fail with
+ * EWOULDBLOCK/EBUSY while in use, as modprobe -r does, instead of waiting
+ * for the last user.  The message names what holds it.
+ */
+static int do_unload(const char *name)
+{
+	char refcnt[32] = "?", holders[128], path[PATH_MAX];
+	FILE *f;
+
+	if (syscall(SYS_delete_module, name, O_NONBLOCK) == 0 || errno == ENOENT) {
+		printf("ok\n");	/* ENOENT: gone already */
+		return 0;
+	}
+	if (errno != EBUSY && errno != EAGAIN)
+		return reply_error(errno, "Failed to unload %s: %m%s", name,
+				   errno == EPERM ? " (the kernel refuses module removal: no CAP_SYS_MODULE, "
+						    "or kernel.modules_disabled)" : "");
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(refcnt, sizeof(refcnt), f))
+			snprintf(refcnt, sizeof(refcnt), "?");
+		refcnt[strcspn(refcnt, "\n")] = '\0';
+		fclose(f);
+	}
+	list_holders(name, holders, sizeof(holders));
+	return reply_error(EBUSY, "Failed to unload %s: in use (use count %s%s%s)", name, refcnt,
+			   holders[0] ? ", used by " : "", holders);
+}
+
+/*
+ * The request from the socket on stdin: read to end of file (virtd shuts
+ * its side down after writing).  A peer that never finishes is cut off by
+ * the unit's RuntimeMaxSec=.
+ */
+static int read_request(char *buf, size_t size, size_t *ret_len)
+{
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf + len, size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == size)
+			break;	/* too long: kmod_request_from_wire refuses it */
+	}
+	*ret_len = len;
+	return 0;
+}
+
 static int do_info(struct kmod_ctx *ctx, const char *name)
 {
 	_cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
@@ -116,36 +196,48 @@ static int do_info(struct kmod_ctx *ctx, const char *name)
 int main(int argc, char *argv[])
 {
 	_cleanup_(kmod_unrefp) struct kmod_ctx *ctx = NULL;
+	char wire[KMOD_PROTO_REQUEST_MAX + 1];
 	struct kmod_request q;
 	char err[256];
+	size_t len = 0;
 	int r;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("Usage: virtd-kmod load NAME [OPTIONS] | info NAME\n"
+		printf("Usage: virtd-kmod load NAME [OPTIONS] | unload NAME | info NAME\n"
+		       "       virtd-kmod --stdin\n"
 		       "\n"
-		       "virtd's module helper: virtd runs it for each module load and look-up\n"
-		       "so that libkmod stays out of the daemon.  Not meant to be run by hand;\n"
+		       "virtd's module helper: virtd runs it for each module load, unload and\n"
+		       "look-up, so that libkmod and the right to change modules stay out of\n"
+		       "the daemon.  With --stdin the request comes on standard input, its\n"
+		       "words each ended by a NUL byte (virtd-kmod@.service, one per\n"
+		       "connection to virtd-kmod.socket).  Not meant to be run by hand;\n"
 		       "replies with one line: \"ok ...\" or \"error ERRNO MESSAGE\".\n");
 		return 0;
 	}
-	if (kmod_request_parse(argc, argv, &q, err, sizeof(err)) < 0) {
+	if (argc == 2 && strcmp(argv[1], "--stdin") == 0) {
+		r = read_request(wire, sizeof(wire), &len);
+		if (r < 0) {
+			errno = -r;
+			snprintf(err, sizeof(err), "cannot read the request: %m");
+		} else
+			r = kmod_request_from_wire(wire, len, &q, err, sizeof(err));
+	} else
+		r = kmod_request_parse(argc, argv, &q, err, sizeof(err));
+	if (r < 0) {
 		fprintf(stderr, "virtd-kmod: %s (see virtd-kmod --help)\n", err);
 		printf("error %d %s\n", EINVAL, err);
 		return 2;
 	}
-	ctx = kmod_new(NULL, NULL);
-	if (!ctx)
-		return reply_error(ENOMEM, "Failed to %s %s: cannot set up libkmod", q.op == KMOD_OP_LOAD ? "load" : "look up",
-				   q.name);
-	/* Errors here only make look-ups slower (no index). */
-	(void)kmod_load_resources(ctx);
-	switch (q.op) {
-	case KMOD_OP_LOAD:
-		r = do_load(ctx, q.name, q.options);
-		break;
-	default:
-		r = do_info(ctx, q.name);
-		break;
+	if (q.op == KMOD_OP_UNLOAD)
+		r = do_unload(q.name);
+	else {
+		ctx = kmod_new(NULL, NULL);
+		if (!ctx)
+			return reply_error(ENOMEM, "Failed to %s %s: cannot set up libkmod",
+					   q.op == KMOD_OP_LOAD ? "load" : "look up", q.name);
+		/* Errors here only make look-ups slower (no index). */
+		(void)kmod_load_resources(ctx);
+		r = q.op == KMOD_OP_LOAD ? do_load(ctx, q.name, q.options) : do_info(ctx, q.name);
 	}
 	if (fflush(stdout) != 0)
 		return 1;

@@ -69,15 +69,18 @@ int kmod_request_parse(int argc, char *const argv[], struct kmod_request *ret, c
 	int max;
 
 	if (argc < 2)
-		return refuse(err, err_size, "no request: load NAME [OPTIONS] or info NAME");
+		return refuse(err, err_size, "no request: load NAME [OPTIONS], unload NAME or info NAME");
 	if (strcmp(argv[1], "load") == 0) {
 		q.op = KMOD_OP_LOAD;
 		max = 4;
+	} else if (strcmp(argv[1], "unload") == 0) {
+		q.op = KMOD_OP_UNLOAD;
+		max = 3;
 	} else if (strcmp(argv[1], "info") == 0) {
 		q.op = KMOD_OP_INFO;
 		max = 3;
 	} else
-		return refuse(err, err_size, "unknown request '%s': load or info",
+		return refuse(err, err_size, "unknown request '%s': load, unload or info",
 			      text_quote(argv[1], 40, quoted, sizeof(quoted)));
 	if (argc < 3)
 		return refuse(err, err_size, "'%s' needs a module name", argv[1]);
@@ -95,6 +98,27 @@ int kmod_request_parse(int argc, char *const argv[], struct kmod_request *ret, c
 	}
 	*ret = q;
 	return 0;
+}
+
+int kmod_request_from_wire(const char *buf, size_t len, struct kmod_request *ret, char *err, size_t err_size)
+{
+	/* argv[0] is the helper's name, as on the command line; then at most
+	 * three words, and one more so that too many reads as too many. */
+	char *argv[6] = { (char *)"virtd-kmod" };
+	int argc = 1;
+
+	if (len == 0)
+		return refuse(err, err_size, "empty request");
+	if (len > KMOD_PROTO_REQUEST_MAX)
+		return refuse(err, err_size, "request longer than %d bytes", KMOD_PROTO_REQUEST_MAX);
+	if (buf[len - 1] != '\0')
+		return refuse(err, err_size, "request not ended by a NUL byte");
+	for (size_t o = 0; o < len; o += strlen(buf + o) + 1) {
+		if (argc == (int)ELEMENTSOF(argv))
+			return refuse(err, err_size, "too many words in the request");
+		argv[argc++] = (char *)buf + o;
+	}
+	return kmod_request_parse(argc, argv, ret, err, err_size);
 }
 
 int kmod_reply_parse(const char *text, size_t len, enum kmod_proto_op op, struct kmod_reply *ret)

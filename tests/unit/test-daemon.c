@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dropin.h"
@@ -791,6 +794,32 @@ static void test_kmod_proto(void)
 		      "unknown request refused: %s", err);
 		CHECK(kmod_request_parse(1, verb, &q, err, sizeof(err)) == -EINVAL, "no request refused");
 	}
+	/* The socket's form of a request: words each ended by a NUL. */
+	{
+		static const char unload[] = "unload\0kvm_amd";	/* the literal's own NUL ends the last word */
+		static const char load[] = "load\0kvm\0enable_virt_at_load=1";
+		static const char four[] = "load\0kvm\0a=1\0b=2";
+		static const char open_end[] = { 'i', 'n', 'f', 'o', '\0', 'k', 'v', 'm' };
+		char big[KMOD_PROTO_REQUEST_MAX + 2];
+
+		CHECK(kmod_request_from_wire(unload, sizeof(unload), &q, err, sizeof(err)) == 0 && q.op == KMOD_OP_UNLOAD &&
+		      strcmp(q.name, "kvm_amd") == 0 && !q.options, "unload request from the socket parsed");
+		CHECK(kmod_request_from_wire(load, sizeof(load), &q, err, sizeof(err)) == 0 && q.op == KMOD_OP_LOAD &&
+		      q.options && strcmp(q.options, "enable_virt_at_load=1") == 0, "load request from the socket parsed");
+		CHECK(kmod_request_from_wire(four, sizeof(four), &q, err, sizeof(err)) == -EINVAL && strstr(err, "too many"),
+		      "four words refused: %s", err);
+		CHECK(kmod_request_from_wire(open_end, sizeof(open_end), &q, err, sizeof(err)) == -EINVAL &&
+		      strstr(err, "not ended by a NUL"), "an unterminated request refused: %s", err);
+		CHECK(kmod_request_from_wire("", 0, &q, err, sizeof(err)) == -EINVAL && strstr(err, "empty"),
+		      "an empty request refused: %s", err);
+		memset(big, 'a', sizeof(big));
+		big[sizeof(big) - 1] = '\0';
+		CHECK(kmod_request_from_wire(big, sizeof(big), &q, err, sizeof(err)) == -EINVAL && strstr(err, "longer than"),
+		      "an oversized request refused: %s", err);
+		CHECK(kmod_request_from_wire("\0\0", 2, &q, err, sizeof(err)) == -EINVAL, "empty words refused: %s", err);
+		CHECK(kmod_reply_parse("ok\n", 3, KMOD_OP_UNLOAD, &y) == 0 && y.error == 0, "unload's ok parsed");
+		CHECK(kmod_reply_parse("ok missing\n", 11, KMOD_OP_UNLOAD, &y) == -EBADMSG, "an info reply to an unload refused");
+	}
 	CHECK(kmod_reply_parse("ok\n", 3, KMOD_OP_LOAD, &y) == 0 && y.error == 0, "ok parsed");
 	CHECK(kmod_reply_parse("ok", 2, KMOD_OP_LOAD, &y) == -EBADMSG, "a reply without its newline is refused");
 	CHECK(kmod_reply_parse("ok\nok\n", 6, KMOD_OP_LOAD, &y) == -EBADMSG, "two lines refused");
@@ -846,11 +875,128 @@ static void test_kmod_proto(void)
 	CHECK(r == -EIO && strstr(err, "killed by signal 9"), "a killed helper is named: %s", err);
 	CHECK(kvm_backend_unload_module(b, "../x", err, sizeof(err)) == -EINVAL, "unload refuses a path: %s", err);
 
+	fp = fopen(helper, "w");
+	fprintf(fp, "#!/bin/sh\n"
+		    "[ \"$*\" = \"unload kvm_amd\" ] || { echo \"error 22 bad args: $*\"; exit 2; }\n"
+		    "echo 'error 16 Failed to unload kvm_amd: in use (use count 1)'\nexit 1\n");
+	fclose(fp);
+	r = kvm_backend_unload_module(b, "kvm_amd", err, sizeof(err));
+	CHECK(r == -EBUSY && strstr(err, "in use (use count 1)"), "unload goes through the helper: %d %s", r, err);
+
 	unlink(helper);
 	r = kvm_backend_load_module(b, "kvm", NULL, err, sizeof(err));
 	CHECK(r == -ENOENT && strstr(err, "cannot run the module helper") && strstr(err, "reinstall virtd"),
 	      "a missing helper is named: %s", err);
 	unsetenv("VIRTD_KMOD_HELPER");
+	kvm_backend_free(b);
+}
+
+/*
+ * One connection on SOCK answered the way systemd's Accept=yes runs
+ * virtd-kmod@.service: the connection as stdin and stdout of PROG.
+ */
+static pid_t serve_once(const char *sock, const char *prog, const char *arg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l, c;
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	unlink(sock);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0) {
+		perror("serve_once");
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		c = accept(l, NULL, NULL);
+		if (c < 0)
+			_exit(127);
+		dup2(c, STDIN_FILENO);
+		dup2(c, STDOUT_FILENO);
+		execl(prog, prog, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(l);
+	return pid;
+}
+
+/* The socket transport ($VIRTD_KMOD_SOCKET), against a fake helper and the real one's request checks. */
+static void test_kmod_socket(void)
+{
+	char sock[100], prog[600], err[512];
+	kvm_backend *b = NULL;
+	struct module_file f;
+	FILE *fp;
+	pid_t pid;
+	int r, status;
+
+	snprintf(sock, sizeof(sock), "%s/kmod.socket", root);
+	snprintf(prog, sizeof(prog), "%s/fake-kmod-stdin", root);
+	CHECK(kvm_backend_new(&b) == 0, "backend created");
+	setenv("VIRTD_KMOD_SOCKET", sock, 1);
+	CHECK_STR(kvm_backend_helper_socket(), sock, "VIRTD_KMOD_SOCKET names the socket");
+
+	/* The fake checks the exact bytes: "unload\0kvm_amd\0". */
+	fp = fopen(prog, "w");
+	fprintf(fp, "#!/bin/sh\n"
+		    "req=$(od -An -c | tr -s ' ' | tr -d '\\n')\n"
+		    "[ \"$req\" = ' u n l o a d \\0 k v m _ a m d \\0' ] || { echo \"error 22 bad request [$req]\"; exit 2; }\n"
+		    "echo ok\n");
+	fclose(fp);
+	chmod(prog, 0755);
+	pid = serve_once(sock, prog, NULL);
+	r = kvm_backend_unload_module(b, "kvm_amd", err, sizeof(err));
+	CHECK(r == 0, "unload through the socket: %d %s", r, err);
+	waitpid(pid, &status, 0);
+
+	/* An error line comes back with its errno; no exit status to check. */
+	fp = fopen(prog, "w");
+	fprintf(fp, "#!/bin/sh\ncat >/dev/null\necho 'error 1 Failed to load kvm_amd: Operation not permitted'\n");
+	fclose(fp);
+	pid = serve_once(sock, prog, NULL);
+	r = kvm_backend_load_module(b, "kvm_amd", NULL, err, sizeof(err));
+	CHECK(r == -EPERM && strstr(err, "Operation not permitted"), "the helper's error through the socket: %d %s", r, err);
+	waitpid(pid, &status, 0);
+
+	/* A helper that dies without a word (a unit that failed to start). */
+	fp = fopen(prog, "w");
+	fprintf(fp, "#!/bin/sh\nexit 1\n");
+	fclose(fp);
+	pid = serve_once(sock, prog, NULL);
+	r = kvm_backend_module_file(b, "kvm", &f);
+	CHECK(r == -EPROTO, "no answer through the socket is a broken helper: %d", r);
+	waitpid(pid, &status, 0);
+
+	/* The real helper's request checks, fed through its --stdin. */
+	if (access("src/virtd-kmod", X_OK) == 0) {
+		snprintf(prog, sizeof(prog), "%s", "src/virtd-kmod");
+		pid = serve_once(sock, prog, "--stdin");
+		r = kvm_backend_unload_module(b, "-x", err, sizeof(err));
+		CHECK(r == -EINVAL && strstr(err, "not a module name"), "virtd refuses a bad name before sending it: %s", err);
+		/* virtd never sends a bad request, so talk to the helper by hand. */
+		{
+			struct sockaddr_un sa = { .sun_family = AF_UNIX };
+			static const char req[] = "insmod\0kvm";
+			char reply[256] = "";
+			ssize_t n;
+			int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+			CHECK(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connected to the real helper");
+			CHECK(write(c, req, sizeof(req)) == (ssize_t)sizeof(req), "request written");
+			shutdown(c, SHUT_WR);
+			n = read(c, reply, sizeof(reply) - 1);
+			close(c);
+			CHECK(n > 0 && strncmp(reply, "error 22 unknown request 'insmod'", 33) == 0,
+			      "virtd-kmod --stdin refuses an unknown request: %s", reply);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2, "a refused request exits 2");
+	} else
+		printf("# skipped: src/virtd-kmod not built here, the real helper's --stdin not tried\n");
+	unsetenv("VIRTD_KMOD_SOCKET");
 	kvm_backend_free(b);
 }
 
@@ -875,6 +1021,7 @@ int main(void)
 	test_probe_json();
 	test_hints();
 	test_kmod_proto();
+	test_kmod_socket();
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tests_finish();
 }

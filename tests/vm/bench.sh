@@ -92,6 +92,7 @@ report=$(
 	echo "| release: holder's exit to policy restored (virtd's State=holds signal, i.e. every CPU verified on, with /dev/kvm back; not polled) | $(ms lock-release-restored) | $(ratio lock-release-restored modprobe-vendor)x the bare load |"
 	echo "| release in-process: descriptor closed to State=holds (bus-bench) | $(ms lock-release-inprocess) | $(ratio lock-release-inprocess modprobe-vendor)x the bare load |"
 	echo "| bare \`modprobe kvm_amd\`, fork to exit | $(ms modprobe-vendor) | 1 |"
+	echo "| grant in shared mode (a profile whose hypervisor runs inside KVM's VMX root: KVM kept), \`virtctl lock -- true\`, fork to exit | $(ms lock-grant-shared) | $(ratio lock-grant-shared lock-grant)x the exclusive grant |"
 	echo
 	echo "The bare pair above also removes and loads kvm itself (modprobe -r takes unused dependencies along); the lock leaves kvm loaded.  Against the like-for-like pair, the vendor module alone:"
 	echo

