@@ -84,6 +84,7 @@ VIRTD_FILES=(
 	./etc/virtd.conf ./usr/sbin/virtd ./usr/bin/virtctl ./usr/libexec/virtd/virtd-kmod
 	'./(usr/)?lib/systemd/system/virtd.service' ./usr/lib/systemd/system/virtd-kmod.socket
 	./usr/lib/systemd/system/virtd-kmod@.service ./usr/share/dbus-1/system.d/org.virtd1.conf
+	./usr/share/polkit-1/actions/org.virtd1.policy ./usr/share/polkit-1/rules.d/60-virtd-vboxusers.rules
 	./usr/share/bash-completion/completions/virtctl
 	./usr/share/man/man8/virtd.8.gz ./usr/share/man/man8/virtctl.8.gz
 	./usr/share/man/man5/virtd.conf.5.gz ./usr/share/man/man5/virtd-profiles.5.gz ./usr/share/man/man4/virthw.4.gz

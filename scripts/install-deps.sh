@@ -27,8 +27,8 @@ pkgs=(
 	# test machines
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# the daemon's test image copies these from the host: the system bus,
-	# udevd, systemd as PID 1, kmod's modprobe (tests/vm/mkinitramfs.sh --daemon)
-	systemd udev dbus-daemon dbus-bin dbus-system-bus-common
+	# udevd, systemd as PID 1, kmod's modprobe, polkitd (tests/vm/mkinitramfs.sh --daemon)
+	systemd udev dbus-daemon dbus-bin dbus-system-bus-common polkitd
 	bochs bochsbios vgabios syslinux syslinux-common mtools dosfstools fdisk
 	iproute2
 	# tests/vm/vbox: the tiny VM's boot sector (as, ld) and the VirtualBox

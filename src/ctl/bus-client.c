@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-client.h"
 #include "log.h"
@@ -87,11 +88,12 @@ static int report_call_error(const char *what, const sd_bus_error *error, int r)
 		return k;
 	case -EACCES:
 		/* dbus-daemon's own refusal is a dump of its matching rule: say
-		 * it in words.  virtd's refusal is short and says who asked. */
+		 * it in words.  virtd's refusal names the polkit action, the
+		 * caller and the fix: passed on as it is. */
 		if (!error->message || strncmp(error->message, "Rejected send message", 21) == 0)
 			log_error("Failed to %s: needs root (the bus policy allows it to root only)", what);
 		else
-			log_error("Failed to %s: needs root (%s)", what, error->message);
+			log_error("Failed to %s: %s", what, error->message);
 		return k;
 	case -EPROTO:
 		log_error("Failed to %s: whoever owns %s does not offer %s (%s): is this virtd of another version?",
@@ -118,6 +120,16 @@ static int report_call_error(const char *what, const sd_bus_error *error, int r)
 	return k < 0 ? k : -EIO;
 }
 
+/*
+ * A user at a terminal may be asked for a password by polkit's agent before
+ * virtd answers a method that changes something; a script is not (the call
+ * is then refused with InteractiveAuthorizationRequired, not left waiting).
+ */
+static int allow_interaction(sd_bus_message *m)
+{
+	return sd_bus_message_set_allow_interactive_authorization(m, isatty(STDIN_FILENO) > 0);
+}
+
 static int call_virtd(sd_bus *bus, const char *method, uint64_t timeout_usec, sd_bus_error *error,
 		      sd_bus_message **ret_reply)
 {
@@ -129,6 +141,8 @@ static int call_virtd(sd_bus *bus, const char *method, uint64_t timeout_usec, sd
 		return r;
 	/* Asking about virtd must not start it: "not running" is an answer. */
 	r = sd_bus_message_set_auto_start(m, false);
+	if (r >= 0 && strcmp(method, "GetStatus") != 0)
+		r = allow_interaction(m);
 	if (r < 0)
 		return r;
 	return sd_bus_call(bus, m, timeout_usec, error, ret_reply);
@@ -200,6 +214,8 @@ int bus_client_acquire_foreign(sd_bus *bus, const char *who, const char *why, ui
 	if (r >= 0)
 		r = sd_bus_message_set_auto_start(m, false);
 	if (r >= 0)
+		r = allow_interaction(m);
+	if (r >= 0)
 		r = sd_bus_message_append(m, "sstt", who, why, flags, timeout_usec);
 	if (r < 0)
 		return log_error_errno(r, "Failed to build the AcquireForeign call: %m");
@@ -246,6 +262,8 @@ int bus_client_probe(sd_bus *bus, uint32_t cpu, uint32_t iterations, char **ret_
 	r = sd_bus_message_new_method_call(bus, &m, VIRTD_BUS_NAME, VIRTD_BUS_PATH, VIRTD_BUS_INTERFACE, "Probe");
 	if (r >= 0)
 		r = sd_bus_message_set_auto_start(m, false);
+	if (r >= 0)
+		r = allow_interaction(m);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "uut", cpu, iterations, (uint64_t)0);
 	if (r < 0)

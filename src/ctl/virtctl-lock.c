@@ -39,7 +39,8 @@ static void lock_help(FILE *f)
 		"Take virtd's lock for out-of-tree hypervisors (VirtualBox, VMware, ...), run\n"
 		"COMMAND while holding it, and release it when COMMAND exits.  While the lock\n"
 		"is held, KVM's vendor module is unloaded and blocked and VMX/SVM is free on\n"
-		"every CPU.  Needs root.\n"
+		"every CPU.  Needs root, or polkit's org.virtd1.acquire-foreign (granted to\n"
+		"group vboxusers by the shipped rule).\n"
 		"\n"
 		"  --who=NAME        Who holds it (default: COMMAND's file name)\n"
 		"  --why=TEXT        Why (default: the command line)\n"
@@ -49,7 +50,7 @@ static void lock_help(FILE *f)
 		"\n"
 		"Exit status: COMMAND's (128+N when a signal N ended it); 5 KVM VMs are\n"
 		"running, 6 they still ran when --wait gave up, 4 virtd is not running,\n"
-		"1 the lock cannot be had (needs root, the host cannot hand over),\n"
+		"1 the lock cannot be had (not authorized, the host cannot hand over),\n"
 		"2 invalid command line, 126 COMMAND cannot be run, 127 COMMAND not found.\n");
 }
 

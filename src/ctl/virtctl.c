@@ -14,9 +14,9 @@ static const struct verb {
 	const char *summary;
 } verbs[] = {
 	{ "status", verb_status, "Show virtd's policy, whether it holds, and each CPU's state" },
-	{ "reload", verb_reload, "Make virtd re-read /etc/virtd.conf (needs root)" },
-	{ "lock", verb_lock, "Run an out-of-tree hypervisor with KVM kept off the CPUs (needs root)" },
-	{ "probe", verb_probe, "Measure VM entry/exit costs with virthw's run path on each CPU (needs root)" },
+	{ "reload", verb_reload, "Make virtd re-read /etc/virtd.conf (root, or polkit allows)" },
+	{ "lock", verb_lock, "Run an out-of-tree hypervisor with KVM kept off the CPUs (root, or polkit allows)" },
+	{ "probe", verb_probe, "Measure VM entry/exit costs with virthw's run path on each CPU (root, or polkit allows)" },
 	{ "hw", verb_hw, "Show what the virthw module reads from the hardware" },
 };
 

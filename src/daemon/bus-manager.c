@@ -2,9 +2,10 @@
 /*
  * bus-manager.c: the org.virtd1.Manager D-Bus interface on /org/virtd1
  * (properties, GetStatus, Reload, AcquireForeign, Probe): the front end.
- * It calls the manager and the probe, hears back through the manager's
- * observer and the probe's callback, and turns enum virtd_error into bus
- * errors.
+ * It authorizes the callers of the methods that change something (root, or
+ * polkit: polkit.h), calls the manager and the probe, hears back through
+ * the manager's observer and the probe's callback, and turns enum
+ * virtd_error into bus errors.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "manager-probe.h"
 #include "manager.h"
+#include "polkit.h"
 #include "status-json.h"
 
 /*
@@ -52,6 +54,22 @@ struct bus_manager {
 	sd_bus_message **status_calls;
 	size_t n_status_calls, status_calls_cap;
 	sd_event_source *status_flush;
+	/* Calls waiting for polkit's answer (authorize()). */
+	struct auth_pending *auth_pending;
+};
+
+/* A method that changes something, run once its caller is authorized (root, or polkit said yes). */
+typedef int (*authorized_method)(bus_manager *b, sd_bus_message *msg, sd_bus_error *error);
+
+struct auth_pending {
+	struct auth_pending *next;
+	bus_manager *b;
+	sd_bus_message *msg;		/* referenced: answered from on_auth_answer() */
+	authorized_method run;
+	const char *action;
+	const char *hint;
+	uid_t uid;
+	polkit_query *query;
 };
 
 const char *bus_error_name(enum virtd_error e)
@@ -218,43 +236,163 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
 	return 1;	/* answered by on_status_flush() */
 }
 
-/* The bus policy already keeps others out; this holds even where it is missing or too lax. */
-static int check_root(sd_bus_message *msg, const char *what, sd_bus_error *error)
+/*
+ * The polkit actions (conf/org.virtd1.policy), one per method that changes
+ * something, and what a refused caller is told to do about it.
+ */
+#define ACTION_RELOAD "org.virtd1.reload"
+#define ACTION_ACQUIRE_FOREIGN "org.virtd1.acquire-foreign"
+#define ACTION_PROBE "org.virtd1.probe"
+#define HINT_ADMIN "ask an administrator"
+/* conf/60-virtd-vboxusers.rules grants it to group vboxusers. */
+#define HINT_ACQUIRE_FOREIGN "add the user to group vboxusers, or ask an administrator"
+
+static int caller_uid(sd_bus_message *msg, uid_t *ret)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	uid_t uid;
 	int r;
 
 	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID | SD_BUS_CREDS_AUGMENT, &creds);
 	if (r < 0)
 		return r;
 	/* dbus-daemon reports the connection's uid; the euid needs /proc. */
-	r = sd_bus_creds_get_euid(creds, &uid);
+	r = sd_bus_creds_get_euid(creds, ret);
 	if (r < 0)
-		r = sd_bus_creds_get_uid(creds, &uid);
-	if (r < 0)
-		return r;
-	if (uid != 0)
-		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-					 "Only root may %s (caller uid %u)", what, (unsigned)uid);
-	return 0;
+		r = sd_bus_creds_get_uid(creds, ret);
+	return r;
 }
 
-static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static void auth_pending_unlink(bus_manager *b, struct auth_pending *p)
 {
-	_cleanup_free_ char *errors = NULL;
-	bus_manager *b = userdata;
+	for (struct auth_pending **pp = &b->auth_pending; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+}
+
+static void auth_pending_free(struct auth_pending *p)
+{
+	polkit_query_free(p->query);
+	sd_bus_message_unref(p->msg);
+	free(p);
+}
+
+/* RUN's outcome as the answer to MSG: an error it returned is sent; >= 0 means answered or kept. */
+static void finish_method(sd_bus_message *msg, int r, sd_bus_error *error)
+{
+	int k = 0;
+
+	if (r >= 0)
+		return;
+	if (sd_bus_error_is_set(error))
+		k = sd_bus_reply_method_error(msg, error);
+	else
+		k = sd_bus_reply_method_errno(msg, r, NULL);
+	if (k < 0)
+		log_debug("Failed to answer %s of %s: %s", sd_bus_message_get_member(msg) ?: "?",
+			  sd_bus_message_get_sender(msg) ?: "?", strerror(-k));
+}
+
+static void on_auth_answer(const struct polkit_answer *a, void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	struct auth_pending *p = userdata;
+	char text[600];
 	int r;
 
-	r = check_root(msg, "reload virtd", error);
-	if (r != 0)
-		return r;
+	p->query = NULL;	/* polkit.c frees it after this returns */
+	auth_pending_unlink(p->b, p);
+	if (a->verdict == POLKIT_AUTHORIZED) {
+		log_info("polkit authorized %s for uid %u (%s)", p->action, (unsigned)p->uid,
+			 sd_bus_message_get_sender(p->msg) ?: "?");
+		r = p->run(p->b, p->msg, &error);
+		finish_method(p->msg, r, &error);
+	} else {
+		polkit_refusal_text(a, p->action, p->uid, p->hint, text, sizeof(text));
+		log_info("%s", text);
+		/* A challenge the caller may meet by asking again with interactive authorization allowed. */
+		r = sd_bus_reply_method_errorf(p->msg,
+					       a->verdict == POLKIT_CHALLENGE ? SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED
+									      : SD_BUS_ERROR_ACCESS_DENIED,
+					       "%s", text);
+		if (r < 0)
+			log_debug("Failed to refuse %s to uid %u: %s", p->action, (unsigned)p->uid, strerror(-r));
+	}
+	auth_pending_free(p);
+}
+
+/* Calls still waiting for polkit get TEXT: the bus went away, or virtd stops. */
+static void auth_pending_fail_all(bus_manager *b, const char *text)
+{
+	while (b->auth_pending) {
+		struct auth_pending *p = b->auth_pending;
+
+		b->auth_pending = p->next;
+		(void)sd_bus_reply_method_errorf(p->msg, bus_error_name(VIRTD_ERROR_CANNOT_HOLD), "%s", text);
+		auth_pending_free(p);
+	}
+}
+
+/*
+ * Runs RUN for MSG once its sender may do ACTION: root (euid 0) at once,
+ * without polkit (as before polkit, and where polkitd is not installed);
+ * anyone else when polkit says yes, asked without blocking the event loop.
+ * The bus policy lets everyone send these methods: this is the check.
+ */
+static int authorize(bus_manager *b, sd_bus_message *msg, const char *action, const char *hint, authorized_method run,
+		     sd_bus_error *error)
+{
+	struct auth_pending *p;
+	uid_t uid;
+	int r;
+
+	r = caller_uid(msg, &uid);
+	if (r < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "Not authorized for %s: virtd could not learn the caller's uid (%s)", action,
+					 strerror(-r));
+	if (uid == 0)
+		return run(b, msg, error);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = (struct auth_pending) {
+		.b = b,
+		.msg = sd_bus_message_ref(msg),
+		.run = run,
+		.action = action,
+		.hint = hint,
+		.uid = uid,
+	};
+	r = polkit_check_async(b->bus, msg, action, on_auth_answer, p, &p->query);
+	if (r < 0) {
+		auth_pending_free(p);
+		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+					 "Not authorized for %s (caller uid %u): polkit could not be asked (%s), so only "
+					 "root may do this", action, (unsigned)uid, strerror(-r));
+	}
+	p->next = b->auth_pending;
+	b->auth_pending = p;
+	return 1;	/* answered by on_auth_answer() */
+}
+
+static int reload_authorized(bus_manager *b, sd_bus_message *msg, sd_bus_error *error)
+{
+	_cleanup_free_ char *errors = NULL;
+	int r;
+
 	log_info("Reload requested over D-Bus");
 	r = manager_reload(b->m, &errors);
 	if (r < 0)
 		return sd_bus_error_set(error, bus_error_name(VIRTD_ERROR_CONFIG_INVALID),
 					errors ? errors : "the configuration file is invalid");
 	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return authorize(userdata, msg, ACTION_RELOAD, HINT_ADMIN, reload_authorized, error);
 }
 
 /* A lock in shared mode: granted at once, KVM left as it is; the reconcile records the holder. */
@@ -283,10 +421,9 @@ static int grant_shared(struct manager *m, sd_bus_message *msg, struct lock_info
 	return 1;
 }
 
-static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int acquire_foreign_authorized(bus_manager *b, sd_bus_message *msg, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	bus_manager *b = userdata;
 	struct manager *m = b->m;
 	const struct hv_profile *prof;
 	struct lock_request *req;
@@ -298,9 +435,6 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	uid_t uid = 0;
 	int r;
 
-	r = check_root(msg, "take the foreign-hypervisor lock", error);
-	if (r != 0)
-		return r;
 	r = sd_bus_message_read(msg, "sstt", &who, &why, &flags, &timeout);
 	if (r < 0)
 		return r;
@@ -370,6 +504,11 @@ static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_er
 	return 1;
 }
 
+static int method_acquire_foreign(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return authorize(userdata, msg, ACTION_ACQUIRE_FOREIGN, HINT_ACQUIRE_FOREIGN, acquire_foreign_authorized, error);
+}
+
 /* The probe's end: its Probe() call (USERDATA, referenced at the start) is answered. */
 static void on_probe_done(void *userdata, enum virtd_error e, const char *text)
 {
@@ -385,19 +524,15 @@ static void on_probe_done(void *userdata, enum virtd_error e, const char *text)
 	sd_bus_message_unref(msg);
 }
 
-static int method_probe(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int probe_authorized(bus_manager *b, sd_bus_message *msg, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	bus_manager *b = userdata;
 	struct virtd_failure fail = {};
 	uint32_t cpu, iterations;
 	uint64_t flags;
 	pid_t pid = 0;
 	int r;
 
-	r = check_root(msg, "run the probe", error);
-	if (r != 0)
-		return r;
 	r = sd_bus_message_read(msg, "uut", &cpu, &iterations, &flags);
 	if (r < 0)
 		return r;
@@ -418,6 +553,11 @@ static int method_probe(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	return 1;
 }
 
+static int method_probe(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return authorize(userdata, msg, ACTION_PROBE, HINT_ADMIN, probe_authorized, error);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -430,13 +570,16 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("ForeignLocks", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_NAMES("GetStatus", "", , "s", SD_BUS_PARAM(status), method_get_status,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	/* Unprivileged for sd-bus, whose own check wants CAP_SYS_ADMIN: check_root() answers with a clearer error. */
+	/*
+	 * Unprivileged for sd-bus, whose own check wants CAP_SYS_ADMIN:
+	 * authorize() lets root through and asks polkit for anyone else.
+	 */
 	SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
-	/* Root only, as Reload; the reply's descriptor is the lock (see lock.h). */
+	/* Authorized as Reload (org.virtd1.acquire-foreign); the reply's descriptor is the lock (see lock.h). */
 	SD_BUS_METHOD_WITH_NAMES("AcquireForeign", "sstt", SD_BUS_PARAM(who) SD_BUS_PARAM(why) SD_BUS_PARAM(flags)
 				 SD_BUS_PARAM(timeout_usec), "h", SD_BUS_PARAM(fd), method_acquire_foreign,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	/* Root only, as AcquireForeign; answered when the probe is done and the policy back (manager-probe.h). */
+	/* Authorized as Reload (org.virtd1.probe); answered when the probe is done and the policy back (manager-probe.h). */
 	SD_BUS_METHOD_WITH_NAMES("Probe", "uut", SD_BUS_PARAM(cpu) SD_BUS_PARAM(iterations) SD_BUS_PARAM(flags),
 				 "s", SD_BUS_PARAM(json), method_probe, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
@@ -522,6 +665,7 @@ static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	 * are gone too.  A running probe finishes; its answer is lost.
 	 */
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd lost the system bus; ask again");
+	auth_pending_fail_all(b, "virtd lost the system bus; ask again");
 	status_calls_drop(b);
 	b->bus = sd_bus_flush_close_unref(b->bus);
 	b->reconnect_usec = RECONNECT_FIRST_USEC;
@@ -594,6 +738,7 @@ bus_manager *bus_manager_free(bus_manager *b)
 	free(b->status_calls);
 	/* While the bus is still there: waiting callers are told that virtd stops. */
 	manager_probe_free(b->probe);
+	auth_pending_fail_all(b, "virtd is stopping; ask again once it runs");
 	lock_registry_fail_waiting(b->m->locks, VIRTD_ERROR_CANNOT_HOLD, "virtd is stopping; ask again once it runs");
 	if (b->bus) {
 		(void)sd_bus_flush(b->bus);

@@ -9,7 +9,8 @@
 #                  kmod as modprobe/insmod/rmmod/lsmod/modinfo (busybox's
 #                  modprobe ignores /run/modprobe.d), systemd as a possible
 #                  PID 1, the host's copies of all of these and their
-#                  libraries, in a merged-/usr layout; and the lock's test
+#                  libraries, in a merged-/usr layout; polkitd with its
+#                  and the project's actions and rules; and the lock's test
 #                  hypervisor: foreignhv.ko (build-kmod.sh --foreignhv) with
 #                  tests/vm/progs/foreign-hv
 #   --virthw KO    use this virthw.ko instead of building it (build-kmod.sh)
@@ -136,9 +137,9 @@ if [ "$daemon" = 1 ]; then
 	host_bins=(/usr/bin/kmod /usr/bin/dbus-daemon /usr/bin/dbus-send /usr/bin/busctl
 		/usr/bin/udevadm /usr/bin/systemctl /usr/bin/journalctl /usr/bin/systemd-analyze
 		/usr/lib/systemd/systemd /usr/lib/systemd/systemd-journald
-		/usr/lib/systemd/systemd-shutdown)
+		/usr/lib/systemd/systemd-shutdown /usr/lib/polkit-1/polkitd)
 	for b in "${host_bins[@]}"; do
-		[ -x "$b" ] || die "$b is missing: apt-get install systemd udev dbus kmod (scripts/install-deps.sh)"
+		[ -x "$b" ] || die "$b is missing: apt-get install systemd udev dbus kmod polkitd (scripts/install-deps.sh)"
 	done
 	# The shipped hypervisor profiles, where this build's virtd looks
 	# ($(pkgdatadir)/profiles: the prefix configure was given).
@@ -150,6 +151,13 @@ if [ "$daemon" = 1 ]; then
 		"/usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf /usr/share/dbus-1/system.d/org.freedesktop.systemd1.conf"
 		"/usr/lib/udev/rules.d/50-udev-default.rules /usr/lib/udev/rules.d/50-udev-default.rules"
 		"/usr/lib/udev/rules.d/99-systemd.rules /usr/lib/udev/rules.d/99-systemd.rules")
+	# polkitd (scenarios/daemon-polkit): its bus policy, its own action and
+	# default rule; the project's actions and rule come below.
+	for f in /usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf \
+		/usr/share/polkit-1/actions/org.freedesktop.policykit.policy \
+		/usr/share/polkit-1/rules.d/50-default.rules; do
+		data+=("$f $f")
+	done
 	# Debian's units for the systemd-as-PID-1 boot: the bus, udev, the
 	# journal and the targets they order against; nothing else starts.
 	for u in dbus.service dbus.socket systemd-udevd.service systemd-udevd-control.socket \
@@ -168,6 +176,8 @@ if [ "$daemon" = 1 ]; then
 	# The project's files, where `make install` and the packaging put them.
 	for pair in "conf/virtd.conf /etc/virtd.conf" \
 		"conf/org.virtd1.conf /usr/share/dbus-1/system.d/org.virtd1.conf" \
+		"conf/org.virtd1.policy /usr/share/polkit-1/actions/org.virtd1.policy" \
+		"conf/60-virtd-vboxusers.rules /usr/share/polkit-1/rules.d/60-virtd-vboxusers.rules" \
 		"systemd/virtd.service /usr/lib/systemd/system/virtd.service" \
 		"systemd/virtd-kmod.socket /usr/lib/systemd/system/virtd-kmod.socket" \
 		"systemd/virtd-kmod@.service /usr/lib/systemd/system/virtd-kmod@.service"; do
@@ -326,10 +336,12 @@ if [ "$daemon" = 1 ]; then
 	# The helper unit names the packaged path; the image has the build's.
 	sed -i "s|^ExecStart=/usr/libexec/virtd/virtd-kmod |ExecStart=$kmod_helper |" \
 		"$stage/usr/lib/systemd/system/virtd-kmod@.service"
-	mkdir -p "$stage"/etc/{modprobe.d,dbus-1/system.d} "$stage"/var/{lib/dbus,log,tmp} \
+	mkdir -p "$stage"/etc/{modprobe.d,dbus-1/system.d,polkit-1/rules.d} "$stage"/var/{lib/dbus,lib/polkit-1,log,tmp} \
 		"$stage/usr/lib/modprobe.d" "$stage/usr/lib/systemd/system/sysinit.target.wants"
 	# A fixed machine ID: systemd and dbus-daemon want one, and a generated
 	# one would make each boot differ.
+	# Debian's /var/run: GLib's programs (polkitd) find the system bus there.
+	ln -s ../run "$stage/var/run"
 	echo 5d7a1c0e9b8f4a6d8e2f3c4b5a697881 >"$stage/etc/machine-id"
 	ln -s /etc/machine-id "$stage/var/lib/dbus/machine-id"
 	ln -s ../usr/lib/os-release "$stage/etc/os-release" 2>/dev/null || true
@@ -341,12 +353,14 @@ install -m 0755 "$VM_DIR/guest/init" "$stage/init"
 install -m 0644 "$VM_DIR/guest/lib.sh" "$stage/tests/lib.sh"
 install -m 0644 "${scenarios[@]}" "$stage/tests/scenarios/"
 printf 'root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:102::/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$stage/etc/passwd"
+# polkitd switches to its own user at start (the daemon image's polkitd).
+echo 'polkitd:x:997:997:polkit:/nonexistent:/bin/false' >>"$stage/etc/passwd"
 # A local user with a real uid and a group of its own (scenarios/unprivileged).
 echo 'tester:x:1000:1000:unprivileged tests:/nonexistent:/bin/sh' >>"$stage/etc/passwd"
 # The groups Debian's udev rules and units name, so that udevd applies them.
 printf '%s\n' root:x:0: tty:x:5: disk:x:6: kmem:x:15: dialout:x:20: cdrom:x:24: audio:x:29: \
 	video:x:44: messagebus:x:102: input:x:105: sgx:x:106: kvm:x:107: render:x:108: \
-	systemd-journal:x:999: nogroup:x:65534: tester:x:1000: >"$stage/etc/group"
+	systemd-journal:x:999: polkitd:x:997: nogroup:x:65534: tester:x:1000: >"$stage/etc/group"
 {
 	echo "kver=$kver"
 	echo "vendor=$vendor"

@@ -810,3 +810,35 @@ pids_by_cmdline() {
 	done
 	return 0
 }
+
+# --- polkit (the host's polkitd in the daemon image) ----------------------------
+
+POLKITD=/usr/lib/polkit-1/polkitd
+polkit_on_bus() {
+	dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
+		string:org.freedesktop.PolicyKit1 2>/dev/null | grep -q 'boolean true'
+}
+polkit_off_bus() { ! polkit_on_bus; }
+# polkit_up: polkitd on the system bus, started as polkit.service starts it
+# (it switches to user polkitd itself) but with its debug output kept (in
+# $LIB_TMP/polkitd.log; --no-debug sends it to syslog, which the image
+# lacks); POLKIT_PID.  Returns 1 with the reason on stdout when it does not
+# come up in 30 s.
+polkit_up() {
+	[ -x "$POLKITD" ] || { echo "no $POLKITD in this image (mkinitramfs.sh --daemon copies the host's)"; return 1; }
+	"$POLKITD" >"$LIB_TMP/polkitd.log" 2>&1 &
+	POLKIT_PID=$!
+	BG_PIDS="$BG_PIDS $POLKIT_PID"
+	wait_for 30 polkit_on_bus && return 0
+	echo "polkitd not on the bus after 30 s: $(tail -n 6 "$LIB_TMP/polkitd.log" | tr '\n' ';')"
+	return 1
+}
+# polkit_down: polkitd stopped and its name gone from the bus.
+polkit_down() {
+	[ -n "${POLKIT_PID:-}" ] || return 0
+	kill -TERM "$POLKIT_PID" 2>/dev/null
+	wait_for 10 proc_gone "$POLKIT_PID" || { echo "polkitd pid $POLKIT_PID still running"; return 1; }
+	wait "$POLKIT_PID" 2>/dev/null
+	POLKIT_PID=""
+	wait_for 10 polkit_off_bus
+}
