@@ -28,15 +28,15 @@ daemon_env || return 1
 _t_all=$(now_ms)
 
 # The mode virtualbox.conf's rules give this kernel: shared on Intel from 6.16.
-_kv=$(uname -r)
-_maj=${_kv%%.*}
-_min=${_kv#*.}
+KREL=$(uname -r)
+_maj=${KREL%%.*}
+_min=${KREL#*.}
 _min=${_min%%[!0-9]*}
 WANT_MODE=exclusive
 if [ "$_maj" -gt 6 ] || { [ "$_maj" -eq 6 ] && [ "$_min" -ge 16 ]; }; then
 	WANT_MODE=shared
 fi
-note "kernel $_kv: virtualbox's rules give mode $WANT_MODE"
+note "kernel $KREL: virtualbox's rules give mode $WANT_MODE"
 
 # What the emulated CPU offers VT-x software (VirtualBox's HM reads the same MSRs).
 note "vmx flags: $(sed -n 's/^vmx flags[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)"
@@ -114,7 +114,7 @@ case "$_l" in
 *) fail human-profile "no 'virtualbox ${VBOX_VER%% *}...: loaded (vboxdrv), mode $WANT_MODE' in: $(tr '\n' ';' <"$LIB_TMP/ctl.out" | cut -c1-600)" ;;
 esac
 if [ "$WANT_MODE" != shared ]; then
-	note "mode $WANT_MODE on $_kv: the shared-mode part needs a kernel from 6.16"
+	note "mode $WANT_MODE on $KREL: the shared-mode part needs a kernel from 6.16"
 	check unload-vboxdrv rmmod vboxdrv
 	check stop virtd_stop
 	return 0
