@@ -214,6 +214,22 @@ if [ -x "$VR/usr/lib/virtualbox/VBoxHeadless" ]; then
 	fi
 	if dmesg | grep -q 'vboxdrv: for vm: VINF_SUCCESS'; then
 		pass r3-dummy-kvm-vm "vboxdrv made the VM's dummy KVM VM"
+		# Measured twice: the first virtctl status while the VirtualBox VM
+		# exists never returned.  Whether the shell still runs: its own ticks.
+		for _i in 1 2 3; do
+			sleep 2
+			note "shell alive $_i, uptime $(cut -d' ' -f1 /proc/uptime), VBoxHeadless $(kill -0 "$_hp" 2>/dev/null && echo running || echo gone)"
+		done
+		virtctl status --json >"$LIB_TMP/r3-status.json" 2>&1 &
+		_sp=$!
+		if wait_for 60 sh -c "! kill -0 $_sp 2>/dev/null"; then
+			pass r3-status-answers "virtctl status returned with the VirtualBox VM running"
+		else
+			fail r3-status-answers "virtctl status has not returned after 60 s with the VirtualBox VM running; virtd: $(virtd_log_tail 3)"
+			note "virtd state: $(grep -E '^(State|Name|wchan)' /proc/"$VIRTD_PID"/status 2>/dev/null | tr '\n' ' ') wchan $(cat /proc/"$VIRTD_PID"/wchan 2>/dev/null)"
+			note "virtd stack: $(tr '\n' ';' </proc/"$VIRTD_PID"/stack 2>/dev/null | cut -c1-400)"
+			kill "$_sp" 2>/dev/null
+		fi
 		if kill -0 "$_hp" 2>/dev/null && wait_status r3-dummy-listed "hypervisors.$HV_I.vms.0.name" tiny 60; then
 			expect_status r3-dummy "hypervisors.$HV_I.vms.0.pid=$_hp" state=holds vm_count=1
 		fi
