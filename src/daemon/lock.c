@@ -23,7 +23,7 @@
 
 struct held {
 	struct lock_info info;
-	bool shared;			/* granted in shared mode: KVM stays (not kept across a restart) */
+	bool shared;			/* granted in shared mode: KVM stays (kept across a restart: mode= in the metadata) */
 	int fd;				/* the FIFO's read end */
 	sd_event_source *source;
 	lock_registry *registry;
@@ -283,6 +283,7 @@ int lock_registry_grant_mode(lock_registry *r, struct lock_info *info, bool shar
 	}
 	/* The holder's copy shares the file status flags: leave it blocking, as a plain open would. */
 	(void)fcntl(wfd, F_SETFL, O_WRONLY);
+	info->shared = shared;
 	k = write_meta(r, info);
 	if (k < 0) {
 		log_error_errno(k, "Failed to write the metadata of lock %" PRIu32 " in %s: %m", info->id, r->dir);
@@ -369,7 +370,10 @@ static int adopt_one(lock_registry *r, int dirfd_, uint32_t id, const char *name
 	if (k < 0)
 		return log_error_errno(k, "Failed to watch the lock FIFO %s: %m", fifo);
 	fd = -1;
-	log_info("Adopted lock %" PRIu32 " held by %s (pid %d) since before this start", id, info.who, (int)info.pid);
+	/* As granted: a shared holder keeps KVM as the policy says, an exclusive one keeps it away. */
+	r->held[r->n_held - 1]->shared = info.shared;
+	log_info("Adopted lock %" PRIu32 " held by %s (pid %d, %s mode) since before this start", id, info.who,
+		 (int)info.pid, info.shared ? "shared" : "exclusive");
 	return 1;
 }
 

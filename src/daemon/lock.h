@@ -86,8 +86,8 @@ int lock_registry_grant(lock_registry *r, struct lock_info *info, int *ret_fd);
 /*
  * The same, SHARED: for a hypervisor that runs inside KVM's VMX root
  * (profiles.h): the holder is recorded, but it does not suspend the policy
- * (lock_holders.n_shared, not n_held).  A restarted virtd adopts it as an
- * exclusive holder (the mode is not in the metadata).
+ * (lock_holders.n_shared, not n_held).  The mode is in the metadata
+ * (mode=shared): a restarted virtd adopts it as a shared holder again.
  */
 int lock_registry_grant_mode(lock_registry *r, struct lock_info *info, bool shared, int *ret_fd);
 

@@ -163,8 +163,9 @@ char *lock_meta_render(const struct lock_info *l)
 
 	if (asprintf(&s,
 		     "# virtd(8) foreign-hypervisor lock %" PRIu32 ": held while %" PRIu32 ".fifo has a writer.\n"
-		     "who=%s\nwhy=%s\npid=%d\nuid=%u\nsince=%" PRIu64 "\n",
-		     l->id, l->id, l->who, l->why, (int)l->pid, (unsigned)l->uid, l->since_usec) < 0)
+		     "who=%s\nwhy=%s\npid=%d\nuid=%u\nsince=%" PRIu64 "\nmode=%s\n",
+		     l->id, l->id, l->who, l->why, (int)l->pid, (unsigned)l->uid, l->since_usec,
+		     l->shared ? "shared" : "exclusive") < 0)
 		return NULL;
 	return s;
 }
@@ -188,7 +189,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
 
 int lock_meta_parse(const char *text, struct lock_info *ret)
 {
-	enum { WHO = 1, WHY = 2, PID = 4, UID = 8, SINCE = 16, ALL = 31 };
+	enum { WHO = 1, WHY = 2, PID = 4, UID = 8, SINCE = 16, ALL = 31, MODE = 32 };
 	struct lock_info l = {};
 	unsigned seen = 0;
 	char err[128];
@@ -240,12 +241,19 @@ int lock_meta_parse(const char *text, struct lock_info *ret)
 			if (parse_u64(val, UINT64_MAX, &u) < 0)
 				return -EBADMSG;
 			l.since_usec = u;
+		} else if (strcmp(line, "mode") == 0) {
+			key = MODE;
+			if (strcmp(val, "shared") == 0)
+				l.shared = true;
+			else if (strcmp(val, "exclusive") != 0)
+				return -EBADMSG;
 		}
 		if (key & seen)
 			return -EBADMSG;
 		seen |= key;
 	}
-	if (seen != ALL)
+	/* mode= is optional (older files: exclusive); the rest is not. */
+	if ((seen & ALL) != ALL)
 		return -EBADMSG;
 	*ret = l;
 	return 0;

@@ -25,6 +25,7 @@ struct lock_info {
 	pid_t pid;
 	uid_t uid;
 	uint64_t since_usec;	/* CLOCK_REALTIME */
+	bool shared;		/* granted in shared mode (the hypervisor runs inside KVM): mode=shared */
 };
 
 /*
@@ -49,13 +50,19 @@ bool utf8_valid(const char *s);
 char *lock_who_sanitize(const char *s);
 char *lock_why_sanitize(const char *s);
 
-/* The metadata file <id>.lock, "key=value" lines; malloc'd, NULL on out of memory. */
+/*
+ * The metadata file <id>.lock, "key=value" lines (mode=shared|exclusive
+ * among them, so that a restarted virtd adopts a holder in the mode it was
+ * granted); malloc'd, NULL on out of memory.
+ */
 char *lock_meta_render(const struct lock_info *l);
 /*
  * Parses it back; the id comes from the file name, not the text.  -EBADMSG
  * when a key is missing, repeated or malformed, or a value breaks the rules
  * above; unknown keys and '#' comments are ignored (a newer virtd may add
- * keys).
+ * keys).  mode= is optional: a file without it (written before virtd kept
+ * the mode) reads as exclusive; any value but shared or exclusive is
+ * -EBADMSG.
  */
 int lock_meta_parse(const char *text, struct lock_info *ret);
 

@@ -21,7 +21,7 @@ static void metadata(const char *text)
 		return;
 	FUZZ_ASSERT(lock_meta_parse(again, &b) == 0);
 	FUZZ_ASSERT(strcmp(a.who, b.who) == 0 && strcmp(a.why, b.why) == 0);
-	FUZZ_ASSERT(a.pid == b.pid && a.uid == b.uid && a.since_usec == b.since_usec);
+	FUZZ_ASSERT(a.pid == b.pid && a.uid == b.uid && a.since_usec == b.since_usec && a.shared == b.shared);
 	free(again);
 }
 

@@ -110,8 +110,14 @@ static void test_meta(void)
 		{ "line without =", "who=a\nwhy=\npid=1\nuid=0\nsince=1\ngarbage\n" },
 		{ "empty who", "who=\nwhy=\npid=1\nuid=0\nsince=1\n" },
 		{ "control in why", "who=a\nwhy=x\ry\npid=1\nuid=0\nsince=1\n" },
+		{ "mode unknown", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=both\n" },
+		{ "mode empty", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=\n" },
+		{ "mode upper case", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=SHARED\n" },
+		{ "mode with a blank", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=shared \n" },
+		{ "mode twice", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=shared\nmode=shared\n" },
+		{ "mode alone", "mode=shared\n" },
 	};
-	struct lock_info p;
+	struct lock_info p, sh = l;
 	char *text, long_text[1024];
 	int r;
 
@@ -121,7 +127,22 @@ static void test_meta(void)
 	r = lock_meta_parse(text, &p);
 	CHECK(r == 0 && strcmp(p.who, l.who) == 0 && strcmp(p.why, l.why) == 0 && p.pid == l.pid && p.uid == l.uid &&
 	      p.since_usec == l.since_usec && p.id == 0, "metadata round trip (id comes from the file name)");
+	CHECK(text && strstr(text, "\nmode=exclusive\n"), "an exclusive holder rendered with mode=exclusive");
+	CHECK(p.shared == false, "mode=exclusive reads as exclusive");
 	free(text);
+
+	sh.shared = true;
+	text = lock_meta_render(&sh);
+	CHECK(text && strstr(text, "\nsince=1700000000000000\nmode=shared\n"), "a shared holder rendered with mode=shared");
+	r = lock_meta_parse(text, &p);
+	CHECK(r == 0 && p.shared && strcmp(p.who, "virtualbox") == 0, "shared mode round trip");
+	free(text);
+	r = lock_meta_parse("who=virtualbox\nwhy=\npid=9\nuid=0\nsince=1\n", &p);
+	CHECK(r == 0 && !p.shared, "a file without mode= (older virtd) reads as exclusive");
+	r = lock_meta_parse("mode=shared\nwho=virtualbox\nwhy=\npid=9\nuid=0\nsince=1", &p);
+	CHECK(r == 0 && p.shared, "mode= in any place");
+	r = lock_meta_parse("who=virtualbox\nwhy=\npid=9\nuid=0\nsince=1\nmode=exclusive\n", &p);
+	CHECK(r == 0 && !p.shared, "mode=exclusive");
 
 	r = lock_meta_parse("# comment\n\nwho=vmware\nwhy=\nfuture=key\npid=7\nuid=1000\nsince=5", &p);
 	CHECK(r == 0 && strcmp(p.who, "vmware") == 0 && p.why[0] == '\0' && p.uid == 1000 && p.since_usec == 5,
@@ -344,6 +365,30 @@ static void test_shared(void)
 	CHECK(!lock_registry_held_shared(r, 0) && lock_registry_held_shared(r, 1) && !lock_registry_held_shared(r, 2),
 	      "shared: per holder");
 	CHECK(exists(tmpl, s.id, ".lock") && exists(tmpl, s.id, ".fifo"), "shared: its files as any lock's");
+
+	/* A restart (the holders keep their ends): each is adopted in the mode it was granted. */
+	r = lock_registry_free(r);
+	CHECK(lock_registry_new(e, tmpl, &callbacks, NULL, &r) == 0, "shared: registry re-created");
+	CHECK(lock_registry_adopt(r) == 2, "shared: both adopted after the restart");
+	for (size_t i = 0; i < lock_registry_n_held(r); i++) {
+		const struct lock_info *l = lock_registry_held(r, i);
+
+		CHECK(l && l->id == s.id ? lock_registry_held_shared(r, i) && l->shared :
+				       !lock_registry_held_shared(r, i) && !l->shared,
+		      "shared: lock %" PRIu32 " adopted as %s", l ? l->id : 0, l && l->id == s.id ? "shared" : "exclusive");
+	}
+	h = lock_registry_holders(r);
+	CHECK(h.n_held == 1 && h.n_shared == 1, "shared: after the restart one of each (%u, %u)", h.n_held, h.n_shared);
+
+	/* A file from before mode= was kept: the shared holder is adopted as exclusive, as it used to be. */
+	r = lock_registry_free(r);
+	snprintf(p, sizeof(p), "%" PRIu32 ".lock", s.id);
+	write_file(tmpl, p, "who=virtualbox\nwhy=VBoxHeadless\npid=200\nuid=0\nsince=1\n");
+	CHECK(lock_registry_new(e, tmpl, &callbacks, NULL, &r) == 0, "shared: registry re-created again");
+	CHECK(lock_registry_adopt(r) == 2, "shared: both adopted from the old format");
+	h = lock_registry_holders(r);
+	CHECK(h.n_held == 2 && h.n_shared == 0, "shared: without mode= both exclusive (%u, %u)", h.n_held, h.n_shared);
+
 	n_released = 0;
 	close(fs);
 	(void)run_until_released(e, 1);

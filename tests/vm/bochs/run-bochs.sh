@@ -2,13 +2,16 @@
 # Owns booting a real kernel in Bochs (Intel VMX) and judging its guest test verdict.
 #
 # Usage: run-bochs.sh [--kernel KERNEL] [--console] [--initramfs FILE] [--daemon]
-#                     [--missing-ok] [--append 'ARGS'] [--timeout SECONDS] TEST...
+#                     [--missing-ok] [--append 'ARGS'] [--timeout SECONDS]
+#                     [--initrd-extra CPIO] [--mem MIB] TEST...
 #
 # Boots the kernel flavor (from $VIRTD_TEST_CACHE/kernels/, see
 # tests/vm/fetch-kernels.sh) with an Intel initramfs (tests/vm/mkinitramfs.sh,
 # passed --missing-ok if given; --daemon: the daemon's image, with virtd as
 # installed, dbus-daemon, udevd and kmod; or --initramfs FILE) in Bochs, runs the guest
 # scenarios TEST... in that one boot, prints their VIRTD-TEST lines and ends with "N passed, N failed, N skipped".
+# --initrd-extra CPIO is appended to the image (the kernel unpacks both, as
+# with run-qemu.sh); --mem sets the machine's memory (default 512 MiB).
 # Exits 0 only when the guest's VIRTD-VERDICT line was seen and nothing failed.
 # Outputs (serial log, Bochs log, disk image) stay in tests/vm/out/bochs/.
 #
@@ -58,11 +61,11 @@ TIME0=1735689600
 DEFAULT_FLAVOR=6.12
 
 usage() {
-	sed -n '4,5s/^# \{0,1\}//p' "$0"
+	sed -n '4,6s/^# \{0,1\}//p' "$0"
 	exit 0
 }
 
-flavor=$DEFAULT_FLAVOR console=0 initramfs='' missing_ok=() extra='' limit=900 daemon=()
+flavor=$DEFAULT_FLAVOR console=0 initramfs='' missing_ok=() extra='' limit=900 daemon=() extra_initrd=''
 tests=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -73,6 +76,8 @@ while [ $# -gt 0 ]; do
 	--daemon) daemon=(--daemon); shift ;;
 	--append) extra=${2?--append needs kernel arguments}; shift 2 ;;
 	--timeout) limit=${2:?--timeout needs seconds}; shift 2 ;;
+	--initrd-extra) extra_initrd=${2:?--initrd-extra needs a cpio file}; shift 2 ;;
+	--mem) MEGS=${2:?--mem needs MiB}; shift 2 ;;
 	-h|--help) usage ;;
 	-*) die "unknown option '$1'" ;;
 	*) tests+=("$1"); shift ;;
@@ -87,6 +92,7 @@ for t in "${tests[@]}"; do
 	[[ $t =~ ^[A-Za-z0-9_-]+$ ]] || die "bad scenario name '$t' (letters, digits, '-' and '_' only)"
 done
 [[ $limit =~ ^[0-9]+$ ]] || die "--timeout wants whole seconds, not '$limit'"
+[[ $MEGS =~ ^[0-9]+$ ]] || die "--mem wants whole MiB, not '$MEGS'"
 
 for t in bochs timeout flock sha256sum; do
 	command -v "$t" >/dev/null \
@@ -121,6 +127,12 @@ if [ -z "$initramfs" ]; then
 		|| die "tests/vm/mkinitramfs.sh --kernel $flavor --vendor intel ${daemon[*]} failed"
 fi
 [ -r "$initramfs" ] || die "initramfs '$initramfs' is not readable"
+if [ -n "$extra_initrd" ]; then
+	[ -r "$extra_initrd" ] || die "--initrd-extra '$extra_initrd' is not readable"
+	cat "$initramfs" "$extra_initrd" >"$out/initramfs-$flavor-extra.img" ||
+		die "could not append $extra_initrd to $initramfs"
+	initramfs=$out/initramfs-$flavor-extra.img
+fi
 
 tests_csv=$(IFS=,; echo "${tests[*]}")
 append="console=ttyS0,115200 panic=-1 softlockup_panic=1 tsc_early_khz=$((IPS / 1000)) virtd.tests=$tests_csv"

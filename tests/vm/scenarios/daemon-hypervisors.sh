@@ -1,4 +1,4 @@
-# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared, whose lock is granted at once with KVM kept (never refuses it); a broken profile file is named in the log and status while the rest works; a shared-mode profile's own KVM VM (a renamed kvm-vm holding the profile's device node open) is listed under it with its name, is no KVM VM to first-vm or vm_count, and makes an exclusive lock refuse or wait naming it.
+# Scenario: hypervisor profiles: a profile for the stand-in (foreignhv.ko) in /etc/virtd/profiles/ shows it loaded, exclusive, with the lock's holder; Mode.NAME= in virtd.conf forces shared, whose lock is granted at once with KVM kept and is adopted as shared by a restarted virtd (never refuses it); a broken profile file is named in the log and status while the rest works; a shared-mode profile's own KVM VM (a renamed kvm-vm holding the profile's device node open) is listed under it with its name, is no KVM VM to first-vm or vm_count, and makes an exclusive lock refuse or wait naming it.
 
 PROFILES=/etc/virtd/profiles
 FHV_PROFILE=$PROFILES/fhv-test.conf
@@ -111,6 +111,33 @@ if lock_wait_taken "$LIB_TMP/shared.out" 30; then
 	ctl_status
 	ctl_has human-shared "held by fhv-test (pid $LOCK_PID, shared)"
 	check shared-logged grep -q "granted to fhv-test (pid $LOCK_PID) in shared mode, KVM kept: profile fhv-test" "$VIRTD_LOG"
+	# virtd killed and started again while the shared holder runs (as
+	# lock-restart does): the lock's metadata keeps the mode, so the holder
+	# is adopted as shared: KVM stays loaded, boot keeps holding, KVM VMs run.
+	_t_rs=$(now_ms)
+	check shared-restart-kill virtd_kill
+	if virtd_start shared-restart; then
+		status
+		expect shared-restart-state "holds boot true" "$(st state) $(st applied_policy) $(st kvm.dev_kvm)" \
+			"state, policy, /dev/kvm after the restart"
+		expect shared-restart-lock "fhv-test $LOCK_PID true" "$(st locks.0.who) $(st locks.0.pid) $(st locks.0.shared)" \
+			"the adopted lock"
+		expect shared-restart-holder "fhv-test true" \
+			"$(st "hypervisors.$HV_I.holders.0.who") $(st "hypervisors.$HV_I.holders.0.shared")" "the profile's holder"
+		check shared-restart-vendor-loaded test -e "/sys/module/$KVM_VENDOR_MOD"
+		if check shared-restart-vm vm_start; then
+			expect_virt shared-restart-vm-on on
+			check shared-restart-vm-stop vm_stop
+		fi
+		ctl_status
+		ctl_has human-restart-shared "held by fhv-test (pid $LOCK_PID, shared)"
+		if grep -q "Adopted lock [0-9]* held by fhv-test (pid $LOCK_PID, shared mode)" "$VIRTD_LOG"; then
+			pass shared-restart-logged "$(grep "Adopted lock" "$VIRTD_LOG" | head -n 1 | cut -c1-160)"
+		else
+			fail shared-restart-logged "no 'Adopted lock ... (pid $LOCK_PID, shared mode)' in virtd's log: $(virtd_log_tail 4)"
+		fi
+		pass shared-restart-time "the restart part took $(($(now_ms) - _t_rs)) ms"
+	fi
 	kill -TERM "$LOCK_PID" 2>/dev/null
 	fhv_reap "$LOCK_PID"
 	if wait_for 30 nr_locks_is 0; then
