@@ -433,7 +433,7 @@ static void hypervisor_lines(struct ctx *c, const json_object *h, bool *first)
 			loaded = fmt(c, "%s%s%s", loaded, *loaded ? ", " : "", clean(c, str_of(jv_at(mods, i), "name"), 64));
 	(void)bool_of(h, "mode_forced", &forced);
 	line = fmt(c, "%s%s%s: %s, mode %s%s", clean(c, str_of(h, "name"), 32), version ? " " : "",
-		   version ? clean(c, version, 32) : "",
+		   version ? clean(c, version, 48) : "",
 		   bool_of(h, "loaded", &b) && b ? fmt(c, "loaded (%s)", loaded) : "not loaded",
 		   clean(c, str_of(h, "mode"), 16), forced ? " (forced)" : "");
 	for (size_t i = 0; i < jv_len(holders); i++) {

@@ -564,7 +564,7 @@ static void test_locks(void)
 }
 
 #define HV_VBOX(loaded, holders) "{\"name\":\"virtualbox\",\"description\":\"Oracle VirtualBox\",\"loaded\":" loaded "," \
-	"\"version\":\"7.2.22_Debian r175245\",\"modules\":[{\"name\":\"vboxdrv\",\"loaded\":" loaded "}," \
+	"\"version\":\"7.2.22_Debian r175245 (0x00390000)\",\"modules\":[{\"name\":\"vboxdrv\",\"loaded\":" loaded "}," \
 	"{\"name\":\"vboxnetflt\",\"loaded\":false}],\"devices\":[],\"mode\":\"shared\",\"mode_reason\":" \
 	"\"vboxdrv runs inside KVM's VMX root on Intel from 6.16 (SUPDrv-linux.c supdrvOSEnableHwvirt())\"," \
 	"\"mode_forced\":false,\"holders\":" holders "}"
@@ -585,14 +585,14 @@ static void test_hypervisors(void)
 		  { .hypervisors = "[" HV_VBOX("true", "[{\"id\":2,\"who\":\"VBoxHeadless\",\"pid\":77,\"shared\":true}]") ","
 				   HV_VMWARE "]", .profile_errors = "[]" },
 		  false,
-		  { "Hypervisors: virtualbox 7.2.22_Debian r175245: loaded (vboxdrv), mode shared, held by VBoxHeadless "
+		  { "Hypervisors: virtualbox 7.2.22_Debian r175245 (0x00390000): loaded (vboxdrv), mode shared, held by VBoxHeadless "
 		    "(pid 77, shared)\n",
 		    "               vboxdrv runs inside KVM's VMX root on Intel from 6.16 (SUPDr...\n" },
 		  { "vmware", "not used" } },
 		{ "--full: every profile, the whole reason, forced",
 		  { .hypervisors = "[" HV_VBOX("false", "[]") "," HV_VMWARE "]" },
 		  true,
-		  { "Hypervisors: virtualbox 7.2.22_Debian r175245: not loaded, mode shared\n",
+		  { "Hypervisors: virtualbox 7.2.22_Debian r175245 (0x00390000): not loaded, mode shared\n",
 		    "(SUPDrv-linux.c supdrvOSEnableHwvirt())\n", "             vmware: not loaded, mode exclusive (forced)\n" },
 		  { "held by", NULL } },
 		{ "none loaded, one file not used",

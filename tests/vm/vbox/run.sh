@@ -1,12 +1,13 @@
 #!/bin/bash
 # Runs the real-VirtualBox tests on one test kernel: fetches and builds what they need (from an empty cache too), boots the QEMU machine, and reports.
 #
-# Usage: tests/vm/vbox/run.sh [--console] KERNEL   (a name from tests/vm/kernels)
+# Usage: tests/vm/vbox/run.sh [--console] [--scenario NAME] KERNEL   (a name from tests/vm/kernels)
 # Steps: fetch.sh (virtualbox-dkms, virtualbox), build-vboxdrv.sh KERNEL,
 # mkroot.sh (unstable with virtualbox, an ext4 image), the tiny VM's disk
 # (bootsector.S, 1 MiB), an initramfs of additions (vboxdrv.ko, the modules
 # the disk needs, the disk) appended to the daemon's image, and one QEMU boot
-# (run-qemu.sh --daemon) of the scenario vbox-lock.  BUILDDIR (default: the
+# (run-qemu.sh --daemon) of the scenario vbox-lock (the tests), or with
+# --scenario vbox-demo the demo's VirtualBox part.  BUILDDIR (default: the
 # repository root) holds the built userspace, as for run-qemu.sh.  Ends with
 # "N passed, N failed, N skipped"; exit 0 only if nothing failed.
 set -euo pipefail
@@ -15,9 +16,19 @@ set -euo pipefail
 # shellcheck source=common.sh
 . "$VM_DIR/vbox/common.sh"
 
-console=()
-[ "${1:-}" = --console ] && { console=(--console); shift; }
-[ $# -eq 1 ] || die "usage: $0 [--console] KERNEL (one of: ${FLAVORS[*]})"
+console=() scenario=vbox-lock
+while [ $# -gt 1 ]; do
+	case "$1" in
+	--console) console=(--console); shift ;;
+	--scenario) scenario=${2:?}; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || die "usage: $0 [--console] [--scenario vbox-lock|vbox-demo] KERNEL (one of: ${FLAVORS[*]})"
+case "$scenario" in
+vbox-*) [ -f "$VM_DIR/scenarios/$scenario.sh" ] || die "no scenario $scenario (tests/vm/scenarios/$scenario.sh)" ;;
+*) die "--scenario takes a VirtualBox scenario (vbox-lock, vbox-demo), not '$scenario'" ;;
+esac
 flavor=$1
 check_kernel "$flavor"
 ensure_cache
@@ -45,6 +56,7 @@ mkdir -p "$add"
 cp "$stage/bootsector.bin" "$add/disk.img"
 truncate -s 1M "$add/disk.img"
 cp "$ko" "$add/vboxdrv.ko"
+cp "$VBOX_DIR/guest-lib.sh" "$add/lib.sh"
 # The disk's modules, in load order (Debian's 6.12: virtio and virtio_pci
 # are built in; ext4 asks the crypto API for crc32c).
 moddir=$(readlink -f "$(kernel_dir "$flavor")/modules")
@@ -65,6 +77,6 @@ log "ready in $((t1 - t0)) s (vboxdrv $ko, root $img); booting $flavor"
 t2=$(date +%s)
 rc=0
 "$VM_DIR/run-qemu.sh" --kernel "$flavor" --daemon --mem 2048 --timeout 900 \
-	--append virtd.timeout=800 --initrd-extra "$extra" --disk "$img" "${console[@]}" vbox-lock || rc=$?
+	--append virtd.timeout=800 --initrd-extra "$extra" --disk "$img" "${console[@]}" "$scenario" || rc=$?
 log "$flavor: preparation $((t1 - t0)) s, machine $(($(date +%s) - t2)) s, total $(($(date +%s) - t0)) s"
 exit "$rc"
