@@ -46,6 +46,7 @@ struct pending {
 
 struct proc {
 	pid_t pid;
+	uint64_t start;			/* lock_proc_start(): with the pid, what the lock's metadata records */
 	char comm[STATUS_COMM_MAX];
 	sd_event_source *source;	/* the pidfd: readable once the process has exited */
 };
@@ -116,6 +117,26 @@ static struct session *find_session(handoff *h, const char *profile, bool create
 	return s;
 }
 
+static bool proc_add(struct session *s, pid_t pid, const char *comm);
+
+/* The lock's metadata names S's processes (handoff=), so that a restarted virtd holds it for them again. */
+static void session_record(struct session *s)
+{
+	struct lock_proc procs[LOCK_HANDOFF_MAX];
+	size_t n = 0;
+	int r;
+
+	if (s->lock_fd < 0)
+		return;
+	for (size_t i = 0; i < s->n_procs && n < LOCK_HANDOFF_MAX; i++)
+		if (s->procs[i].start)
+			procs[n++] = (struct lock_proc) { .pid = s->procs[i].pid, .start = s->procs[i].start };
+	r = lock_registry_set_handoff(s->h->m->locks, s->lock_id, procs, n);
+	if (r < 0)
+		log_warning_errno(r, "Hand-off: cannot record %s's processes in lock %" PRIu32 "'s metadata (a restart of "
+				  "virtd would drop the lock): %m", s->profile, s->lock_id);
+}
+
 static void session_release(struct session *s)
 {
 	if (s->lock_fd < 0 || s->n_procs > 0 || s->n_pending > 0 || s->req)
@@ -146,10 +167,57 @@ static int on_pidfd(sd_event_source *src, int fd, uint32_t revents, void *userda
 			log_info("Hand-off: %s (pid %d) under %s's lock has exited", s->procs[i].comm, (int)s->procs[i].pid,
 				 s->profile);
 			proc_remove(s, i);
+			session_record(s);
 			break;
 		}
 	session_release(s);
 	return 0;
+}
+
+/*
+ * Hand-off locks a restarted virtd adopted (lock.c holds their FIFOs again
+ * while one of their recorded processes runs): their sessions, watching
+ * those processes, released when the last has exited, as before the restart.
+ */
+static void claim_adopted(handoff *h)
+{
+	lock_registry *r = h->m->locks;
+
+	for (size_t i = 0; r && i < lock_registry_n_held(r); i++) {
+		const struct lock_info *l = lock_registry_held(r, i);
+		struct session *s;
+		int fd;
+
+		if (lock_registry_claim_kept(r, i, &fd) < 0)
+			continue;
+		s = find_session(h, l->who, true);
+		if (!s || s->lock_fd >= 0) {
+			log_warning("Hand-off: cannot take over adopted lock %" PRIu32 " of %s; it is released", l->id, l->who);
+			close(fd);
+			continue;
+		}
+		s->lock_fd = fd;
+		s->lock_id = l->id;
+		for (size_t k = 0; k < l->n_handoff; k++) {
+			char path[64], comm[STATUS_COMM_MAX] = "?";
+			FILE *f;
+
+			if (lock_proc_start(l->handoff[k].pid) != l->handoff[k].start)
+				continue;	/* gone, or its pid is another process's now */
+			snprintf(path, sizeof(path), "/proc/%d/comm", (int)l->handoff[k].pid);
+			f = fopen(path, "re");
+			if (f) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			if (proc_add(s, l->handoff[k].pid, comm))
+				log_info("Hand-off: %s (pid %d) runs under %s's lock %" PRIu32 " again, as before virtd's restart",
+					 comm, (int)l->handoff[k].pid, s->profile, s->lock_id);
+		}
+		session_record(s);
+		session_release(s);
+	}
 }
 
 /* Remembers PID as a process under S's lock; false when it is gone already (or cannot be watched). */
@@ -174,7 +242,7 @@ static bool proc_add(struct session *s, pid_t pid, const char *comm)
 		return false;
 	}
 	p = &s->procs[s->n_procs];
-	*p = (struct proc) { .pid = pid };
+	*p = (struct proc) { .pid = pid, .start = lock_proc_start(pid) };
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	r = sd_event_add_io(s->h->m->event, &p->source, pidfd, EPOLLIN, on_pidfd, s);
 	if (r < 0) {
@@ -185,6 +253,7 @@ static bool proc_add(struct session *s, pid_t pid, const char *comm)
 	(void)sd_event_source_set_io_fd_own(p->source, true);
 	(void)sd_event_source_set_description(p->source, "handoff-pidfd");
 	s->n_procs++;
+	session_record(s);
 	return true;
 }
 
@@ -564,6 +633,8 @@ void handoff_configure(handoff *h)
 {
 	const bool want = h->m->cfg.handoff;
 	int r;
+
+	claim_adopted(h);
 
 	if (!want) {
 		if (h->fan_fd >= 0)

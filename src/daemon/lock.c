@@ -25,6 +25,7 @@ struct held {
 	struct lock_info info;
 	bool shared;			/* granted in shared mode: KVM stays (kept across a restart: mode= in the metadata) */
 	int fd;				/* the FIFO's read end */
+	int kept_fd;			/* an adopted hand-off lock: the write end virtd opened for it again, until claimed */
 	sd_event_source *source;
 	lock_registry *registry;
 };
@@ -97,6 +98,8 @@ int lock_registry_new(sd_event *e, const char *dir, const struct lock_callbacks 
 	return 0;
 }
 
+static int write_meta(const lock_registry *r, const struct lock_info *info);
+
 static void held_free(struct held *h)
 {
 	if (!h)
@@ -104,7 +107,66 @@ static void held_free(struct held *h)
 	sd_event_source_disable_unref(h->source);
 	if (h->fd >= 0)
 		close(h->fd);
+	if (h->kept_fd >= 0)
+		close(h->kept_fd);
 	free(h);
+}
+
+uint64_t lock_proc_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long start;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* After the command's closing parenthesis (the command may hold any byte): state is field 3, start time 22. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Whether one of INFO's hand-off processes still runs (same pid, same start time). */
+static bool handoff_alive(const struct lock_info *info)
+{
+	for (size_t i = 0; i < info->n_handoff; i++)
+		if (lock_proc_start(info->handoff[i].pid) == info->handoff[i].start)
+			return true;
+	return false;
+}
+
+int lock_registry_set_handoff(lock_registry *r, uint32_t id, const struct lock_proc *procs, size_t n)
+{
+	for (size_t i = 0; i < r->n_held; i++) {
+		struct lock_info *info = &r->held[i]->info;
+
+		if (info->id != id)
+			continue;
+		info->n_handoff = n < LOCK_HANDOFF_MAX ? n : LOCK_HANDOFF_MAX;
+		memcpy(info->handoff, procs, info->n_handoff * sizeof(*procs));
+		return write_meta(r, info);
+	}
+	return -ENOENT;
+}
+
+int lock_registry_claim_kept(lock_registry *r, size_t i, int *ret_fd)
+{
+	if (i >= r->n_held || r->held[i]->kept_fd < 0)
+		return -ENOENT;
+	*ret_fd = r->held[i]->kept_fd;
+	r->held[i]->kept_fd = -1;
+	return 0;
 }
 
 static void request_free(struct lock_request *req)
@@ -200,7 +262,7 @@ static int watch(lock_registry *r, const struct lock_info *info, int fd)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	*h = (struct held) { .info = *info, .fd = fd, .registry = r };
+	*h = (struct held) { .info = *info, .fd = fd, .kept_fd = -1, .registry = r };
 	/* EPOLLHUP is always reported; EPOLLIN catches a holder that writes. */
 	k = sd_event_add_io(r->event, &h->source, fd, EPOLLIN, on_fifo, h);
 	if (k < 0) {
@@ -331,7 +393,7 @@ static int adopt_one(lock_registry *r, int dirfd_, uint32_t id, const char *name
 	char fifo[PATH_MAX];
 	struct pollfd p;
 	struct stat st;
-	int k, w;
+	int k, w, kept;
 
 	k = read_meta(dirfd_, name, &info);
 	if (k < 0) {
@@ -360,16 +422,32 @@ static int adopt_one(lock_registry *r, int dirfd_, uint32_t id, const char *name
 	p = (struct pollfd) { .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, 0) < 0)
 		p.revents = 0;
-	if (p.revents & (POLLHUP | POLLERR)) {
+	kept = -1;
+	if ((p.revents & (POLLHUP | POLLERR)) && info.n_handoff > 0 && handoff_alive(&info)) {
+		/* A hand-off lock: virtd itself was its writer, for processes that still run.  Hold it again for them. */
+		kept = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (kept >= 0 && poll(&p, 1, 0) >= 0 && !(p.revents & (POLLHUP | POLLERR)))
+			log_info("Lock %" PRIu32 " of %s was a hand-off; its process (pid %d) still runs: held for it again",
+				 id, info.who, (int)info.handoff[0].pid);
+		else if (kept >= 0) {
+			close(kept);
+			kept = -1;
+		}
+	}
+	if (kept < 0 && (p.revents & (POLLHUP | POLLERR))) {
 		log_info("Dropped lock %" PRIu32 " of %s (pid %d): its holder closed it while virtd was not running",
 			 id, info.who, (int)info.pid);
 		unlink_lock_files(r, id);
 		return 0;
 	}
 	k = watch(r, &info, fd);
-	if (k < 0)
+	if (k < 0) {
+		if (kept >= 0)
+			close(kept);
 		return log_error_errno(k, "Failed to watch the lock FIFO %s: %m", fifo);
+	}
 	fd = -1;
+	r->held[r->n_held - 1]->kept_fd = kept;
 	/* As granted: a shared holder keeps KVM as the policy says, an exclusive one keeps it away. */
 	r->held[r->n_held - 1]->shared = info.shared;
 	log_info("Adopted lock %" PRIu32 " held by %s (pid %d, %s mode) since before this start", id, info.who,

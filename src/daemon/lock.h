@@ -78,6 +78,23 @@ size_t lock_registry_n_held(const lock_registry *r);
 /* Whether the I-th holder has the lock in shared mode. */
 bool lock_registry_held_shared(const lock_registry *r, size_t i);
 const struct lock_info *lock_registry_held(const lock_registry *r, size_t i);
+
+/* PID's start time (/proc/PID/stat, clock ticks since boot), 0 when it is gone. */
+uint64_t lock_proc_start(pid_t pid);
+
+/*
+ * A hand-off lock's processes, recorded in its metadata (handoff=) so that
+ * a restarted virtd holds it for them again.  0, -ENOENT (no such lock), or
+ * a negative errno from writing the file.
+ */
+int lock_registry_set_handoff(lock_registry *r, uint32_t id, const struct lock_proc *procs, size_t n);
+
+/*
+ * An adopted hand-off lock (held lock I, with processes that still ran):
+ * the FIFO's write end virtd opened for it, handed over once (the hand-off
+ * then holds it, handoff.c).  0, or -ENOENT when I has none.
+ */
+int lock_registry_claim_kept(lock_registry *r, size_t i, int *ret_fd);
 size_t lock_registry_n_waiting(const lock_registry *r);
 struct lock_request *lock_registry_request(const lock_registry *r, size_t i);
 

@@ -159,13 +159,19 @@ char *lock_why_sanitize(const char *s)
 
 char *lock_meta_render(const struct lock_info *l)
 {
+	/* "handoff=" and up to LOCK_HANDOFF_MAX "PID:START " of at most 11 + 20 + 1 bytes. */
+	char procs[16 + LOCK_HANDOFF_MAX * 32] = "";
+	size_t o = 0;
 	char *s = NULL;
 
+	for (size_t i = 0; i < l->n_handoff && i < LOCK_HANDOFF_MAX; i++)
+		o += (size_t)snprintf(procs + o, sizeof(procs) - o, "%s%d:%" PRIu64, i ? " " : "handoff=",
+				      (int)l->handoff[i].pid, l->handoff[i].start);
 	if (asprintf(&s,
 		     "# virtd(8) foreign-hypervisor lock %" PRIu32 ": held while %" PRIu32 ".fifo has a writer.\n"
-		     "who=%s\nwhy=%s\npid=%d\nuid=%u\nsince=%" PRIu64 "\nmode=%s\n",
+		     "who=%s\nwhy=%s\npid=%d\nuid=%u\nsince=%" PRIu64 "\nmode=%s\n%s%s",
 		     l->id, l->id, l->who, l->why, (int)l->pid, (unsigned)l->uid, l->since_usec,
-		     l->shared ? "shared" : "exclusive") < 0)
+		     l->shared ? "shared" : "exclusive", procs, o ? "\n" : "") < 0)
 		return NULL;
 	return s;
 }
@@ -187,9 +193,32 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+/* "PID:START PID:START ...": 1 to LOCK_HANDOFF_MAX pairs, single blanks between. */
+static int parse_handoff(char *val, struct lock_info *l)
+{
+	for (char *w = val;;) {
+		char *end = strchr(w, ' '), *colon;
+		uint64_t pid, start;
+
+		if (end)
+			*end = '\0';
+		colon = strchr(w, ':');
+		if (!colon || l->n_handoff == LOCK_HANDOFF_MAX)
+			return -EBADMSG;
+		*colon = '\0';
+		if (parse_u64(w, INT32_MAX, &pid) < 0 || pid == 0 || parse_u64(colon + 1, UINT64_MAX, &start) < 0 ||
+		    start == 0)
+			return -EBADMSG;
+		l->handoff[l->n_handoff++] = (struct lock_proc) { .pid = (pid_t)pid, .start = start };
+		if (!end)
+			return 0;
+		w = end + 1;
+	}
+}
+
 int lock_meta_parse(const char *text, struct lock_info *ret)
 {
-	enum { WHO = 1, WHY = 2, PID = 4, UID = 8, SINCE = 16, ALL = 31, MODE = 32 };
+	enum { WHO = 1, WHY = 2, PID = 4, UID = 8, SINCE = 16, ALL = 31, MODE = 32, HANDOFF = 64 };
 	struct lock_info l = {};
 	unsigned seen = 0;
 	char err[128];
@@ -247,12 +276,16 @@ int lock_meta_parse(const char *text, struct lock_info *ret)
 				l.shared = true;
 			else if (strcmp(val, "exclusive") != 0)
 				return -EBADMSG;
+		} else if (strcmp(line, "handoff") == 0) {
+			key = HANDOFF;
+			if ((seen & HANDOFF) || parse_handoff(val, &l) < 0)
+				return -EBADMSG;
 		}
 		if (key & seen)
 			return -EBADMSG;
 		seen |= key;
 	}
-	/* mode= is optional (older files: exclusive); the rest is not. */
+	/* mode= and handoff= are optional (older files: exclusive, no hand-off); the rest is not. */
 	if ((seen & ALL) != ALL)
 		return -EBADMSG;
 	*ret = l;

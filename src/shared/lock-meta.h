@@ -17,6 +17,15 @@
 #define LOCK_FLAG_WAIT UINT64_C(1)
 #define LOCK_FLAGS_ALL LOCK_FLAG_WAIT
 
+/* Processes a hand-off lock is held for (handoff.h), at most this many recorded. */
+#define LOCK_HANDOFF_MAX 16
+
+/* A process by pid and start time (/proc/PID/stat's 22nd field, clock ticks since boot): a reused pid is another. */
+struct lock_proc {
+	pid_t pid;
+	uint64_t start;
+};
+
 /* One holder, as the metadata file and the status document carry it. */
 struct lock_info {
 	uint32_t id;
@@ -26,6 +35,11 @@ struct lock_info {
 	uid_t uid;
 	uint64_t since_usec;	/* CLOCK_REALTIME */
 	bool shared;		/* granted in shared mode (the hypervisor runs inside KVM): mode=shared */
+	/* A hand-off lock: virtd holds its FIFO for these processes
+	 * ("handoff=PID:START ..."), so that a restarted virtd keeps it for
+	 * them; none for any other lock. */
+	struct lock_proc handoff[LOCK_HANDOFF_MAX];
+	size_t n_handoff;
 };
 
 /*
@@ -62,7 +76,8 @@ char *lock_meta_render(const struct lock_info *l);
  * above; unknown keys and '#' comments are ignored (a newer virtd may add
  * keys).  mode= is optional: a file without it (written before virtd kept
  * the mode) reads as exclusive; any value but shared or exclusive is
- * -EBADMSG.
+ * -EBADMSG.  handoff= is optional too: one to LOCK_HANDOFF_MAX blank-separated
+ * PID:START pairs, both positive decimals.
  */
 int lock_meta_parse(const char *text, struct lock_info *ret);
 

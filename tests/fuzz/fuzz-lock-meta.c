@@ -22,6 +22,10 @@ static void metadata(const char *text)
 	FUZZ_ASSERT(lock_meta_parse(again, &b) == 0);
 	FUZZ_ASSERT(strcmp(a.who, b.who) == 0 && strcmp(a.why, b.why) == 0);
 	FUZZ_ASSERT(a.pid == b.pid && a.uid == b.uid && a.since_usec == b.since_usec && a.shared == b.shared);
+	FUZZ_ASSERT(a.n_handoff <= LOCK_HANDOFF_MAX && a.n_handoff == b.n_handoff);
+	for (size_t i = 0; i < a.n_handoff; i++)
+		FUZZ_ASSERT(a.handoff[i].pid > 0 && a.handoff[i].start > 0 && a.handoff[i].pid == b.handoff[i].pid &&
+			    a.handoff[i].start == b.handoff[i].start);
 	free(again);
 }
 

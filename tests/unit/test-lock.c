@@ -116,6 +116,15 @@ static void test_meta(void)
 		{ "mode with a blank", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=shared \n" },
 		{ "mode twice", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nmode=shared\nmode=shared\n" },
 		{ "mode alone", "mode=shared\n" },
+		{ "handoff empty", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=\n" },
+		{ "handoff without start", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=12\n" },
+		{ "handoff start 0", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=12:0\n" },
+		{ "handoff pid 0", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=0:5\n" },
+		{ "handoff two blanks", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=1:2  3:4\n" },
+		{ "handoff trailing blank", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=1:2 \n" },
+		{ "handoff twice", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=1:2\nhandoff=3:4\n" },
+		{ "handoff 17 processes", "who=a\nwhy=\npid=1\nuid=0\nsince=1\nhandoff=1:1 2:1 3:1 4:1 5:1 6:1 7:1 8:1 "
+					  "9:1 10:1 11:1 12:1 13:1 14:1 15:1 16:1 17:1\n" },
 	};
 	struct lock_info p, sh = l;
 	char *text, long_text[1024];
@@ -143,6 +152,21 @@ static void test_meta(void)
 	CHECK(r == 0 && p.shared, "mode= in any place");
 	r = lock_meta_parse("who=virtualbox\nwhy=\npid=9\nuid=0\nsince=1\nmode=exclusive\n", &p);
 	CHECK(r == 0 && !p.shared, "mode=exclusive");
+
+	/* A hand-off lock names its processes, so that a restarted virtd holds it for them again. */
+	sh.shared = false;
+	sh.n_handoff = 2;
+	sh.handoff[0] = (struct lock_proc) { .pid = 1234, .start = 98765 };
+	sh.handoff[1] = (struct lock_proc) { .pid = 77, .start = 18446744073709551615ULL };
+	text = lock_meta_render(&sh);
+	CHECK(text && strstr(text, "\nmode=exclusive\nhandoff=1234:98765 77:18446744073709551615\n"),
+	      "a hand-off lock rendered with handoff=: %s", text ? text : "(null)");
+	r = lock_meta_parse(text, &p);
+	CHECK(r == 0 && p.n_handoff == 2 && p.handoff[0].pid == 1234 && p.handoff[0].start == 98765 &&
+	      p.handoff[1].pid == 77 && p.handoff[1].start == 18446744073709551615ULL, "handoff= round trip");
+	free(text);
+	CHECK(lock_meta_parse("who=a\nwhy=\npid=1\nuid=0\nsince=1\n", &p) == 0 && p.n_handoff == 0,
+	      "no handoff=: not a hand-off lock");
 
 	r = lock_meta_parse("# comment\n\nwho=vmware\nwhy=\nfuture=key\npid=7\nuid=1000\nsince=5", &p);
 	CHECK(r == 0 && strcmp(p.who, "vmware") == 0 && p.why[0] == '\0' && p.uid == 1000 && p.since_usec == 5,

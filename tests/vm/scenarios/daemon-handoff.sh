@@ -1,4 +1,4 @@
-# Scenario: transparent hand-off: under policy boot, a profile's program (a copy of foreign-hv, in HandOffPrograms= and installed after virtd started) run without virtctl lock waits in execve(2) while virtd unloads KVM, then turns SVM on; status shows the hand-off's lock for it, a second run gets in at once under that lock, the exit brings boot back and a KVM VM runs; with a KVM VM running and HandOffTimeout=1s the run fails with EPERM and the log names the VM; HandOff=no lets it run at once with no lock (EBUSY: KVM keeps SVM).
+# Scenario: transparent hand-off: under policy boot, a profile's program (a copy of foreign-hv, in HandOffPrograms= and installed after virtd started) run without virtctl lock waits in execve(2) while virtd unloads KVM, then turns SVM on; status shows the hand-off's lock for it, a second run gets in at once under that lock, the exit brings boot back and a KVM VM runs (also after virtd was killed and started again meanwhile: the lock's metadata names the process); with a KVM VM running and HandOffTimeout=1s the run fails with EPERM and the log names the VM; HandOff=no lets it run at once with no lock (EBUSY: KVM keeps SVM).
 
 PROFILES=/etc/virtd/profiles
 HO_PROFILE=$PROFILES/hoff-test.conf
@@ -81,6 +81,20 @@ $(st "hypervisors.$HV_I.handoff_programs.0.watched")" "the program, watched"
 	expect second-run 1 "$?" "a second run under the hand-off ($(($(now_ms) - _t1)) ms): $(cat "$LIB_TMP/second.out")"
 	check second-busy grep -q 'in use by another hypervisor (EBUSY)' "$LIB_TMP/second.out"
 	expect second-one-lock 1 "$(nr_locks)" "holders after the second run"
+	# virtd killed and started again while the program runs: the lock's
+	# metadata names the process (handoff=PID:START), so the new virtd holds
+	# the lock for it again, KVM stays out, and its exit still releases it.
+	check restart-metadata grep -q "^handoff=$HO_PID:[0-9][0-9]*\$" "$VIRTD_LOCK_DIR"/*.lock
+	check restart-kill virtd_kill
+	if virtd_start restart; then
+		virtd_wait_state restart-locked locked 30
+		status
+		expect restart-lock "hoff-test $HO_PID true $HO_PID" "$(st locks.0.who) $(st locks.0.pid) $(st locks.0.handoff) \
+$(st "hypervisors.$HV_I.holders.0.processes.0.pid")" "the lock held again by hand-off, for the same process"
+		check restart-vendor-out test ! -e "/sys/module/$KVM_VENDOR_MOD"
+		expect_virt restart-held on
+		check restart-logged grep -qF "Hand-off: foreign-hv (pid $HO_PID) runs under hoff-test's lock" "$VIRTD_LOG"
+	fi
 	kill -TERM "$HO_PID" 2>/dev/null
 	fhv_reap "$HO_PID"
 	expect fhv-exit 0 "$FHV_RC" "foreign-hv after SIGTERM: $(tr '\n' ';' <"$LIB_TMP/fhv.out")"
