@@ -324,7 +324,8 @@ static void on_exec(handoff *h, int fd, pid_t pid, const struct program *prog)
 	}
 	/* What the process is about to become, as ps will show it (comm is the caller's until execve() returns). */
 	base = strrchr(prog->path, '/');
-	snprintf(comm, sizeof(comm), "%s", base ? base + 1 : prog->path);
+	/* The kernel keeps the first 15 bytes of the name, and so does this. */
+	snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(comm) - 1, base ? base + 1 : prog->path);
 	s = find_session(h, prof->name, true);
 	if (!s) {
 		log_warning("Hand-off: %s (pid %d) runs %s, allowed without a lock: too many hand-off sessions",
