@@ -255,6 +255,10 @@ static int helper_socket(const char *sock, const char *const argv[], const char 
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* The helper hung up before reading it all: what it answered, if
+		 * anything, is still to be read (and judged) below. */
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (n < 0)
 			return fail(err, err_size, "Failed to %s: cannot send the request to the module helper at %s: %m",
 				    what, sock);
