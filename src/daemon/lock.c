@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "observe.h"
 #include "log.h"
 
 struct held {
@@ -114,27 +115,7 @@ static void held_free(struct held *h)
 
 uint64_t lock_proc_start(pid_t pid)
 {
-	char path[64], buf[1024];
-	unsigned long long start;
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* After the command's closing parenthesis (the command may hold any byte): state is field 3, start time 22. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 &start) != 1)
-		return 0;
-	return start;
+	return proc_start_time("", pid);
 }
 
 /* Whether one of INFO's hand-off processes still runs (same pid, same start time). */

@@ -81,11 +81,132 @@ static int on_hw_event(sd_event_source *s, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
-/* The profiles whose VMs are a hypervisor's, not KVM's (their shared mode on this host). */
+/* The profiles whose VMs are a hypervisor's, not KVM's (their shared mode on this host), and the VMs they made. */
 static void vm_match(struct manager *m, struct hv_vm_match *ret)
 {
 	hv_vm_match_fill(m->profiles, &m->cfg, vendor_from_module(m->observed ? m->kobs.vendor_module : NULL), NULL,
 			 ret);
+	ret->made = m->hv_made;
+	ret->n_made = m->n_hv_made;
+}
+
+/* Writes the made VMs to hv_made_path ("TID PID START" lines), or removes it when there are none. */
+static void hv_made_save(struct manager *m)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	if (!m->hv_made_path[0])
+		return;
+	if (m->n_hv_made == 0) {
+		if (unlink(m->hv_made_path) < 0 && errno != ENOENT)
+			log_warning_errno(-errno, "Cannot remove %s: %m", m->hv_made_path);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new", m->hv_made_path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		log_warning_errno(-errno, "Cannot write %s (a restarted virtd would not know the hypervisors' VMs): %m",
+				  tmp);
+		return;
+	}
+	for (size_t i = 0; i < m->n_hv_made; i++)
+		fprintf(f, "%d %d %" PRIu64 "\n", (int)m->hv_made[i].tid, (int)m->hv_made[i].pid, m->hv_made[i].start);
+	if (fclose(f) != 0 || rename(tmp, m->hv_made_path) < 0) {
+		log_warning_errno(-errno, "Cannot write %s: %m", m->hv_made_path);
+		(void)unlink(tmp);
+	}
+}
+
+/* Drops the made VMs whose process is gone (its VMs went with it); true when one was dropped. */
+static bool hv_made_prune(struct manager *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_hv_made; i++)
+		if (proc_start_time("", m->hv_made[i].pid) == m->hv_made[i].start)
+			m->hv_made[k++] = m->hv_made[i];
+	if (k == m->n_hv_made)
+		return false;
+	m->n_hv_made = k;
+	return true;
+}
+
+/* The made VMs a virtd before this one recorded, those whose process still runs. */
+static void hv_made_load(struct manager *m)
+{
+	_cleanup_(fclosep) FILE *f = NULL;
+	int tid, pid;
+	uint64_t start;
+
+	f = fopen(m->hv_made_path, "re");
+	if (!f)
+		return;
+	while (m->n_hv_made < MANAGER_HV_MADE_MAX && fscanf(f, "%d %d %" SCNu64, &tid, &pid, &start) == 3)
+		if (tid > 0 && pid > 0 && start > 0)
+			m->hv_made[m->n_hv_made++] = (struct hv_made_vm) { .tid = tid, .pid = pid, .start = start };
+	if (hv_made_prune(m))
+		hv_made_save(m);
+	if (m->n_hv_made > 0)
+		log_info("%zu VM%s made inside KVM by a hypervisor's process still run%s (%s)", m->n_hv_made,
+			 m->n_hv_made == 1 ? "" : "s", m->n_hv_made == 1 ? "s" : "", m->hv_made_path);
+}
+
+/*
+ * KVM's create uevent names the creating thread.  When that thread's
+ * process is a shared-mode hypervisor's (a profile's process holding its
+ * device open), the VM is the hypervisor's: VirtualBox's vboxdrv makes one
+ * per VM process on Intel from 6.16 and keeps no descriptor of it, so the
+ * /proc scan would never see it, while KVM's count does.  The destroy
+ * uevent names the same thread.
+ */
+static void hv_made_track(struct manager *m, const struct kvm_uevent *u)
+{
+	struct hv_vm_match hm;
+	char name[64];
+	pid_t pid;
+	uint64_t start;
+	int h;
+
+	if (!u || u->pid <= 0)
+		return;
+	if (u->kind == KVM_UEVENT_DESTROY) {
+		for (size_t i = 0; i < m->n_hv_made; i++)
+			if (m->hv_made[i].tid == u->pid) {
+				memmove(&m->hv_made[i], &m->hv_made[i + 1], (m->n_hv_made - i - 1) * sizeof(m->hv_made[0]));
+				m->n_hv_made--;
+				hv_made_save(m);
+				break;
+			}
+		return;
+	}
+	if (u->kind != KVM_UEVENT_CREATE)
+		return;
+	vm_match(m, &hm);
+	h = vm_holder_hypervisor("", u->pid, &hm, name, sizeof(name));
+	if (h < 0)
+		return;
+	pid = proc_tgid("", u->pid);
+	start = pid > 0 ? proc_start_time("", pid) : 0;
+	if (start == 0)
+		return;	/* gone already, and its VM with it */
+	/*
+	 * One that holds its VMs' descriptors (it opened /dev/kvm itself) is
+	 * seen by the scan.  Should KVM's descriptor not be installed yet when
+	 * this is read, the record is harmless: the scan counts a process's
+	 * descriptors or its records, whichever are more.
+	 */
+	if (proc_count_vm_fds("", pid) > 0)
+		return;
+	if (m->n_hv_made == MANAGER_HV_MADE_MAX) {
+		log_warning("More than %d VMs made inside KVM by hypervisors: VM %s (pid %d) is not told apart from KVM's",
+			    MANAGER_HV_MADE_MAX, name, (int)pid);
+		return;
+	}
+	m->hv_made[m->n_hv_made++] = (struct hv_made_vm) { .tid = u->pid, .pid = pid, .start = start };
+	hv_made_save(m);
+	log_info("KVM VM made inside the kernel for %s's VM %s (pid %d, thread %d): %s's, not counted as a KVM VM",
+		 hm.profiles->p[h].name, name, (int)pid, (int)u->pid, hm.profiles->p[h].name);
 }
 
 /*
@@ -117,7 +238,7 @@ static bool vm_event_only_counts(struct manager *m, const struct kvm_uevent *u, 
 	 * profile is in shared mode), only the /proc scan can tell the two apart.
 	 */
 	vm_match(m, &hm);
-	if (m->kobs.n_hv_vms > 0 || vm_holder_hypervisor("", u->pid, &hm, name, sizeof(name)) >= 0)
+	if (m->kobs.n_hv_vms > 0 || m->n_hv_made > 0 || vm_holder_hypervisor("", u->pid, &hm, name, sizeof(name)) >= 0)
 		return false;
 	for (size_t i = 0; u->pid <= 0 && hm.profiles && i < hm.profiles->n && i < PROFILES_MAX; i++)
 		if (hm.shared[i])
@@ -215,6 +336,8 @@ static void on_kvm_event(const char *what, enum kvm_event_source source, const s
 	unsigned n_vms;
 
 	log_debug("uevent: %s", what);
+	if (source == KVM_EVENT_VM)
+		hv_made_track(m, vm);
 	if (source == KVM_EVENT_VM && vm_event_only_counts(m, vm, &n_vms)) {
 		set_vm_count(m, n_vms, what);
 		return;
@@ -414,6 +537,14 @@ int manager_new(sd_event *e, const char *config_path, bool load_virthw, struct m
 	r = kvm_backend_new(&m->backend);
 	if (r < 0)
 		return r;
+	{
+		/* Next to the lock directory: /run/virtd/hv-vms. */
+		const char *ld = getenv("VIRTD_LOCK_DIR") ?: LOCK_DIR, *slash = strrchr(ld, '/');
+
+		if (slash && slash > ld)
+			snprintf(m->hv_made_path, sizeof(m->hv_made_path), "%.*s/hv-vms", (int)(slash - ld), ld);
+		hv_made_load(m);
+	}
 	r = lock_registry_new(e, getenv("VIRTD_LOCK_DIR") ?: LOCK_DIR,
 			      &(const struct lock_callbacks) {
 				      .released = on_lock_released,
@@ -898,6 +1029,10 @@ static int pass_observe(struct manager *m, struct pass *p, bool reuse_last)
 	uint64_t t;
 	int r;
 
+	if (hv_made_prune(m))
+		hv_made_save(m);
+	src.made = m->hv_made;
+	src.n_made = m->n_hv_made;
 	kvm_observation_done(&p->k);
 	if (reuse_last) {
 		p->k = m->kobs;

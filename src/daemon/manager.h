@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include <systemd/sd-event.h>
@@ -54,6 +55,8 @@ struct manager_observer {
 };
 
 #define MANAGER_OBSERVERS_MAX 4
+
+#define MANAGER_HV_MADE_MAX 64
 
 struct manager {
 	sd_event *event;
@@ -106,6 +109,14 @@ struct manager {
 
 	/* Foreign-hypervisor locks: holders and waiting requests (lock.h). */
 	lock_registry *locks;
+	/*
+	 * VMs a shared-mode hypervisor's process made through its driver with
+	 * no descriptor left (observe.h struct hv_made_vm), from KVM's create
+	 * and destroy uevents; kept in hv_made_path across a restart.
+	 */
+	struct hv_made_vm hv_made[MANAGER_HV_MADE_MAX];
+	size_t n_hv_made;
+	char hv_made_path[PATH_MAX];
 	/* Locks taken for processes that open a profile's device node (handoff.h); NULL until manager_start(). */
 	handoff *handoff;
 	unsigned last_n_held;		/* what ForeignLocks said last */

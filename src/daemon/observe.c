@@ -81,6 +81,40 @@ char *cmdline_from_buf(const char *buf, size_t len)
 	return s;
 }
 
+uint64_t proc_start_time(const char *root, pid_t pid)
+{
+	char path[PATH_MAX], buf[1024];
+	unsigned long long start;
+	const char *p;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root, (int)pid);
+	if (pid <= 0 || read_small_file(path, buf, sizeof(buf), NULL) < 0)
+		return 0;
+	/* After the command's closing parenthesis (the command may hold any byte): state is field 3, start time 22. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+pid_t proc_tgid(const char *root, pid_t tid)
+{
+	char path[PATH_MAX], buf[4096];
+	const char *p;
+	long v;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/status", root, (int)tid);
+	if (tid <= 0)
+		return -EINVAL;
+	if (read_small_file(path, buf, sizeof(buf), NULL) < 0)
+		return -ESRCH;
+	p = strstr(buf, "\nTgid:");
+	if (!p || sscanf(p + 6, "%ld", &v) != 1 || v <= 0 || v > INT_MAX)
+		return -ESRCH;
+	return (pid_t)v;
+}
+
 void vm_owners_free(struct vm_owner *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -146,19 +180,33 @@ static bool process_name_in(const struct profile_list *l, const char *name, bool
 	return false;
 }
 
-/* Whether ROOT/proc/PID/fd has a link to one of L's paths. */
+/*
+ * Whether ROOT/proc/PID/fd has one of L's device nodes open: a link to one
+ * of its paths, or a character device with one's device number (the path
+ * is the opener's: a chroot or container with its own /dev shows another).
+ */
 static bool holds_device(const char *root, pid_t pid, const struct profile_list *l)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
+	dev_t rdev[PROFILE_LIST_MAX];
+	size_t n_rdev = 0;
 	char path[PATH_MAX];
 	struct dirent *de;
 
+	for (size_t i = 0; i < l->n && n_rdev < ELEMENTSOF(rdev); i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s%s", root, l->items[i]);
+		if (stat(path, &st) == 0 && S_ISCHR(st.st_mode))
+			rdev[n_rdev++] = st.st_rdev;
+	}
 	snprintf(path, sizeof(path), "%s/proc/%d/fd", root, (int)pid);
 	d = opendir(path);
 	if (!d)
 		return false;
 	while ((de = readdir(d))) {
 		char target[PROFILE_ITEM_MAX + 2];
+		struct stat st;
 		ssize_t k;
 
 		if (de->d_name[0] == '.')
@@ -169,6 +217,12 @@ static bool holds_device(const char *root, pid_t pid, const struct profile_list 
 		target[k] = '\0';
 		for (size_t i = 0; i < l->n; i++)
 			if (strcmp(target, l->items[i]) == 0)
+				return true;
+		/* stat() follows the magic link to the open file without opening anything. */
+		if (n_rdev == 0 || target[0] != '/' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISCHR(st.st_mode))
+			continue;
+		for (size_t i = 0; i < n_rdev; i++)
+			if (st.st_rdev == rdev[i])
 				return true;
 	}
 	return false;
@@ -278,6 +332,14 @@ static unsigned count_vm_fds(const char *root, const char *pid)
 	return n;
 }
 
+unsigned proc_count_vm_fds(const char *root, pid_t pid)
+{
+	char p[16];
+
+	snprintf(p, sizeof(p), "%d", (int)pid);
+	return pid > 0 ? count_vm_fds(root, p) : 0;
+}
+
 static int vm_owner_fill(const char *root, struct vm_owner *v)
 {
 	char path[PATH_MAX], buf[4096];
@@ -302,6 +364,40 @@ static int cmp_owner(const void *a, const void *b)
 	const struct vm_owner *x = a, *y = b;
 
 	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Appends PID, holder of K VMs, to *V (a hypervisor's, or counted in *TOTAL); on failure frees *V. */
+static int owner_add(const char *root, const struct hv_vm_match *hm, pid_t pid, unsigned k, struct vm_owner **v,
+		     size_t *n, size_t *cap, unsigned *total)
+{
+	struct vm_owner *o;
+	int r, h;
+
+	if (*n == *cap) {
+		struct vm_owner *nv = reallocarray(*v, *cap ? *cap * 2 : 4, sizeof(**v));
+
+		if (!nv) {
+			vm_owners_free(*v, *n);
+			*v = NULL;
+			return -ENOMEM;
+		}
+		*v = nv;
+		*cap = *cap ? *cap * 2 : 4;
+	}
+	o = &(*v)[(*n)++];
+	*o = (struct vm_owner) { .pid = pid, .n_vms = k };
+	r = vm_owner_fill(root, o);
+	if (r < 0) {
+		vm_owners_free(*v, *n);
+		*v = NULL;
+		return r;
+	}
+	h = vm_holder_hypervisor(root, pid, hm, o->name, sizeof(o->name));
+	if (h >= 0)
+		snprintf(o->hv, sizeof(o->hv), "%s", hm->profiles->p[h].name);
+	else
+		*total += k;
+	return 0;
 }
 
 int scan_vms(const char *root, pid_t self, const struct hv_vm_match *hm, struct vm_owner **ret, size_t *ret_n,
@@ -340,31 +436,41 @@ int scan_vms(const char *root, pid_t self, const struct hv_vm_match *hm, struct 
 		k = count_vm_fds(root, de->d_name);
 		if (k == 0)
 			continue;
-		if (n == cap) {
-			struct vm_owner *nv = reallocarray(v, cap ? cap * 2 : 4, sizeof(*v));
-
-			if (!nv) {
-				vm_owners_free(v, n);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = cap ? cap * 2 : 4;
-		}
-		v[n] = (struct vm_owner) { .pid = (pid_t)pid, .n_vms = k };
-		r = vm_owner_fill(root, &v[n]);
-		if (r >= 0) {
-			int h = vm_holder_hypervisor(root, (pid_t)pid, hm, v[n].name, sizeof(v[n].name));
-
-			if (h >= 0)
-				snprintf(v[n].hv, sizeof(v[n].hv), "%s", hm->profiles->p[h].name);
-			else
-				total += k;
-		}
-		n++;
-		if (r < 0) {
-			vm_owners_free(v, n);
+		r = owner_add(root, hm, (pid_t)pid, k, &v, &n, &cap, &total);
+		if (r < 0)
 			return r;
+	}
+	/*
+	 * The made VMs, per process: as many as its live entries, or its
+	 * descriptors if it has more (a process whose VM has a descriptor as
+	 * well, e.g. one that opened /dev/kvm itself, is not counted twice).
+	 */
+	for (size_t j = 0; hm && j < hm->n_made; j++) {
+		const struct hv_made_vm *mv = &hm->made[j];
+		unsigned k = 0;
+		size_t i;
+		int r;
+
+		if (mv->pid == self || proc_start_time(root, mv->pid) != mv->start)
+			continue;	/* gone: its VM went with it */
+		for (i = 0; i < j && hm->made[i].pid != mv->pid; i++)
+			;
+		if (i < j)
+			continue;	/* counted with its first entry */
+		for (i = j; i < hm->n_made; i++)
+			k += hm->made[i].pid == mv->pid && hm->made[i].start == mv->start;
+		for (i = 0; i < n && v[i].pid != mv->pid; i++)
+			;
+		if (i < n) {
+			if (k > v[i].n_vms) {
+				total += v[i].hv[0] ? 0 : k - v[i].n_vms;
+				v[i].n_vms = k;
+			}
+			continue;
 		}
+		r = owner_add(root, hm, mv->pid, k, &v, &n, &cap, &total);
+		if (r < 0)
+			return r;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_owner);
@@ -547,6 +653,8 @@ static int observe_vms(const struct observe_sources *src, struct kvm_observation
 
 	if (src->profiles && src->cfg)
 		hv_vm_match_fill(src->profiles, src->cfg, vendor_from_module(o->vendor_module), src->release, &hm);
+	hm.made = src->made;
+	hm.n_made = src->n_made;
 	/*
 	 * Every VM file pins KVM's vendor module (KVM makes it the owner of
 	 * /dev/kvm's and the VMs' file operations): with neither kvm_intel nor

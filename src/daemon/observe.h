@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "hw-client.h"
@@ -32,10 +33,24 @@ struct vm_owner {
 	char name[64];
 };
 
+/*
+ * A VM that a process made through a driver, inside the kernel, keeping no
+ * descriptor of it in any process (VirtualBox's vboxdrv on Intel from 6.16,
+ * SUPDrv-linux.c supdrvOSEnableHwvirtForVm()): no /proc scan sees it, so it
+ * is known from KVM's create uevent, whose PID= names the creating thread.
+ */
+struct hv_made_vm {
+	pid_t tid;		/* the uevent's PID=: the thread that made it; its destroy uevent names the same */
+	pid_t pid;		/* that thread's process */
+	uint64_t start;		/* the process's start time (/proc/PID/stat field 22), against a reused PID */
+};
+
 /* Which profiles' processes make VMs of their own inside KVM: those whose chosen mode is shared. */
 struct hv_vm_match {
 	const struct hv_profiles *profiles;	/* NULL: none, every VM is KVM's */
 	bool shared[PROFILES_MAX];		/* per profiles->p[i] */
+	const struct hv_made_vm *made;		/* VMs without a descriptor, counted for their processes */
+	size_t n_made;
 };
 
 struct module_param {
@@ -71,6 +86,9 @@ struct observe_sources {
 	const struct hv_profiles *profiles;
 	const struct config *cfg;
 	const char *release;
+	/* The VMs made without a descriptor (struct hv_made_vm), known to the caller from KVM's uevents. */
+	const struct hv_made_vm *made;
+	size_t n_made;
 };
 
 /* Reads everything anew.  Returns 0, or -ENOMEM; what cannot be read is reported in the result, not as failure. */
@@ -85,7 +103,8 @@ bool fd_link_is_kvm_vm(const char *target);
  * Scans ROOT/proc/[0-9]*\/fd for VM file descriptors, skipping SELF.  With
  * HM, a holder that is a shared-mode profile's process holding one of its
  * device nodes open gets vm_owner.hv and .name, and its VMs are not in
- * *RET_TOTAL (HM NULL: all are KVM's).
+ * *RET_TOTAL (HM NULL: all are KVM's).  HM's made VMs whose process still
+ * runs (same start time) count for it as well, as one VM each.
  */
 int scan_vms(const char *root, pid_t self, const struct hv_vm_match *hm, struct vm_owner **ret, size_t *ret_n,
 	     unsigned *ret_total);
@@ -106,6 +125,13 @@ bool vms_running(const char *root, pid_t self, const struct hv_vm_match *hm, cha
  * --comment or --startvm, else the comm); -1 when not.
  */
 int vm_holder_hypervisor(const char *root, pid_t pid, const struct hv_vm_match *hm, char *name, size_t size);
+
+/* How many KVM VM descriptors ROOT/proc/PID/fd holds (0 when PID is gone or unreadable). */
+unsigned proc_count_vm_fds(const char *root, pid_t pid);
+/* ROOT/proc/PID/stat's start time (field 22), 0 when PID is gone or unreadable. */
+uint64_t proc_start_time(const char *root, pid_t pid);
+/* The process (Tgid:) of thread TID, from ROOT/proc/TID/status; -errno when it is gone. */
+pid_t proc_tgid(const char *root, pid_t tid);
 
 /* /proc/PID/cmdline's NUL-separated arguments joined by blanks, with control characters replaced. */
 char *cmdline_from_buf(const char *buf, size_t len);

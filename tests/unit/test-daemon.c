@@ -425,6 +425,54 @@ static void test_hv_vms(void)
 		if (r == 0)
 			kvm_observation_done(&k);
 	}
+
+	/*
+	 * A VM process in a chroot with its own /dev (its fd link reads another
+	 * path: /dev/zero here for the profile's /dev/fakehvzero, the same
+	 * character device), whose VM the driver made with no descriptor left:
+	 * known from KVM's create uevent (thread 506 of process 505).
+	 */
+	mklink("dev/fakehvzero", "/dev/zero");
+	snprintf(p->devices.items[2], sizeof(p->devices.items[2]), "/dev/fakehvzero");
+	p->devices.n = 3;
+	mklink("proc/505/fd/3", "/dev/zero");
+	mk("proc/505/comm", "FakeHVVM\n");
+	mk_len("proc/505/cmdline", "FakeHVVM\0--startvm\0chrooted\0", 27);
+	mk("proc/505/stat", "505 (Fake HV) VM) S 1 505 505 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 4242 1000 10\n");
+	mk("proc/506/status", "Name:\tEMT-0\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t505\nNgid:\t0\nPid:\t506\n");
+	mk("proc/502/stat", "502 (FakeHVVM) S 1 502 502 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 77 1000 10\n");
+	CHECK(proc_tgid(root, 506) == 505 && proc_tgid(root, 999) == -ESRCH, "thread 506's process: 505");
+	CHECK(proc_start_time(root, 505) == 4242 && proc_start_time(root, 999) == 0,
+	      "start time after a command with ') ' in it");
+	hm.shared[0] = true;
+	CHECK(vm_holder_hypervisor(root, 505, &hm, name, sizeof(name)) == 0 && strcmp(name, "chrooted") == 0,
+	      "a chroot's node, by device number (%s)", name);
+	{
+		const struct hv_made_vm made[] = {
+			{ .tid = 506, .pid = 505, .start = 4242 },
+			{ .tid = 610, .pid = 505, .start = 1 },		/* PID reused since: not counted */
+			{ .tid = 502, .pid = 502, .start = 77 },	/* not the hypervisor's, and has a descriptor */
+			{ .tid = 511, .pid = 503, .start = 0 },		/* no stat file: gone */
+			{ .tid = 508, .pid = 505, .start = 4242 },	/* a second one of 505's */
+			{ .tid = 700, .pid = 700, .start = 5 },		/* gone */
+		};
+
+		hm.made = made;
+		hm.n_made = ELEMENTSOF(made);
+		r = scan_vms(root, 0, &hm, &v, &n, &total);
+		CHECK(r == 0 && n == 5 && total == 2, "made VMs: 5 owners, 2 KVM VMs (r=%d n=%zu total=%u)", r, n,
+		      total);
+		if (r == 0 && n == 5) {
+			CHECK(v[2].pid == 502 && v[2].n_vms == 1 && !v[2].hv[0], "502: one VM, its descriptor's");
+			CHECK(v[4].pid == 505 && v[4].n_vms == 2 && strcmp(v[4].hv, "fakehv") == 0 &&
+			      strcmp(v[4].name, "chrooted") == 0, "505: fakehv's made VM, named (%s/%s, %u)", v[4].hv,
+			      v[4].name, v[4].n_vms);
+		}
+		vm_owners_free(v, n);
+		hm.made = NULL;
+		hm.n_made = 0;
+	}
+	p->devices.n = 2;
 	p->n_rules = 0;
 	snprintf(path, sizeof(path), "%s/proc", root);
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -228,6 +228,19 @@ if [ -x "$VR/usr/lib/virtualbox/VBoxHeadless" ]; then
 			note "with the VirtualBox VM: vm_count $(st vm_count), vms $(st vms.0.owner):$(st vms.0.pid) $(st vms.1.owner):$(st vms.1.pid), virtualbox's vms.0 '$(st "hypervisors.$HV_I.vms.0.name")'"
 			expect r3-dummy-listed tiny "$(st "hypervisors.$HV_I.vms.0.name")" "the VirtualBox VM's KVM VM under virtualbox"
 			expect r3-vm-count 1 "$(st vm_count)" "KVM VMs counted with the VirtualBox VM running (the KVM VM only)"
+			expect r3-dummy-pid "$_hp" "$(st "hypervisors.$HV_I.vms.0.pid")" "the dummy VM's process: VBoxHeadless"
+			if grep -q "KVM VM made inside the kernel for virtualbox's VM tiny (pid $_hp, thread [0-9]*)" "$VIRTD_LOG"; then
+				pass r3-dummy-logged "$(grep -m1 "KVM VM made inside the kernel for virtualbox's VM tiny" "$VIRTD_LOG" | cut -c1-200)"
+			else
+				fail r3-dummy-logged "no 'KVM VM made inside the kernel for virtualbox's VM tiny (pid $_hp, ...)' in virtd's log: $(virtd_log_tail 3)"
+			fi
+			# Repeated calls (the loop that once never ended), each bounded.
+			_ans=0
+			for _i in 1 2 3 4 5; do
+				timeout 30 virtctl status >/dev/null 2>&1 && _ans=$((_ans + 1))
+				sleep 1
+			done
+			expect r3-status-repeated 5 "$_ans" "of 5 virtctl status calls, each within 30 s, with the VirtualBox VM running"
 		else
 			fail r3-status-answers "virtctl status has not returned after 60 s with the VirtualBox VM running; virtd: $(virtd_log_tail 3)"
 			note "virtd: $(grep -E '^(State|Name)' /proc/"$VIRTD_PID"/status 2>/dev/null | tr '\n' ' ') wchan $(cat /proc/"$VIRTD_PID"/wchan 2>/dev/null)"
@@ -240,6 +253,8 @@ if [ -x "$VR/usr/lib/virtualbox/VBoxHeadless" ]; then
 	wait_for 60 sh -c "! kill -0 $_hp 2>/dev/null"
 	kill -KILL "$_hp" 2>/dev/null
 	wait "$_hp" 2>/dev/null
+	wait_status r3-dummy-gone "hypervisors.$HV_I.vms.0.pid" "" 60
+	expect r3-after-count 1 "$(st vm_count)" "KVM VMs after the VirtualBox VM (the KVM VM)"
 	while IFS= read -r _l; do note "headless: $_l"; done <"$LIB_TMP/headless.out"
 	dmesg_vbox "$_n0" | while IFS= read -r _l; do note "dmesg: $_l"; done
 	grep -E 'HM:|VMX|VT-x|VERR_|NEM:|CPUM: Host|failed' "$_vlog" 2>/dev/null | head -n 80 |
