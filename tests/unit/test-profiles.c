@@ -215,9 +215,10 @@ static void test_load(void)
 	CHECK(r == 0 && d.n_entries == 0 && ps.n == 3 && ps.n_errors == 0, "the shipped profiles load cleanly (%zu)", ps.n);
 	for (size_t i = 0; i < ps.n; i++)
 		if (strcmp(ps.p[i].name, "virtualbox") == 0)
-			CHECK(ps.p[i].handoff_programs.n == 2 &&
+			CHECK(ps.p[i].handoff_programs.n == 3 &&
 			      strcmp(ps.p[i].handoff_programs.items[0], "/usr/lib/virtualbox/VBoxHeadless") == 0 &&
-			      strcmp(ps.p[i].handoff_programs.items[1], "/usr/lib/virtualbox/VirtualBoxVM") == 0,
+			      strcmp(ps.p[i].handoff_programs.items[1], "/usr/lib/virtualbox/VirtualBoxVM") == 0 &&
+			      strcmp(ps.p[i].handoff_programs.items[2], "/usr/lib/virtualbox/VBoxSDL") == 0,
 			      "virtualbox's hand-off programs: its VM processes");
 	dump(&d);
 	config_diag_done(&d);

@@ -271,6 +271,49 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 		fail handoff-user-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
 	fi
 	virtd_wait_state handoff-user-holds holds 60
+
+	# 4c. A VM with a window, started by VBoxSVC as the GUI's Start button
+	# has it started: VBoxManage startvm --type sdl (VBoxSDL; the GUI's
+	# VirtualBoxVM is in virtualbox-qt, not in this root), SDL's dummy video
+	# driver standing in for a display.
+	vbox_idle
+	rm -f "$(serial_of "$U")"
+	_t0=$(now_ms)
+	vbox "$U" VBoxManage startvm "$VM_NAME" --type sdl --putenv=SDL_VIDEODRIVER=dummy </dev/null >"$LIB_TMP/ho-sdl.out" 2>&1
+	_rc=$?
+	if [ "$_rc" -eq 0 ]; then
+		pass handoff-sdl-startvm "$(($(now_ms) - _t0)) ms: $(grep -m1 'started' "$LIB_TMP/ho-sdl.out")"
+	else
+		fail handoff-sdl-startvm "exit $_rc: $(tr '\n' ';' <"$LIB_TMP/ho-sdl.out"); virtd: $(virtd_log_tail 3)"
+	fi
+	if marker_wait handoff-sdl-marker "$U" "$_t0"; then
+		note "bench: hand-off, VBoxManage startvm --type sdl (vboxusers): marker ${MARKER_MS} ms after the request"
+		status
+		expect handoff-sdl-status "locked true VBoxSDL" \
+			"$(st state) $(st locks.0.handoff) $(st "hypervisors.$VB.holders.0.processes.0.comm")" "state, hand-off, its process"
+		check handoff-sdl-logged grep -q "Hand-off: VBoxSDL (pid [0-9]*) runs $VBOX_ROOT/usr/lib/virtualbox/VBoxSDL, allowed under virtualbox's lock" "$VIRTD_LOG"
+		_vm=""
+		for _d in /proc/[0-9]*; do
+			[ "$(cat "$_d/comm" 2>/dev/null)" = VBoxSDL ] && _vm=${_d#/proc/}
+		done
+		vbox "$U" VBoxManage controlvm "$VM_NAME" poweroff >"$LIB_TMP/poweroff.out" 2>&1
+		if [ -n "$_vm" ] && wait_for 60 proc_gone "$_vm"; then
+			pass handoff-sdl-poweroff "VM process $_vm gone"
+		else
+			fail handoff-sdl-poweroff "VM process '$_vm' still there: $(tr '\n' ';' <"$LIB_TMP/poweroff.out")"
+		fi
+	else
+		note "VBoxSDL: $(grep -h 'VERR_\|rror' "$(vboxlog_of "$U")" 2>/dev/null | head -n 3 | tr '\n' ';'); virtd: $(virtd_log_tail 3)"
+		for _d in /proc/[0-9]*; do
+			[ "$(cat "$_d/comm" 2>/dev/null)" = VBoxSDL ] && kill -KILL "${_d#/proc/}"
+		done
+	fi
+	if wait_for 30 nr_locks_is 0; then
+		pass handoff-sdl-released
+	else
+		fail handoff-sdl-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
+	fi
+	virtd_wait_state handoff-sdl-holds holds 60
 else
 	skip handoff-startvm "no vboxusers member (part 3 did not set one up)"
 fi

@@ -13,7 +13,7 @@ if [ ! -f "$VBOX_ADD/modules.order" ]; then
 	fail vbox-present "no $VBOX_ADD/modules.order: boot this scenario with tests/vm/vbox/run.sh"
 	return 1
 fi
-HO_PROGS="$VBOX_ROOT/usr/lib/virtualbox/VBoxHeadless $VBOX_ROOT/usr/lib/virtualbox/VirtualBoxVM"
+HO_PROGS="$VBOX_ROOT/usr/lib/virtualbox/VBoxHeadless $VBOX_ROOT/usr/lib/virtualbox/VirtualBoxVM $VBOX_ROOT/usr/lib/virtualbox/VBoxSDL"
 
 # vbox USER CMD...: CMD chrooted in the VirtualBox root, as USER (root or
 # the vboxusers member), with that user's HOME.  setpriv by its path: busybox
