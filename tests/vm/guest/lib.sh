@@ -645,6 +645,35 @@ dropin_check() {
 st_is() { [ "$(st_live "$1")" = "$2" ]; }	# st_is KEY VALUE (fresh status)
 # wait_status CHECK KEY VALUE [SECS]: a fresh status shows KEY=VALUE within
 # SECS (VM counts follow KVM's uevents, asynchronously).
+# run_as SPEC CMD...: CMD as unpriv-check's --as=UID:GID[:GROUPS], stdin
+# /dev/null; its output in $LIB_TMP/as.out, its exit status AS_RC.
+run_as() {
+	_spec=$1
+	shift
+	unpriv-check --as="$_spec" -- "$@" </dev/null >"$LIB_TMP/as.out" 2>&1
+	AS_RC=$?
+}
+as_text() { tr '\n' ';' <"$LIB_TMP/as.out" | cut -c1-300; }
+# as_refused CHECK WHO REGEX CMD: after run_as, that CMD (words) failed and
+# printed REGEX; WHO names the caller in the message.
+as_refused() {
+	if [ "$AS_RC" != 0 ] && grep -Eq "$3" "$LIB_TMP/as.out"; then
+		pass "$1" "refused: $(grep -Em1 "$3" "$LIB_TMP/as.out" | cut -c1-200)"
+	else
+		fail "$1" "as $2: '$4' exited $AS_RC, want non-zero and /$3/: $(as_text)"
+	fi
+}
+# show TITLE CMD...: a heading, the command line and its output, for the
+# reader of a demonstration (daemon-demo, vbox-demo).
+show() {
+	_title=$1
+	shift
+	echo
+	echo "################ $_title"
+	echo "# $*"
+	"$@" 2>&1
+	echo "# (exit status $?)"
+}
 wait_status() {
 	if wait_for "${4:-20}" st_is "$2" "$3"; then
 		pass "$1" "$2=$3"

@@ -3,17 +3,6 @@
 daemon_env || return 1
 need_prog virtctl && need_virthw || return 1
 
-# show TITLE CMD...: a heading, the command line and its output, for the reader.
-show() {
-	_title=$1
-	shift
-	echo
-	echo "################ $_title"
-	echo "# $*"
-	"$@" 2>&1
-	echo "# (exit status $?)"
-}
-
 virtd_conf first-vm
 virtd_start start || return 1
 virtd_wait_state start-holds holds || return 1

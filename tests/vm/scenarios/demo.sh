@@ -5,18 +5,18 @@ need_virthw && need_prog virtctl || return 1
 check kvm-load kvm_load_on_demand || return 1
 check virthw-load virthw_load || return 1
 
-show() {
+hw_show() {
 	echo
 	echo "################ $1"
 	echo "# virtctl hw"
 	virtctl hw
 	echo
 }
-show "Linux $(uname -r), kvm loaded (enable_virt_at_load=$(kvm_param enable_virt_at_load || echo absent)), no VM"
+hw_show "Linux $(uname -r), kvm loaded (enable_virt_at_load=$(kvm_param enable_virt_at_load || echo absent)), no VM"
 if check vm-create vm_start; then
-	show "while a KVM VM exists (kvm-vm, pid $VM_PID)"
+	hw_show "while a KVM VM exists (kvm-vm, pid $VM_PID)"
 	check vm-destroy vm_stop
-	show "after the VM closed"
+	hw_show "after the VM closed"
 fi
 virthw_unload
 kvm_unload

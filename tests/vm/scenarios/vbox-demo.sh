@@ -6,16 +6,6 @@ if [ ! -f /vbox-test/lib.sh ]; then
 fi
 . /vbox-test/lib.sh || return 1
 
-# show TITLE CMD...: a heading, the command line and its output, for the reader.
-show() {
-	_title=$1
-	shift
-	echo
-	echo "################ $_title"
-	echo "# $*"
-	"$@" 2>&1
-	echo "# (exit status $?)"
-}
 # headless OUT: the tiny VM started as a user would, VBoxHeadless as root, in the background (HL_PID).
 headless() {
 	vbox_idle
