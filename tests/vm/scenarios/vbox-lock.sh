@@ -236,6 +236,27 @@ trace_nodes >"$LIB_TMP/trace.out" 2>/dev/null &
 TRACE_PID=$!
 BG_PIDS="$BG_PIDS $TRACE_PID"
 
+# user_poweroff CHECK COMM: VBoxManage controlvm poweroff as the vboxusers
+# member, and the VM process (by its comm) gone within 60 s.
+user_poweroff() {
+	_vm=""
+	for _d in /proc/[0-9]*; do
+		[ "$(cat "$_d/comm" 2>/dev/null)" = "$2" ] && _vm=${_d#/proc/}
+	done
+	vbox "$U" VBoxManage controlvm "$VM_NAME" poweroff >"$LIB_TMP/poweroff.out" 2>&1
+	if [ -n "$_vm" ] && wait_for 60 proc_gone "$_vm"; then
+		pass "$1" "VM process $_vm gone"
+	else
+		fail "$1" "VM process '$_vm' still there: $(tr '\n' ';' <"$LIB_TMP/poweroff.out")"
+	fi
+}
+
+kill_comm() {	# kill_comm COMM: SIGKILL to every process of that comm
+	for _d in /proc/[0-9]*; do
+		[ "$(cat "$_d/comm" 2>/dev/null)" = "$1" ] && kill -KILL "${_d#/proc/}" 2>/dev/null
+	done
+}
+
 # 4b. VBoxManage startvm as the vboxusers member: VBoxSVC starts the VM
 # process, whose start takes the lock; no bus call, so no polkit either.
 if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
@@ -254,16 +275,7 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 		expect handoff-user-uid 1000 "$(vm_proc_uid)" "real uid of the VBoxHeadless process VBoxSVC started"
 		status
 		expect handoff-user-status "locked true" "$(st state) $(st locks.0.handoff)" "state, hand-off"
-		_vm=""
-		for _d in /proc/[0-9]*; do
-			[ "$(cat "$_d/comm" 2>/dev/null)" = VBoxHeadless ] && _vm=${_d#/proc/}
-		done
-		vbox "$U" VBoxManage controlvm "$VM_NAME" poweroff >"$LIB_TMP/poweroff.out" 2>&1
-		if [ -n "$_vm" ] && wait_for 60 proc_gone "$_vm"; then
-			pass handoff-user-poweroff "VM process $_vm gone"
-		else
-			fail handoff-user-poweroff "VM process '$_vm' still there: $(tr '\n' ';' <"$LIB_TMP/poweroff.out")"
-		fi
+		user_poweroff handoff-user-poweroff VBoxHeadless
 	fi
 	if wait_for 30 nr_locks_is 0; then
 		pass handoff-user-released
@@ -292,21 +304,10 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 		expect handoff-sdl-status "locked true VBoxSDL" \
 			"$(st state) $(st locks.0.handoff) $(st "hypervisors.$VB.holders.0.processes.0.comm")" "state, hand-off, its process"
 		check handoff-sdl-logged grep -q "Hand-off: VBoxSDL (pid [0-9]*) runs $VBOX_ROOT/usr/lib/virtualbox/VBoxSDL, allowed under virtualbox's lock" "$VIRTD_LOG"
-		_vm=""
-		for _d in /proc/[0-9]*; do
-			[ "$(cat "$_d/comm" 2>/dev/null)" = VBoxSDL ] && _vm=${_d#/proc/}
-		done
-		vbox "$U" VBoxManage controlvm "$VM_NAME" poweroff >"$LIB_TMP/poweroff.out" 2>&1
-		if [ -n "$_vm" ] && wait_for 60 proc_gone "$_vm"; then
-			pass handoff-sdl-poweroff "VM process $_vm gone"
-		else
-			fail handoff-sdl-poweroff "VM process '$_vm' still there: $(tr '\n' ';' <"$LIB_TMP/poweroff.out")"
-		fi
+		user_poweroff handoff-sdl-poweroff VBoxSDL
 	else
 		note "VBoxSDL: $(grep -h 'VERR_\|rror' "$(vboxlog_of "$U")" 2>/dev/null | head -n 3 | tr '\n' ';'); virtd: $(virtd_log_tail 3)"
-		for _d in /proc/[0-9]*; do
-			[ "$(cat "$_d/comm" 2>/dev/null)" = VBoxSDL ] && kill -KILL "${_d#/proc/}"
-		done
+		kill_comm VBoxSDL
 	fi
 	if wait_for 30 nr_locks_is 0; then
 		pass handoff-sdl-released
@@ -314,6 +315,65 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 		fail handoff-sdl-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
 	fi
 	virtd_wait_state handoff-sdl-holds holds 60
+
+	# 4d. The GUI (virtualbox-qt; Qt's offscreen platform, no display): the
+	# manager window runs as the user would have it open, then the VM
+	# window its Start button opens (VirtualBoxVM --startvm) runs under the
+	# hand-off.  The trace says whether the manager itself ever holds
+	# /dev/vboxdrv.
+	if [ -x "$VBOX_ROOT/usr/lib/virtualbox/VirtualBoxVM" ]; then
+		vbox_idle
+		rm -f "$(serial_of "$U")"
+		(vbox "$U" env QT_QPA_PLATFORM=offscreen /usr/lib/virtualbox/VirtualBox </dev/null >"$LIB_TMP/gui.out" 2>&1) &
+		_gui=$!
+		BG_PIDS="$BG_PIDS $_gui"
+		if wait_for 60 sh -c 'for _d in /proc/[0-9]*; do [ "$(cat "$_d/comm" 2>/dev/null)" = VirtualBox ] && exit 0; done; exit 1'; then
+			pass handoff-gui-manager "the VirtualBox manager runs (offscreen)"
+		else
+			fail handoff-gui-manager "no VirtualBox process: $(tr '\n' ';' <"$LIB_TMP/gui.out" | cut -c1-300)"
+		fi
+		sleep 5
+		expect handoff-gui-manager-no-lock 0 "$(nr_locks)" "holders with only the manager running"
+		# The VM window itself, as the manager's Start runs it (VBoxSVC
+		# would start the same program; started here, its output is ours).
+		# VirtualBoxVM looks for a display server by DISPLAY and refuses to
+		# start without one ("No active display server"); Qt itself stays
+		# offscreen.  Its execve() is held and allowed by the hand-off
+		# either way: that is checked first.
+		_t0=$(now_ms)
+		(vbox "$U" env QT_QPA_PLATFORM=offscreen DISPLAY=:0 XDG_RUNTIME_DIR=/tmp \
+			/usr/lib/virtualbox/VirtualBoxVM --startvm "$VM_NAME" </dev/null >"$LIB_TMP/ho-gui.out" 2>&1) &
+		BG_PIDS="$BG_PIDS $!"
+		_re="Hand-off: VirtualBoxVM (pid [0-9]*) runs $VBOX_ROOT/usr/lib/virtualbox/VirtualBoxVM, allowed under virtualbox's lock"
+		if wait_for 90 grep -q "$_re" "$VIRTD_LOG"; then
+			pass handoff-gui-allowed "$(($(now_ms) - _t0)) ms: $(grep -m1 "$_re" "$VIRTD_LOG" | cut -c1-160)"
+		else
+			fail handoff-gui-allowed "no '$_re' in virtd's log: $(virtd_log_tail 3)"
+		fi
+		wait_for 90 sh -c "grep -q 'VIRTD-VBOX-MARKER' '$(serial_of "$U")' 2>/dev/null || ! pidof VirtualBoxVM >/dev/null"
+		if grep -q 'VIRTD-VBOX-MARKER' "$(serial_of "$U")" 2>/dev/null; then
+			pass handoff-gui-marker "marker $(($(now_ms) - _t0)) ms after the start"
+			status
+			expect handoff-gui-status "locked true VirtualBoxVM" \
+				"$(st state) $(st locks.0.handoff) $(st "hypervisors.$VB.holders.0.processes.0.comm")" "state, hand-off, its process"
+			user_poweroff handoff-gui-poweroff VirtualBoxVM
+		elif grep -q 'No active display server' "$LIB_TMP/ho-gui.out"; then
+			skip handoff-gui-marker "VirtualBoxVM needs a display server, which this machine has none of: $(tr '\n' ';' <"$LIB_TMP/ho-gui.out" | cut -c1-200)"
+		else
+			fail handoff-gui-marker "no marker: $(tr '\n' ';' <"$LIB_TMP/ho-gui.out" | cut -c1-400); virtd: $(virtd_log_tail 3)"
+			tail -n 20 "$(vboxlog_of "$U")" 2>/dev/null | while IFS= read -r _l; do note "VBox.log: $_l"; done
+		fi
+		kill_comm VirtualBoxVM
+		if wait_for 30 nr_locks_is 0; then
+			pass handoff-gui-released
+		else
+			fail handoff-gui-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
+		fi
+		virtd_wait_state handoff-gui-holds holds 60
+		kill_comm VirtualBox
+	else
+		skip handoff-gui "no VirtualBoxVM in the root (virtualbox-qt not installed)"
+	fi
 else
 	skip handoff-startvm "no vboxusers member (part 3 did not set one up)"
 fi

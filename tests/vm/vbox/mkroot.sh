@@ -19,9 +19,11 @@ set -euo pipefail
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: run scripts/install-deps.sh (or apt-get install mmdebstrap)"
 command -v mke2fs >/dev/null || die "mke2fs is missing: apt-get install e2fsprogs"
 ensure_cache
-# util-linux for setpriv (the non-root runs); VirtualBox's Recommends
-# (the Qt front end) stay out.
-pkgs=virtualbox,util-linux
+# util-linux for setpriv (the non-root runs); virtualbox-qt for the GUI's
+# programs (VirtualBox, VirtualBoxVM), with Qt's platform plugins for its
+# offscreen platform (no display in the machine); VirtualBox's other
+# Recommends stay out.
+pkgs=virtualbox,virtualbox-qt,qt6-qpa-plugins,util-linux
 key=$( { echo "$VBOX_SUITE $pkgs"; cat "$0"; } | sha256sum | cut -c1-12)
 mkdir -p "$VBOX_CACHE"
 img=$VBOX_CACHE/root-$key.ext4
