@@ -251,6 +251,16 @@ user_poweroff() {
 	fi
 }
 
+# released_holds PREFIX: no lock holder left within 30 s (PREFIX-released),
+# then boot holds again (PREFIX-holds).
+released_holds() {
+	if wait_for 30 nr_locks_is 0; then
+		pass "$1-released"
+	else
+		fail "$1-released" "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
+	fi
+	virtd_wait_state "$1-holds" holds 60
+}
 kill_comm() {	# kill_comm COMM: SIGKILL to every process of that comm
 	for _d in /proc/[0-9]*; do
 		[ "$(cat "$_d/comm" 2>/dev/null)" = "$1" ] && kill -KILL "${_d#/proc/}" 2>/dev/null
@@ -277,12 +287,7 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 		expect handoff-user-status "locked true" "$(st state) $(st locks.0.handoff)" "state, hand-off"
 		user_poweroff handoff-user-poweroff VBoxHeadless
 	fi
-	if wait_for 30 nr_locks_is 0; then
-		pass handoff-user-released
-	else
-		fail handoff-user-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
-	fi
-	virtd_wait_state handoff-user-holds holds 60
+	released_holds handoff-user
 
 	# 4c. A VM with a window, started by VBoxSVC as the GUI's Start button
 	# has it started: VBoxManage startvm --type sdl (VBoxSDL; the GUI's
@@ -309,12 +314,7 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 		note "VBoxSDL: $(grep -h 'VERR_\|rror' "$(vboxlog_of "$U")" 2>/dev/null | head -n 3 | tr '\n' ';'); virtd: $(virtd_log_tail 3)"
 		kill_comm VBoxSDL
 	fi
-	if wait_for 30 nr_locks_is 0; then
-		pass handoff-sdl-released
-	else
-		fail handoff-sdl-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
-	fi
-	virtd_wait_state handoff-sdl-holds holds 60
+	released_holds handoff-sdl
 
 	# 4d. The GUI (virtualbox-qt; Qt's offscreen platform, no display): the
 	# manager window runs as the user would have it open, then the VM
@@ -364,12 +364,7 @@ if [ -n "${U:-}" ] && grep -q "^$U:" "$VBOX_ROOT/etc/passwd"; then
 			tail -n 20 "$(vboxlog_of "$U")" 2>/dev/null | while IFS= read -r _l; do note "VBox.log: $_l"; done
 		fi
 		kill_comm VirtualBoxVM
-		if wait_for 30 nr_locks_is 0; then
-			pass handoff-gui-released
-		else
-			fail handoff-gui-released "$(nr_locks) holders after the power-off: $(virtd_log_tail 3)"
-		fi
-		virtd_wait_state handoff-gui-holds holds 60
+		released_holds handoff-gui
 		kill_comm VirtualBox
 	else
 		skip handoff-gui "no VirtualBoxVM in the root (virtualbox-qt not installed)"
